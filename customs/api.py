@@ -1,0 +1,186 @@
+"""The customs interface: one entry point, ``assess``, for one crossing of a set of items on a date.
+
+Everything here is plain domain data (frozen dataclasses); routing builds a ``Crossing`` for each
+leg that leaves a country and reads back an ``Assessment``. Money is integer minor units; every
+amount names the dated rule row (``RuleRef``) and source id it follows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+
+class CustomsError(ValueError):
+    """Invalid input to customs (unknown country, currency, malformed HS code, date outside tables).
+
+    ``field`` names the offending input (e.g. ``items[0].hs_code``).
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class Channel(enum.Enum):
+    POSTAL = "postal"  # UPU post: CN22/CN23
+    COURIER = "courier"  # express integrator / ground courier: commercial invoice, broker
+    FREIGHT = "freight"  # consolidated line-haul: formal declaration
+
+
+class ReturnReason(enum.Enum):
+    CHANGED_MIND = "changed_mind"
+    WRONG_SIZE = "wrong_size"
+    DEFECTIVE = "defective"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    NOT_AS_DESCRIBED = "not_as_described"
+    WRONG_ITEM = "wrong_item"
+
+    @property
+    def rejected_goods(self) -> bool:
+        """Defective or not per contract: qualifies for rejected-goods repayment (e.g. UCC Art. 118)."""
+        return self in {
+            ReturnReason.DEFECTIVE,
+            ReturnReason.DAMAGED_IN_TRANSIT,
+            ReturnReason.NOT_AS_DESCRIBED,
+            ReturnReason.WRONG_ITEM,
+        }
+
+
+class Confidence(enum.Enum):
+    HIGH = "high"  # legal or official text read
+    MEDIUM = "medium"  # official summary or consistent secondary sources
+    LOW = "low"  # one secondary source, NOT VERIFIED, or a conflict resolved conservatively
+
+
+class Claimant(enum.Enum):
+    IMPORTER_OF_RECORD = "importer_of_record"
+    DECLARANT = "declarant"  # e.g. the consumer or the carrier as representative
+    SELLER = "seller"  # VAT collected at checkout (IOSS, LVG, VOEC, OVR): seller's own return
+    CONSUMER = "consumer"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomsItem:
+    hs_code: str  # 6 to 10 digits
+    value_minor: int  # per unit, in ``currency``
+    currency: str
+    quantity: int
+    weight_g: int  # per unit
+    unaltered: bool = True  # grade A/B: goods in the state they were imported/exported
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """How the goods entered the customer's country (the outbound sale)."""
+
+    country: str
+    import_date: date
+    duty_paid_minor: int
+    vat_paid_minor: int
+    currency: str
+    vat_collected_at_checkout: bool = False  # IOSS / UK <= GBP 135 / AU-NZ LVG / NO VOEC / SG OVR
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """Goods leave ``export_country`` for ``import_country`` on the assessment date.
+
+    ``goods_origin_country`` is where the merchant first exported them from (country B);
+    ``reentry`` is true when the goods return to that country (returned-goods relief applies);
+    ``original_import`` describes the outbound import into the country they now leave, if any.
+    """
+
+    export_country: str
+    import_country: str
+    goods_origin_country: str
+    channel: Channel
+    reason: ReturnReason
+    export_territory: str = ""  # ISO 3166-2 code where it matters (ES-CN, DE-HE (Heligoland) ...)
+    import_territory: str = ""
+    reentry: bool = False
+    bonded_destination: bool = False  # goods enter a customs warehouse: no duty/VAT due on entry
+    original_import: ImportRecord | None = None
+    export_date: date | None = None  # when the goods first left ``goods_origin_country``
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """The dated data row an amount or a decision follows."""
+
+    rule_id: str
+    legal_basis: str
+    source_ids: tuple[str, ...]
+    effective_from: date
+    effective_to: date | None
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class FxConversion:
+    from_currency: str
+    to_currency: str
+    rate: str  # decimal string, as in the FX table
+    rate_date: date
+    amount_from_minor: int
+    amount_to_minor: int
+    source_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaim:
+    """Duty/VAT paid on the original import that can be recovered when the goods leave."""
+
+    route: str  # e.g. "EU UCC Art. 118 rejected goods"
+    duty_minor: int
+    vat_minor: int
+    deadline: date
+    claimant: Claimant
+    conditions: tuple[str, ...]
+    documents: tuple[str, ...]  # document codes
+    rule: RuleRef
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    code: str  # e.g. "CN22", "commercial_invoice", "US_CBP_3311"
+    name: str
+    reason: str
+    rule: RuleRef
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The outcome of one crossing; all amounts in ``currency`` (the requested base currency)."""
+
+    export_country: str
+    import_country: str
+    border: bool  # customs formalities apply
+    union: str  # shared customs union, "" if none
+    currency: str
+    duty_due_minor: int  # on entry into import_country, after de minimis and relief
+    vat_due_minor: int
+    relief: str  # e.g. "returned goods relief (UCC Art. 203)"; "" if none
+    de_minimis: str  # human-readable description of the threshold applied; "" if none
+    reclaims: tuple[Reclaim, ...]  # in export_country, for the original import
+    documents: tuple[Document, ...]
+    rules: tuple[RuleRef, ...]  # every row this assessment followed
+    fx: tuple[FxConversion, ...] = ()
+    confidence: Confidence = Confidence.HIGH
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def reclaimable_minor(self) -> int:
+        return sum(r.duty_minor + r.vat_minor for r in self.reclaims)
+
+
+class CustomsAssessor(Protocol):
+    """What routing needs from customs. ``customs.assess`` is the default implementation."""
+
+    def assess(
+        self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
+    ) -> Assessment: ...

@@ -1,0 +1,288 @@
+"""The network as domain objects: facilities, carrier services, rate cards, line-haul lanes.
+
+Every object is a frozen dataclass that validates itself; units are in the field names
+(``_g`` grams, ``_mm`` millimetres, ``_km`` kilometres, ``_minor`` integer minor units of the
+object's ISO 4217 currency, ``_bp`` basis points = 1/100 of a percent, ``_days`` days).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class NetworkError(ValueError):
+    """A network definition is invalid. ``path`` names the offending key (e.g. ``facilities[3].country``)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class FacilityKind(enum.Enum):
+    ORIGIN = "origin"  # the merchant's origin warehouse (country B)
+    LOCAL_3PL = "local_3pl"  # a returns centre in the customer's country (A)
+    HUB = "hub"  # a regional consolidation hub (C), onward line-haul to an origin
+
+
+class Disposition(enum.Enum):
+    RESTOCK = "restock"  # back into sellable stock as new
+    RESELL_LOCAL = "resell_local"  # sold as open-box / B-goods in the destination's market
+    REFURBISH = "refurbish"  # repaired or re-packed, then sold
+    LIQUIDATE = "liquidate"  # sold in bulk to a liquidator
+    RECYCLE = "recycle"  # recycled or disposed of
+    RETURNLESS = "returnless"  # refund without shipment: the customer keeps or donates the goods
+
+
+class ConditionGrade(enum.Enum):
+    A = "A"  # unopened / as new
+    B = "B"  # opened, like new
+    C = "C"  # used or cosmetically damaged, repairable
+    D = "D"  # defective, not resellable as is
+
+
+class ServiceKind(enum.Enum):
+    POSTAL_ECONOMY = "postal_economy"
+    EXPRESS = "express"
+    GROUND = "ground"
+    LINEHAUL = "linehaul"  # consolidated freight: pallets, containers
+
+
+class Mode(enum.Enum):
+    """Transport mode; each has a CO2e factor (g CO2e per tonne-km) in the network file."""
+
+    VAN = "van"
+    ROAD = "road"
+    AIR = "air"
+    OCEAN = "ocean"
+    RAIL = "rail"
+
+
+class Scope(enum.Enum):
+    DOMESTIC = "domestic"  # pick-up and delivery in the same country
+    INTERNATIONAL = "international"
+    ANY = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a number comes from (an entry of shared/reference/*_facts)."""
+
+    ref: str
+    year: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    id: str
+    name: str
+    kind: FacilityKind
+    country: str  # ISO 3166-1 alpha-2
+    lat: float
+    lon: float
+    capacity_units_per_day: int  # returned units it can receive and process per day
+    handling_per_parcel_minor: int  # receiving a return parcel (check-in)
+    handling_per_unit_minor: int  # inspection, repack, restock per unit
+    currency: str
+    processing_days: int  # receipt to refund trigger (inspection)
+    dispositions: frozenset[Disposition]
+    bonded: bool = False  # customs warehouse: goods held without import duty/VAT due
+    resale_factor_bp: int = 10_000  # market price level of resale at this facility vs the origin
+    territory: str = ""  # ISO 3166-2 subdivision when it matters for customs (e.g. ES-CN)
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        _nonneg(f"facility {self.id}", "capacity_units_per_day", self.capacity_units_per_day)
+        _nonneg(f"facility {self.id}", "handling_per_parcel_minor", self.handling_per_parcel_minor)
+        _nonneg(f"facility {self.id}", "handling_per_unit_minor", self.handling_per_unit_minor)
+        _nonneg(f"facility {self.id}", "processing_days", self.processing_days)
+        if not -90.0 <= self.lat <= 90.0 or not -180.0 <= self.lon <= 180.0:
+            raise NetworkError(f"facility {self.id}", "lat/lon out of range")
+        if Disposition.RETURNLESS in self.dispositions:
+            raise NetworkError(f"facility {self.id}.dispositions", "returnless needs no facility")
+
+
+@dataclass(frozen=True, slots=True)
+class RateCard:
+    """Price of one parcel by distance band (zone) and weight break.
+
+    ``prices_minor[z][w]`` is the base price for a parcel whose great-circle distance falls in
+    zone ``z`` (distance <= ``zone_upper_km[z]``) and whose billable weight is <= ``weight_upper_g[w]``.
+    Billable weight = max(actual, volume_cm3 * 1000 / volumetric_divisor_cm3_per_kg) grams.
+    """
+
+    id: str
+    currency: str
+    zone_upper_km: tuple[int, ...]
+    weight_upper_g: tuple[int, ...]
+    prices_minor: tuple[tuple[int, ...], ...]
+    volumetric_divisor_cm3_per_kg: int
+    fuel_surcharge_bp: int
+    per_parcel_fee_minor: int = 0  # e.g. a customs clearance fee charged on international parcels
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"rate_card {self.id}"
+        if not self.zone_upper_km or list(self.zone_upper_km) != sorted(set(self.zone_upper_km)):
+            raise NetworkError(f"{where}.zone_upper_km", "must be non-empty and strictly increasing")
+        if not self.weight_upper_g or list(self.weight_upper_g) != sorted(set(self.weight_upper_g)):
+            raise NetworkError(f"{where}.weight_upper_g", "must be non-empty and strictly increasing")
+        if len(self.prices_minor) != len(self.zone_upper_km):
+            raise NetworkError(f"{where}.prices_minor", "needs one row per zone")
+        for z, row in enumerate(self.prices_minor):
+            if len(row) != len(self.weight_upper_g):
+                raise NetworkError(f"{where}.prices_minor[{z}]", "needs one price per weight break")
+            if any(p < 0 for p in row):
+                raise NetworkError(f"{where}.prices_minor[{z}]", "prices must be >= 0")
+        if self.volumetric_divisor_cm3_per_kg <= 0:
+            raise NetworkError(f"{where}.volumetric_divisor_cm3_per_kg", "must be > 0")
+        _nonneg(where, "fuel_surcharge_bp", self.fuel_surcharge_bp)
+        _nonneg(where, "per_parcel_fee_minor", self.per_parcel_fee_minor)
+
+    @property
+    def max_weight_g(self) -> int:
+        return self.weight_upper_g[-1]
+
+    @property
+    def max_distance_km(self) -> int:
+        return self.zone_upper_km[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierService:
+    """A parcel service a customer hands a return to (postal, express, ground)."""
+
+    id: str
+    carrier: str
+    name: str
+    kind: ServiceKind
+    mode: Mode  # the mode of the main haul, for CO2e
+    scope: Scope
+    rate_card: str  # RateCard.id
+    transit_days_by_zone: tuple[int, ...]
+    pickup_countries: frozenset[str]  # empty = every country the network serves
+    max_weight_g: int
+    max_length_mm: int
+    max_length_plus_girth_mm: int
+    clears_customs: bool  # integrators broker the crossing; postal uses CN22/CN23
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"service {self.id}"
+        if self.kind is ServiceKind.LINEHAUL:
+            raise NetworkError(f"{where}.kind", "line-haul is a lane, not a parcel service")
+        for name in ("max_weight_g", "max_length_mm", "max_length_plus_girth_mm"):
+            if getattr(self, name) <= 0:
+                raise NetworkError(f"{where}.{name}", "must be > 0")
+        if any(d < 0 for d in self.transit_days_by_zone):
+            raise NetworkError(f"{where}.transit_days_by_zone", "days must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class LinehaulLane:
+    """Consolidated onward transport from a hub (or 3PL) to another facility (usually an origin).
+
+    One dispatch is a pallet or container with a fixed cost; a single return pays
+    ``fixed_cost_minor / planning_units_per_dispatch`` (its share at the planned fill) plus
+    ``per_kg_minor`` for its weight.
+    """
+
+    id: str
+    from_facility: str
+    to_facility: str
+    carrier: str
+    mode: Mode
+    dispatch_unit: str  # "pallet", "container_20ft", "container_40ft", "tote", ...
+    capacity_g: int  # payload of one dispatch
+    capacity_units: int  # returned units one dispatch holds
+    fixed_cost_minor: int  # per dispatch
+    per_kg_minor: int  # variable cost per kg carried
+    currency: str
+    cadence_days: int  # days between departures (average wait = cadence / 2)
+    transit_days: int
+    planning_units_per_dispatch: int  # expected fill used to price a single return's share
+    distance_km: int
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"lane {self.id}"
+        for name in ("capacity_g", "capacity_units", "planning_units_per_dispatch", "distance_km"):
+            if getattr(self, name) <= 0:
+                raise NetworkError(f"{where}.{name}", "must be > 0")
+        for name in ("fixed_cost_minor", "per_kg_minor", "cadence_days", "transit_days"):
+            _nonneg(where, name, getattr(self, name))
+        if self.planning_units_per_dispatch > self.capacity_units:
+            raise NetworkError(f"{where}.planning_units_per_dispatch", "exceeds capacity_units")
+        if self.from_facility == self.to_facility:
+            raise NetworkError(f"{where}.to_facility", "a lane must join two facilities")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRegion:
+    """A country the network serves, with the point used to measure parcel distances."""
+
+    country: str
+    lat: float
+    lon: float
+    territory: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryRates:
+    """Share of an item's value recovered per disposition and grade, in basis points.
+
+    A missing (disposition, grade) pair means the disposition is not allowed for that grade.
+    """
+
+    rates_bp: dict[tuple[Disposition, ConditionGrade], int]
+    cost_per_unit_minor: dict[Disposition, int]  # refurbishment labour, recycling fee...
+    currency: str
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        for (disp, grade), bp in self.rates_bp.items():
+            if not 0 <= bp <= 10_000:
+                raise NetworkError(f"recovery.{disp.value}.{grade.value}", "must be 0..10000 bp")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How time and carbon are priced in the net cost (minor units of the network currency)."""
+
+    refund_delay_per_day_minor: int  # goodwill cost of a customer waiting one more day
+    resale_depreciation_per_day_bp: int  # value lost per day before resale, on the item value
+    co2e_price_per_tonne_minor: int  # 0 = report only
+    returnless_max_value_minor: int  # never refund without shipment above this value per unit
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (
+            "refund_delay_per_day_minor",
+            "resale_depreciation_per_day_bp",
+            "co2e_price_per_tonne_minor",
+            "returnless_max_value_minor",
+        ):
+            _nonneg("policy", name, getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    currency: str  # the base currency every cost is converted to
+    facilities: dict[str, Facility]
+    rate_cards: dict[str, RateCard]
+    services: dict[str, CarrierService]
+    lanes: dict[str, LinehaulLane]
+    regions: dict[str, CustomerRegion]
+    co2e_g_per_tkm: dict[Mode, int]
+    recovery: RecoveryRates
+    policy: Policy
+    notes: str = ""
+    sources: tuple[Source, ...] = field(default=())
+
+
+def _nonneg(where: str, name: str, value: int) -> None:
+    if value < 0:
+        raise NetworkError(f"{where}.{name}", f"must be >= 0, got {value}")
