@@ -1,0 +1,317 @@
+"""The ``reroute`` command: serve, route (a client), network check.
+
+Exit codes: 0 ok; 1 the server could not be reached or failed; 2 bad input (the message names
+the field); 3 valid input but no feasible option (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from customs.api import ReturnReason
+from customs.fx import to_minor
+from hubs.model import ConditionGrade
+from reroute.v1 import routing_pb2, routing_pb2_grpc
+from routing.convert import decision_from_proto, request_to_proto
+from routing.domain import Constraints, Item, Return
+from routing.errors import InvalidArgument, RerouteError
+from routing.report import format_decision
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INFEASIBLE = 0, 1, 2, 3
+DEFAULT_TARGET = "localhost:50051"
+
+
+class UsageError(Exception):
+    """A bad flag or file: the message names it."""
+
+
+def sample_return(today: date) -> Return:
+    """The README's example: a pair of trainers bought from the EU origin, returned from GB."""
+    return Return(
+        items=(
+            Item(
+                sku="TRAINER-42",
+                hs_code="640411",
+                value_minor=8999,
+                currency="GBP",
+                weight_g=900,
+                dims_mm=(330, 210, 120),
+                quantity=1,
+                grade=ConditionGrade.A,
+                reason=ReturnReason.WRONG_SIZE,
+            ),
+        ),
+        customer_country="GB",
+        customer_postal_code="SW1A 1AA",
+        origin_facility_id="origin_de_leipzig",
+        import_date=date(today.year, today.month, 1) if today.day > 1 else today,
+        duty_paid_minor=0,
+        vat_paid_minor=1500,
+        paid_currency="GBP",
+        return_date=today,
+        vat_collected_at_checkout=True,
+    )
+
+
+# -- reroute route ------------------------------------------------------------------------
+
+
+def _decimal_minor(flag: str, text: str, currency: str) -> int:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise UsageError(f"{flag}: not a number: {text!r}") from exc
+    if not amount.is_finite():
+        raise UsageError(f"{flag}: must be a finite number, got {text!r}")
+    try:
+        return to_minor(amount, currency)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
+
+
+def _date(flag: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: not an ISO date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _dims(text: str) -> tuple[int, int, int]:
+    parts = text.lower().split("x")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError as exc:
+        raise UsageError(f"--dims-mm: expected LxWxH in whole millimetres, got {text!r}") from exc
+    if len(values) != 3:
+        raise UsageError(f"--dims-mm: expected LxWxH in whole millimetres, got {text!r}")
+    return values[0], values[1], values[2]
+
+
+def _return_from_flags(a: argparse.Namespace, today: date) -> Return:
+    missing = [f for f in ("country", "origin", "hs", "value", "currency", "weight_g") if getattr(a, f) is None]
+    if missing:
+        raise UsageError("missing flags: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    try:
+        grade = ConditionGrade(a.grade.upper())
+    except ValueError as exc:
+        raise UsageError(f"--grade: one of {', '.join(g.value for g in ConditionGrade)}") from exc
+    try:
+        reason = ReturnReason(a.reason.lower())
+    except ValueError as exc:
+        raise UsageError(f"--reason: one of {', '.join(r.value for r in ReturnReason)}") from exc
+    paid_currency = a.paid_currency or a.currency
+    return_date = _date("--return-date", a.return_date) if a.return_date else today
+    return Return(
+        items=(
+            Item(
+                sku=a.sku,
+                hs_code=a.hs,
+                value_minor=_decimal_minor("--value", a.value, a.currency),
+                currency=a.currency,
+                weight_g=a.weight_g,
+                dims_mm=_dims(a.dims_mm),
+                quantity=a.quantity,
+                grade=grade,
+                reason=reason,
+            ),
+        ),
+        customer_country=a.country,
+        customer_postal_code=a.postal_code,
+        customer_territory=a.territory or "",
+        origin_facility_id=a.origin,
+        import_date=_date("--import-date", a.import_date) if a.import_date else return_date,
+        duty_paid_minor=_decimal_minor("--duty-paid", a.duty_paid, paid_currency),
+        vat_paid_minor=_decimal_minor("--vat-paid", a.vat_paid, paid_currency),
+        paid_currency=paid_currency,
+        vat_collected_at_checkout=a.vat_at_checkout,
+        return_date=return_date,
+        idempotency_key=a.idempotency_key or "",
+        constraints=Constraints(
+            max_days_to_refund=a.max_days_to_refund,
+            allow_returnless=not a.no_returnless,
+            allow_split=not a.no_split,
+            max_alternatives=a.alternatives,
+        ),
+    )
+
+
+def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:
+    if a.file is not None:
+        try:
+            text = Path(a.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--file: cannot read {a.file}: {exc.strerror}") from exc
+        request = routing_pb2.RouteReturnRequest()
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise UsageError(f"--file {a.file}: expected a JSON object")
+            if "customer_return" not in data and "customerReturn" not in data:
+                data = {"customer_return": data}  # a bare Return is fine too
+            json_format.ParseDict(data, request)
+        except (json.JSONDecodeError, json_format.ParseError) as exc:
+            raise UsageError(f"--file {a.file}: {exc}") from exc
+        return request
+    today = datetime.now(UTC).date()
+    try:
+        return request_to_proto(_return_from_flags(a, today))
+    except InvalidArgument as exc:
+        raise UsageError(str(exc).replace("return.", "")) from exc
+
+
+def _print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool) -> int:
+    code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
+    status = rpc_status.from_call(err) if hasattr(err, "trailing_metadata") else None  # type: ignore[arg-type]
+    details: list[str] = []
+    if status is not None:
+        details = _describe_details(status)
+    if as_json:
+        print(json.dumps({"error": {"code": code.name, "message": err.details(), "details": details}}, indent=2))
+    else:
+        print(f"error: {code.name}: {err.details()}", file=sys.stderr)
+        for line in details:
+            print(f"  - {line}", file=sys.stderr)
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        return EXIT_USAGE
+    if code is grpc.StatusCode.FAILED_PRECONDITION:
+        return EXIT_INFEASIBLE
+    return EXIT_FAIL
+
+
+def _describe_details(status: status_pb2.Status) -> list[str]:
+    out: list[str] = []
+    for any_msg in status.details:
+        bad = error_details_pb2.BadRequest()
+        pre = error_details_pb2.PreconditionFailure()
+        if any_msg.Unpack(bad):
+            out.extend(f"{v.field}: {v.description}" for v in bad.field_violations)
+        elif any_msg.Unpack(pre):
+            out.extend(f"{v.type} {v.subject}: {v.description}" for v in pre.violations)
+    return out
+
+
+async def _call(target: str, request: routing_pb2.RouteReturnRequest, timeout_s: float) -> routing_pb2.RouteReturnResponse:
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = routing_pb2_grpc.ReturnsRoutingStub(channel)
+        response: routing_pb2.RouteReturnResponse = await stub.RouteReturn(request, timeout=timeout_s)
+        return response
+
+
+def cmd_route(a: argparse.Namespace) -> int:
+    request = _request(a)
+    try:
+        response = asyncio.run(_call(a.server, request, a.timeout))
+    except grpc.aio.AioRpcError as err:
+        if err.code() is grpc.StatusCode.UNAVAILABLE:
+            print(f"error: cannot reach a reroute server at {a.server} (start one with `reroute serve`)", file=sys.stderr)
+            return EXIT_FAIL
+        return _print_status_error(err, a.json)
+    if a.json:
+        print(json_format.MessageToJson(response.decision, preserving_proto_field_name=True))
+    else:
+        print(format_decision(decision_from_proto(response.decision)))
+    return EXIT_OK
+
+
+# -- reroute serve / network check ---------------------------------------------------------
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from routing.service import ServerConfig, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = ServerConfig(
+        host=a.host, port=a.port, network_file=Path(a.network) if a.network else None, bench_echo=a.bench_echo
+    )
+    asyncio.run(serve(config))
+    return EXIT_OK
+
+
+def cmd_network_check(a: argparse.Namespace) -> int:
+    from hubs.loader import check_network
+
+    for line in check_network(a.file):
+        print(line)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="reroute", description="Route cross-border e-commerce returns.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the gRPC server (embedded default network unless --network)")
+    s.add_argument("--network", metavar="FILE", help="network TOML file (see hubs/FORMAT.md)")
+    s.add_argument("--port", type=int, default=50051, help="0 = any free port (default 50051)")
+    s.add_argument("--host", default="0.0.0.0")
+    s.add_argument("--bench-echo", action="store_true", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_serve)
+
+    r = sub.add_parser("route", help="ask a server where one return should go")
+    r.add_argument("--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})")
+    r.add_argument("--file", metavar="JSON", help="a RouteReturnRequest or Return as JSON (proto JSON mapping)")
+    r.add_argument("--json", action="store_true", help="print the decision as JSON")
+    r.add_argument("--timeout", type=float, default=10.0, help="call deadline in seconds")
+    r.add_argument("--country", help="customer country, ISO 3166-1 alpha-2")
+    r.add_argument("--postal-code", default="00000")
+    r.add_argument("--territory", help="ISO 3166-2 code where customs cares, e.g. ES-CN")
+    r.add_argument("--origin", help="origin facility id, e.g. origin_de_leipzig")
+    r.add_argument("--sku", default="SKU-1")
+    r.add_argument("--hs", help="HS code, 6-10 digits")
+    r.add_argument("--value", help="unit value in major units, e.g. 49.99")
+    r.add_argument("--currency", help="ISO 4217 currency of --value")
+    r.add_argument("--weight-g", type=int, help="unit weight in grams")
+    r.add_argument("--dims-mm", default="300x200x100", help="LxWxH in mm (default 300x200x100)")
+    r.add_argument("--quantity", type=int, default=1)
+    r.add_argument("--grade", default="A", help="condition grade A-D")
+    r.add_argument("--reason", default="changed_mind")
+    r.add_argument("--import-date", help="when the goods entered the customer's country (default: return date)")
+    r.add_argument("--duty-paid", default="0", help="duty paid at that import, major units")
+    r.add_argument("--vat-paid", default="0", help="VAT paid at that import, major units")
+    r.add_argument("--paid-currency", help="currency of --duty-paid/--vat-paid (default --currency)")
+    r.add_argument("--vat-at-checkout", action="store_true", help="VAT was collected at checkout (IOSS...)")
+    r.add_argument("--return-date", help="routing date (default today)")
+    r.add_argument("--max-days-to-refund", type=int)
+    r.add_argument("--no-returnless", action="store_true")
+    r.add_argument("--no-split", action="store_true")
+    r.add_argument("--alternatives", type=int, default=5)
+    r.add_argument("--idempotency-key")
+    r.set_defaults(func=cmd_route)
+
+    n = sub.add_parser("network", help="network files")
+    nsub = n.add_subparsers(dest="network_command", required=True)
+    c = nsub.add_parser("check", help="validate a network file and summarise it")
+    c.add_argument("file")
+    c.set_defaults(func=cmd_network_check)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (RerouteError, ValueError) as exc:  # NetworkError, CustomsError are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""The network compiled for the hot path: everything that does not depend on one request.
+
+At load we convert every rate card, handling cost and line-haul cost to the network's base
+currency (FX on the load date), and enumerate per (customer country, origin) the candidate
+routes from the lane graph. A RouteReturn then only does array lookups and a few customs
+assessments.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from customs.api import FxConversion
+from hubs.graph import LaneGraph, Path
+from hubs.model import (
+    CarrierService,
+    Disposition,
+    Facility,
+    LinehaulLane,
+    Mode,
+    Network,
+    RateCard,
+    ServiceKind,
+)
+
+
+class FxConverter(Protocol):
+    """What routing needs of an FX table (``customs.fx.FxTable`` is the real one)."""
+
+    def convert(
+        self, amount_minor: int, from_currency: str, to_currency: str, on: date
+    ) -> FxConversion: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRateCard:
+    """A rate card in base-currency minor units; prices[zone][break]."""
+
+    id: str
+    weight_upper_g: tuple[int, ...]
+    prices_minor: tuple[tuple[int, ...], ...]
+    volumetric_divisor_cm3_per_kg: int
+    fuel_surcharge_bp: int
+    per_parcel_fee_minor: int
+
+    def price(self, zone: int, billable_g: int) -> int | None:
+        """Base price of a parcel, or None when it is heavier than the last weight break."""
+        breaks = self.weight_upper_g
+        if billable_g > breaks[-1]:
+            return None
+        lo, hi = 0, len(breaks) - 1
+        while lo < hi:  # first break >= billable weight
+            mid = (lo + hi) // 2
+            if breaks[mid] >= billable_g:
+                hi = mid
+            else:
+                lo = mid + 1
+        return self.prices_minor[zone][lo]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One way to send a return: a parcel leg to a first stop, optionally a line-haul onward."""
+
+    path: Path
+    service: CarrierService
+    first_stop: Facility
+    destination: Facility
+    lane: LinehaulLane | None
+    card: CompiledRateCard
+    handling_per_parcel_minor: int  # at the destination, base currency
+    handling_per_unit_minor: int
+    lane_share_per_unit_minor: int  # fixed dispatch cost / planned fill
+    lane_per_kg_minor: int
+    parcel_co2e_g_per_tkm: int
+    lane_co2e_g_per_tkm: int
+    days_to_refund: int  # parcel transit + inspection at the first stop
+    extra_days_to_resale: int  # onward wait + line-haul + processing at the destination
+    dispositions: tuple[Disposition, ...]
+
+    @property
+    def key(self) -> str:
+        onward = f">{self.lane.id}" if self.lane else ""
+        return f"{self.service.id}:{self.first_stop.id}{onward}"
+
+
+class CompiledNetwork:
+    """The network plus its hot-path tables. Build once per loaded network."""
+
+    def __init__(self, network: Network, fx: FxConverter, *, on: date) -> None:
+        self.network = network
+        self.fx = fx
+        self.compiled_on = on
+        self.graph = LaneGraph(network)
+        self.cards = {cid: self._compile_card(card) for cid, card in network.rate_cards.items()}
+        self._routes: dict[tuple[str, str], tuple[Route, ...]] = {}
+        for country in network.regions:
+            for fid, facility in network.facilities.items():
+                if facility.kind.value == "origin":
+                    self._routes[(country, fid)] = tuple(
+                        self._compile_route(p) for p in self.graph.candidate_paths(country, fid)
+                    )
+
+    def routes(self, country: str, origin_facility_id: str) -> tuple[Route, ...]:
+        """Candidate routes; an empty tuple when the country or the origin is not served."""
+        return self._routes.get((country, origin_facility_id), ())
+
+    def to_base(self, amount_minor: int, currency: str) -> int:
+        if currency == self.network.currency:
+            return amount_minor
+        return self.fx.convert(amount_minor, currency, self.network.currency, self.compiled_on).amount_to_minor
+
+    def _compile_card(self, card: RateCard) -> CompiledRateCard:
+        return CompiledRateCard(
+            id=card.id,
+            weight_upper_g=card.weight_upper_g,
+            prices_minor=tuple(
+                tuple(self.to_base(p, card.currency) for p in row) for row in card.prices_minor
+            ),
+            volumetric_divisor_cm3_per_kg=card.volumetric_divisor_cm3_per_kg,
+            fuel_surcharge_bp=card.fuel_surcharge_bp,
+            per_parcel_fee_minor=self.to_base(card.per_parcel_fee_minor, card.currency),
+        )
+
+    def _compile_route(self, path: Path) -> Route:
+        net = self.network
+        lane = path.onward
+        first = path.facility
+        dest = net.facilities[lane.to_facility] if lane else first
+        handling_parcel = self.to_base(dest.handling_per_parcel_minor, dest.currency)
+        handling_unit = self.to_base(dest.handling_per_unit_minor, dest.currency)
+        share = per_kg = lane_co2 = extra_days = 0
+        if lane is not None:
+            # the hub receives the parcel too: its handling adds to the destination's
+            handling_parcel += self.to_base(first.handling_per_parcel_minor, first.currency)
+            handling_unit += self.to_base(first.handling_per_unit_minor, first.currency)
+            share = math.ceil(
+                self.to_base(lane.fixed_cost_minor, lane.currency) / lane.planning_units_per_dispatch
+            )
+            per_kg = self.to_base(lane.per_kg_minor, lane.currency)
+            lane_co2 = net.co2e_g_per_tkm.get(lane.mode, 0)
+            extra_days = math.ceil(lane.cadence_days / 2) + lane.transit_days + dest.processing_days
+        parcel_mode = path.service.mode if path.service.kind is not ServiceKind.LINEHAUL else Mode.ROAD
+        return Route(
+            path=path,
+            service=path.service,
+            first_stop=first,
+            destination=dest,
+            lane=lane,
+            card=self.cards[path.service.rate_card],
+            handling_per_parcel_minor=handling_parcel,
+            handling_per_unit_minor=handling_unit,
+            lane_share_per_unit_minor=share,
+            lane_per_kg_minor=per_kg,
+            parcel_co2e_g_per_tkm=net.co2e_g_per_tkm.get(parcel_mode, 0),
+            lane_co2e_g_per_tkm=lane_co2,
+            days_to_refund=path.transit_days + first.processing_days,
+            extra_days_to_resale=extra_days,
+            dispositions=tuple(sorted(dest.dispositions, key=lambda d: d.value)),
+        )

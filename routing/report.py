@@ -1,0 +1,101 @@
+"""Readable text for a Decision: the chosen option, its breakdown, customs and alternatives."""
+
+from __future__ import annotations
+
+from customs.fx import format_minor
+from routing.domain import Decision, Option, Term
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    return format_minor(amount_minor, currency)
+
+
+def _table(rows: list[list[str]], align_right: set[int]) -> list[str]:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        cells = [
+            cell.rjust(widths[c]) if c in align_right else cell.ljust(widths[c])
+            for c, cell in enumerate(row)
+        ]
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def format_option_detail(option: Option, currency: str) -> list[str]:
+    lines: list[str] = []
+    for s in option.shipments:
+        dest = s.destination_id or "no shipment (returnless refund)"
+        lines.append(f"  shipment -> {dest} [{s.destination_kind.value}, {s.destination_country}]")
+        for a in s.items:
+            lines.append(
+                f"    item {a.sku} x{a.quantity}: {a.disposition.value}, "
+                f"recovers {_money(a.recovery_minor, currency)}"
+            )
+        for leg in s.legs:
+            lines.append(
+                f"    leg {leg.kind.value}: {leg.from_country} -> {leg.to_facility} ({leg.to_country}) "
+                f"by {leg.carrier} {leg.service_name} [{leg.service_id}], {leg.distance_km} km, "
+                f"{leg.transit_days} d, {leg.billable_weight_g} g billable, "
+                f"{_money(leg.charge_minor, currency)}"
+            )
+        for a in s.customs:
+            if not a.border:
+                lines.append(f"    customs {a.export_country} -> {a.import_country}: no border ({a.union or 'same country'})")
+                continue
+            docs = ", ".join(d.code for d in a.documents) or "none"
+            lines.append(
+                f"    customs {a.export_country} -> {a.import_country}: border; duty "
+                f"{_money(a.duty_due_minor, a.currency)}, VAT {_money(a.vat_due_minor, a.currency)}"
+                + (f"; relief: {a.relief}" if a.relief else "")
+                + f"; documents: {docs}; confidence {a.confidence.value}"
+            )
+            for r in a.reclaims:
+                lines.append(
+                    f"      reclaimable {_money(r.duty_minor + r.vat_minor, a.currency)} via {r.route} "
+                    f"by {r.deadline.isoformat()} ({r.claimant.value})"
+                )
+    lines.append("  cost breakdown:")
+    totals = option.totals()
+    rows = [["term", "amount"]]
+    for term in Term:
+        if totals.get(term):
+            rows.append([term.value, _money(totals[term], currency)])
+    rows.append(["net cost", _money(option.net_cost_minor, currency)])
+    lines.extend("    " + line for line in _table(rows, {1}))
+    return lines
+
+
+def format_decision(decision: Decision) -> str:
+    cur = decision.currency
+    c = decision.chosen
+    resale = "-" if c.days_to_resale is None else str(c.days_to_resale)
+    lines = [
+        f"decision {decision.decision_id}  (network {decision.network_name}, {decision.return_date.isoformat()},"
+        f" {decision.options_evaluated} options evaluated)",
+        f"CHOSEN: {c.label}",
+        f"  net cost {_money(c.net_cost_minor, cur)}; {c.days_to_refund} d to refund; {resale} d to resale;"
+        f" {c.co2e_g / 1000:.2f} kg CO2e",
+        f"  reasons: {', '.join(c.reason_codes)}",
+    ]
+    lines.extend(format_option_detail(c, cur))
+    if decision.alternatives:
+        lines.append("")
+        lines.append("ALTERNATIVES (cheapest first):")
+        rows = [["#", "option", "net cost", "vs chosen", "refund d", "resale d", "kg CO2e"]]
+        for n, alt in enumerate(decision.alternatives, 1):
+            rows.append(
+                [
+                    str(n),
+                    alt.label,
+                    _money(alt.net_cost_minor, cur),
+                    "+" + _money(alt.net_cost_minor - c.net_cost_minor, cur),
+                    str(alt.days_to_refund),
+                    "-" if alt.days_to_resale is None else str(alt.days_to_resale),
+                    f"{alt.co2e_g / 1000:.2f}",
+                ]
+            )
+        lines.extend(_table(rows, {0, 2, 3, 4, 5, 6}))
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The one place where domain errors become gRPC statuses with google.rpc error details."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from customs.api import CustomsError
+from hubs.model import NetworkError
+from routing.errors import Conflict, InvalidArgument, NoFeasibleOption, NotFound, RerouteError
+
+log = logging.getLogger("reroute.status")
+DOMAIN = "reroute.dev"
+
+
+def _pack(detail: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(detail)  # type: ignore[arg-type]
+    return packed
+
+
+def to_status(exc: BaseException) -> status_pb2.Status:
+    """google.rpc.Status for an exception; unknown exceptions become INTERNAL without internals."""
+    if isinstance(exc, CustomsError):
+        exc = InvalidArgument.one(exc.field, exc.reason)
+    if isinstance(exc, InvalidArgument):
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in exc.violations
+            ]
+        )
+        return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc)[:2000], details=[_pack(bad)])
+    if isinstance(exc, NoFeasibleOption):
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type=v.type, subject=v.subject, description=v.description
+                )
+                for v in exc.violations
+            ]
+        )
+        return status_pb2.Status(
+            code=code_pb2.FAILED_PRECONDITION, message=str(exc)[:2000], details=[_pack(failure)]
+        )
+    if isinstance(exc, NotFound):
+        info = error_details_pb2.ResourceInfo(resource_name=exc.what, description=str(exc))
+        return status_pb2.Status(code=code_pb2.NOT_FOUND, message=str(exc), details=[_pack(info)])
+    if isinstance(exc, Conflict):
+        info = error_details_pb2.ErrorInfo(reason="IDEMPOTENCY_KEY_REUSED", domain=DOMAIN)
+        return status_pb2.Status(code=code_pb2.ALREADY_EXISTS, message=exc.description, details=[_pack(info)])
+    if isinstance(exc, NetworkError):  # a network file given at run time
+        bad = error_details_pb2.BadRequest(
+            field_violations=[error_details_pb2.BadRequest.FieldViolation(field=exc.path, description=exc.reason)]
+        )
+        return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc), details=[_pack(bad)])
+    if isinstance(exc, RerouteError):
+        return status_pb2.Status(code=code_pb2.FAILED_PRECONDITION, message=str(exc))
+    incident = uuid.uuid4().hex[:12]
+    log.error("internal error, incident %s", incident, exc_info=exc)
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error (incident {incident})")
+
+
+def grpc_code(status: status_pb2.Status) -> grpc.StatusCode:
+    for code in grpc.StatusCode:
+        if code.value[0] == status.code:
+            return code
+    return grpc.StatusCode.INTERNAL
