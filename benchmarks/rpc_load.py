@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from routing.cli import sample_return  # noqa: E402
-from routing.convert import return_to_proto  # noqa: E402
+from routing.convert import request_to_proto  # noqa: E402
 
 ECHO = "/reroute.bench.Echo/Echo"
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rpc_load.json")
     args = ap.parse_args(argv)
-    payload = return_to_proto(sample_return(date.today())).SerializeToString()
+    payload = request_to_proto(sample_return(date.today())).SerializeToString()
     proc, target = _start_server()
     try:
         echo = asyncio.run(_drive(target, ECHO, payload, args.seconds, args.concurrency))

@@ -56,7 +56,7 @@ def sample_return(today: date) -> Return:
         ),
         customer_country="GB",
         customer_postal_code="SW1A 1AA",
-        origin_facility_id="origin_de_leipzig",
+        origin_facility_id="origin_de_hh",
         import_date=date(today.year, today.month, 1) if today.day > 1 else today,
         duty_paid_minor=0,
         vat_paid_minor=1500,
@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--country", help="customer country, ISO 3166-1 alpha-2")
     r.add_argument("--postal-code", default="00000")
     r.add_argument("--territory", help="ISO 3166-2 code where customs cares, e.g. ES-CN")
-    r.add_argument("--origin", help="origin facility id, e.g. origin_de_leipzig")
+    r.add_argument("--origin", help="origin facility id, e.g. origin_de_hh")
     r.add_argument("--sku", default="SKU-1")
     r.add_argument("--hs", help="HS code, 6-10 digits")
     r.add_argument("--value", help="unit value in major units, e.g. 49.99")

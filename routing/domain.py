@@ -25,6 +25,8 @@ MAX_STRING_BYTES = 1024
 MAX_VALUE_MINOR = 10**11  # 1 bn in major units: anything above is a data error
 MAX_WEIGHT_G = 1_000_000  # 1 t per unit
 MAX_DIMENSION_MM = 10_000  # 10 m
+MAX_DAYS_TO_REFUND = 365
+MAX_ALTERNATIVES = 50
 _HS_RE = re.compile(r"^[0-9]{6,10}$")
 _POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
 
@@ -105,12 +107,12 @@ def check_int_range(v: Violations, path: str, value: float, lo: int, hi: int) ->
 
 
 def check_hs_code(v: Violations, path: str, value: str) -> None:
-    if not _HS_RE.match(value):
+    if not _HS_RE.fullmatch(value):
         v.add(path, f"must be 6 to 10 digits, got {value[:16]!r}")
 
 
 def check_postal_code(v: Violations, path: str, value: str) -> None:
-    if not _POSTAL_RE.match(value):
+    if not _POSTAL_RE.fullmatch(value):
         v.add(path, "must be 1-12 letters, digits, spaces or hyphens")
 
 
@@ -164,8 +166,10 @@ class Constraints:
     def __post_init__(self) -> None:
         v = Violations()
         if self.max_days_to_refund is not None:
-            check_int_range(v, "constraints.max_days_to_refund", self.max_days_to_refund, 0, 365)
-        check_int_range(v, "constraints.max_alternatives", self.max_alternatives, 0, 50)
+            check_int_range(
+                v, "constraints.max_days_to_refund", self.max_days_to_refund, 0, MAX_DAYS_TO_REFUND
+            )
+        check_int_range(v, "constraints.max_alternatives", self.max_alternatives, 0, MAX_ALTERNATIVES)
         v.raise_if_any()
 
 

