@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 
 class NetworkError(ValueError):
-    """A network definition is invalid. ``path`` names the offending key (e.g. ``facilities[3].country``)."""
+    """A network definition is invalid.
+
+    ``path`` names the offending key (e.g. ``facilities.hub_nl_venlo.country``).
+    """
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
@@ -109,7 +112,8 @@ class RateCard:
     """Price of one parcel by distance band (zone) and weight break.
 
     ``prices_minor[z][w]`` is the base price for a parcel whose great-circle distance falls in
-    zone ``z`` (distance <= ``zone_upper_km[z]``) and whose billable weight is <= ``weight_upper_g[w]``.
+    zone ``z`` (distance <= ``zone_upper_km[z]``) and whose billable weight is
+    <= ``weight_upper_g[w]``.
     Billable weight = max(actual, volume_cm3 * 1000 / volumetric_divisor_cm3_per_kg) grams.
     """
 
@@ -126,9 +130,13 @@ class RateCard:
     def __post_init__(self) -> None:
         where = f"rate_card {self.id}"
         if not self.zone_upper_km or list(self.zone_upper_km) != sorted(set(self.zone_upper_km)):
-            raise NetworkError(f"{where}.zone_upper_km", "must be non-empty and strictly increasing")
+            raise NetworkError(
+                f"{where}.zone_upper_km", "must be non-empty and strictly increasing"
+            )
         if not self.weight_upper_g or list(self.weight_upper_g) != sorted(set(self.weight_upper_g)):
-            raise NetworkError(f"{where}.weight_upper_g", "must be non-empty and strictly increasing")
+            raise NetworkError(
+                f"{where}.weight_upper_g", "must be non-empty and strictly increasing"
+            )
         if len(self.prices_minor) != len(self.zone_upper_km):
             raise NetworkError(f"{where}.prices_minor", "needs one row per zone")
         for z, row in enumerate(self.prices_minor):
