@@ -31,8 +31,8 @@ import grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.cli import sample_return  # noqa: E402
 from routing.convert import request_to_proto  # noqa: E402
+from routing.examples import sample_return  # noqa: E402
 
 ECHO = "/reroute.bench.Echo/Echo"
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"
@@ -56,7 +56,9 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
-async def _drive(target: str, method: str, payload: bytes, seconds: float, concurrency: int) -> Figures:
+async def _drive(
+    target: str, method: str, payload: bytes, seconds: float, concurrency: int
+) -> Figures:
     async with grpc.aio.insecure_channel(target) as channel:
         call = channel.unary_unary(method)  # bytes in, bytes out: the client never parses
         for _ in range(50):  # warm-up
@@ -129,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     p99_ratio = route.p99_ms / echo.p99_ms if echo.p99_ms else float("inf")
     print(f"{'method':<40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
     for f in (echo, route):
-        print(f"{f.method:<40} {f.throughput_rps:>10.1f} {f.p50_ms:>9.3f} {f.p99_ms:>9.3f} {f.errors:>7}")
+        print(
+            f"{f.method:<40} {f.throughput_rps:>10.1f} {f.p50_ms:>9.3f}"
+            f" {f.p99_ms:>9.3f} {f.errors:>7}"
+        )
     print(f"throughput ratio RouteReturn/echo = {ratio:.2f} (target >= 0.5)")
     print(f"p99 ratio RouteReturn/echo = {p99_ratio:.2f} (target <= 2.0)")
     args.out.parent.mkdir(parents=True, exist_ok=True)

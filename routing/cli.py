@@ -38,34 +38,6 @@ class UsageError(Exception):
     """A bad flag or file: the message names it."""
 
 
-def sample_return(today: date) -> Return:
-    """The README's example: a pair of trainers bought from the EU origin, returned from GB."""
-    return Return(
-        items=(
-            Item(
-                sku="TRAINER-42",
-                hs_code="640411",
-                value_minor=8999,
-                currency="GBP",
-                weight_g=900,
-                dims_mm=(330, 210, 120),
-                quantity=1,
-                grade=ConditionGrade.A,
-                reason=ReturnReason.WRONG_SIZE,
-            ),
-        ),
-        customer_country="GB",
-        customer_postal_code="SW1A 1AA",
-        origin_facility_id="origin_de_hh",
-        import_date=date(today.year, today.month, 1) if today.day > 1 else today,
-        duty_paid_minor=0,
-        vat_paid_minor=1500,
-        paid_currency="GBP",
-        return_date=today,
-        vat_collected_at_checkout=True,
-    )
-
-
 # -- reroute route ------------------------------------------------------------------------
 
 
@@ -101,7 +73,11 @@ def _dims(text: str) -> tuple[int, int, int]:
 
 
 def _return_from_flags(a: argparse.Namespace, today: date) -> Return:
-    missing = [f for f in ("country", "origin", "hs", "value", "currency", "weight_g") if getattr(a, f) is None]
+    missing = [
+        f
+        for f in ("country", "origin", "hs", "value", "currency", "weight_g")
+        if getattr(a, f) is None
+    ]
     if missing:
         raise UsageError("missing flags: " + ", ".join("--" + m.replace("_", "-") for m in missing))
     try:
@@ -179,7 +155,12 @@ def _print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool
     if status is not None:
         details = _describe_details(status)
     if as_json:
-        print(json.dumps({"error": {"code": code.name, "message": err.details(), "details": details}}, indent=2))
+        print(
+            json.dumps(
+                {"error": {"code": code.name, "message": err.details(), "details": details}},
+                indent=2,
+            )
+        )
     else:
         print(f"error: {code.name}: {err.details()}", file=sys.stderr)
         for line in details:
@@ -203,10 +184,14 @@ def _describe_details(status: status_pb2.Status) -> list[str]:
     return out
 
 
-async def _call(target: str, request: routing_pb2.RouteReturnRequest, timeout_s: float) -> routing_pb2.RouteReturnResponse:
+async def _call(
+    target: str, request: routing_pb2.RouteReturnRequest, timeout_s: float
+) -> routing_pb2.RouteReturnResponse:
     async with grpc.aio.insecure_channel(target) as channel:
         stub = routing_pb2_grpc.ReturnsRoutingStub(channel)
-        response: routing_pb2.RouteReturnResponse = await stub.RouteReturn(request, timeout=timeout_s)
+        response: routing_pb2.RouteReturnResponse = await stub.RouteReturn(
+            request, timeout=timeout_s
+        )
         return response
 
 
@@ -216,7 +201,11 @@ def cmd_route(a: argparse.Namespace) -> int:
         response = asyncio.run(_call(a.server, request, a.timeout))
     except grpc.aio.AioRpcError as err:
         if err.code() is grpc.StatusCode.UNAVAILABLE:
-            print(f"error: cannot reach a reroute server at {a.server} (start one with `reroute serve`)", file=sys.stderr)
+            print(
+                f"error: cannot reach a reroute server at {a.server}"
+                " (start one with `reroute serve`)",
+                file=sys.stderr,
+            )
             return EXIT_FAIL
         return _print_status_error(err, a.json)
     if a.json:
@@ -234,7 +223,10 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = ServerConfig(
-        host=a.host, port=a.port, network_file=Path(a.network) if a.network else None, bench_echo=a.bench_echo
+        host=a.host,
+        port=a.port,
+        network_file=Path(a.network) if a.network else None,
+        bench_echo=a.bench_echo,
     )
     asyncio.run(serve(config))
     return EXIT_OK
@@ -249,10 +241,14 @@ def cmd_network_check(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="reroute", description="Route cross-border e-commerce returns.")
+    ap = argparse.ArgumentParser(
+        prog="reroute", description="Route cross-border e-commerce returns."
+    )
     sub = ap.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the gRPC server (embedded default network unless --network)")
+    s = sub.add_parser(
+        "serve", help="run the gRPC server (embedded default network unless --network)"
+    )
     s.add_argument("--network", metavar="FILE", help="network TOML file (see hubs/FORMAT.md)")
     s.add_argument("--port", type=int, default=50051, help="0 = any free port (default 50051)")
     s.add_argument("--host", default="0.0.0.0")
@@ -261,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("route", help="ask a server where one return should go")
     r.add_argument("--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})")
-    r.add_argument("--file", metavar="JSON", help="a RouteReturnRequest or Return as JSON (proto JSON mapping)")
+    r.add_argument(
+        "--file", metavar="JSON", help="a RouteReturnRequest or Return as JSON (proto JSON mapping)"
+    )
     r.add_argument("--json", action="store_true", help="print the decision as JSON")
     r.add_argument("--timeout", type=float, default=10.0, help="call deadline in seconds")
     r.add_argument("--country", help="customer country, ISO 3166-1 alpha-2")
@@ -277,11 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quantity", type=int, default=1)
     r.add_argument("--grade", default="A", help="condition grade A-D")
     r.add_argument("--reason", default="changed_mind")
-    r.add_argument("--import-date", help="when the goods entered the customer's country (default: return date)")
+    r.add_argument(
+        "--import-date", help="when the goods entered the customer's country (default: return date)"
+    )
     r.add_argument("--duty-paid", default="0", help="duty paid at that import, major units")
     r.add_argument("--vat-paid", default="0", help="VAT paid at that import, major units")
-    r.add_argument("--paid-currency", help="currency of --duty-paid/--vat-paid (default --currency)")
-    r.add_argument("--vat-at-checkout", action="store_true", help="VAT was collected at checkout (IOSS...)")
+    r.add_argument(
+        "--paid-currency", help="currency of --duty-paid/--vat-paid (default --currency)"
+    )
+    r.add_argument(
+        "--vat-at-checkout", action="store_true", help="VAT was collected at checkout (IOSS...)"
+    )
     r.add_argument("--return-date", help="routing date (default today)")
     r.add_argument("--max-days-to-refund", type=int)
     r.add_argument("--no-returnless", action="store_true")

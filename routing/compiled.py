@@ -17,6 +17,7 @@ from customs.api import FxConversion
 from hubs.graph import LaneGraph, Path
 from hubs.model import (
     CarrierService,
+    ConditionGrade,
     Disposition,
     Facility,
     LinehaulLane,
@@ -25,6 +26,7 @@ from hubs.model import (
     RateCard,
     ServiceKind,
 )
+from routing.domain import DestinationKind
 
 
 class FxConverter(Protocol):
@@ -61,6 +63,19 @@ class CompiledRateCard:
         return self.prices_minor[zone][lo]
 
 
+RESOLD = frozenset({Disposition.RESTOCK, Disposition.RESELL_LOCAL, Disposition.REFURBISH})
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionChoice:
+    """A disposition a destination can apply to one grade, precomputed per route."""
+
+    disposition: Disposition
+    recovery_bp: int  # recovery rate x the destination's resale factor
+    cost_minor: int  # per unit, base currency
+    resold: bool  # value recovered only at resale: pays the resale delay
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """One way to send a return: a parcel leg to a first stop, optionally a line-haul onward."""
@@ -78,8 +93,9 @@ class Route:
     parcel_co2e_g_per_tkm: int
     lane_co2e_g_per_tkm: int
     days_to_refund: int  # parcel transit + inspection at the first stop
-    extra_days_to_resale: int  # onward wait + line-haul + processing at the destination
-    dispositions: tuple[Disposition, ...]
+    days_to_resale: int  # + onward wait, line-haul and processing at the destination
+    destination_kind: DestinationKind
+    disposition_choices: dict[ConditionGrade, tuple[DispositionChoice, ...]]
 
     @property
     def key(self) -> str:
@@ -96,6 +112,10 @@ class CompiledNetwork:
         self.compiled_on = on
         self.graph = LaneGraph(network)
         self.cards = {cid: self._compile_card(card) for cid, card in network.rate_cards.items()}
+        self.recovery_cost_minor = {
+            d: self.to_base(c, network.recovery.currency)
+            for d, c in network.recovery.cost_per_unit_minor.items()
+        }
         self._routes: dict[tuple[str, str], tuple[Route, ...]] = {}
         for country in network.regions:
             for fid, facility in network.facilities.items():
@@ -111,7 +131,9 @@ class CompiledNetwork:
     def to_base(self, amount_minor: int, currency: str) -> int:
         if currency == self.network.currency:
             return amount_minor
-        return self.fx.convert(amount_minor, currency, self.network.currency, self.compiled_on).amount_to_minor
+        return self.fx.convert(
+            amount_minor, currency, self.network.currency, self.compiled_on
+        ).amount_to_minor
 
     def _compile_card(self, card: RateCard) -> CompiledRateCard:
         return CompiledRateCard(
@@ -138,12 +160,15 @@ class CompiledNetwork:
             handling_parcel += self.to_base(first.handling_per_parcel_minor, first.currency)
             handling_unit += self.to_base(first.handling_per_unit_minor, first.currency)
             share = math.ceil(
-                self.to_base(lane.fixed_cost_minor, lane.currency) / lane.planning_units_per_dispatch
+                self.to_base(lane.fixed_cost_minor, lane.currency)
+                / lane.planning_units_per_dispatch
             )
             per_kg = self.to_base(lane.per_kg_minor, lane.currency)
             lane_co2 = net.co2e_g_per_tkm.get(lane.mode, 0)
             extra_days = math.ceil(lane.cadence_days / 2) + lane.transit_days + dest.processing_days
-        parcel_mode = path.service.mode if path.service.kind is not ServiceKind.LINEHAUL else Mode.ROAD
+        parcel_mode = (
+            path.service.mode if path.service.kind is not ServiceKind.LINEHAUL else Mode.ROAD
+        )
         return Route(
             path=path,
             service=path.service,
@@ -158,6 +183,23 @@ class CompiledNetwork:
             parcel_co2e_g_per_tkm=net.co2e_g_per_tkm.get(parcel_mode, 0),
             lane_co2e_g_per_tkm=lane_co2,
             days_to_refund=path.transit_days + first.processing_days,
-            extra_days_to_resale=extra_days,
-            dispositions=tuple(sorted(dest.dispositions, key=lambda d: d.value)),
+            days_to_resale=path.transit_days + first.processing_days + extra_days,
+            destination_kind=DestinationKind.of(dest.kind),
+            disposition_choices=self._choices(dest),
         )
+
+    def _choices(self, dest: Facility) -> dict[ConditionGrade, tuple[DispositionChoice, ...]]:
+        rates = self.network.recovery.rates_bp
+        out: dict[ConditionGrade, tuple[DispositionChoice, ...]] = {}
+        for grade in ConditionGrade:
+            out[grade] = tuple(
+                DispositionChoice(
+                    disposition=d,
+                    recovery_bp=rates[(d, grade)] * dest.resale_factor_bp // 10_000,
+                    cost_minor=self.recovery_cost_minor.get(d, 0),
+                    resold=d in RESOLD,
+                )
+                for d in sorted(dest.dispositions, key=lambda d: d.value)
+                if (d, grade) in rates
+            )
+        return out

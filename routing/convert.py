@@ -20,7 +20,6 @@ from typing import Final, Generic, TypeVar
 
 from google.protobuf.message import Message
 from google.type import date_pb2
-from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 
 from customs.api import (
     Assessment,
@@ -33,6 +32,7 @@ from customs.api import (
     RuleRef,
 )
 from hubs.model import ConditionGrade, Disposition, Mode
+from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 from routing.domain import (
     MAX_ALTERNATIVES,
     MAX_DAYS_TO_REFUND,

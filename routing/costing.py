@@ -3,6 +3,10 @@
 net = parcel carriage + fuel + carrier fees + line-haul share + handling + disposition cost
       + duties and import VAT due at each border - duty/VAT reclaimable - recovery value
       + refund-delay and resale-delay prices + priced CO2e.
+
+Two steps, so the hot path stays cheap: ``evaluate`` computes the numbers of a route (plain
+integers, no objects for the answer), and ``build`` turns an evaluation into the Shipment with
+its legs, named terms and customs summary, only for the options a decision returns.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from customs.api import (
     Reclaim,
     ReturnReason,
 )
-from hubs.model import ConditionGrade, Disposition, Facility, Policy, RecoveryRates, ServiceKind
-from routing.compiled import Route
+from hubs.model import ConditionGrade, Disposition, Policy, ServiceKind
+from routing.compiled import DispositionChoice, Route
 from routing.domain import (
     CostTerm,
     DestinationKind,
@@ -36,7 +40,6 @@ from routing.domain import (
 )
 from routing.errors import PreconditionViolation
 
-RESOLD = frozenset({Disposition.RESTOCK, Disposition.RESELL_LOCAL, Disposition.REFURBISH})
 UNALTERED = frozenset({ConditionGrade.A, ConditionGrade.B})
 
 
@@ -58,28 +61,57 @@ class Context:
     currency: str
     goods_origin_country: str
     policy: Policy
-    recovery: RecoveryRates
-    recovery_cost_base: dict[Disposition, int]
     customs: CustomsAssessor
     value_base_minor: int  # the whole return's value, base currency
     assessments: dict[tuple[object, ...], Assessment]  # per-request memo
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The numbers of one route for some units; ``build`` makes the Shipment from it."""
+
+    route: Route
+    units: tuple[Unit, ...]
+    unit_share_bp: int
+    actual_g: int
+    billable_g: int
+    carriage: int
+    fuel: int
+    fees: int
+    linehaul: int
+    handling: int
+    disposition_cost: int
+    duty_due: int
+    vat_due: int
+    reclaim: Reclaim | None
+    recovery: int
+    refund_delay: int
+    resale_delay: int
+    co2e_g: int
+    co2e_cost: int
+    choices: tuple[DispositionChoice, ...]  # per unit line
+    assessments: tuple[Assessment, ...]
+    net_cost_minor: int
+
+    @property
+    def days_to_refund(self) -> int:
+        return self.route.days_to_refund
+
+
 def best_disposition(
-    ctx: Context, facility: Facility, dispositions: Sequence[Disposition], unit: Unit, days_to_resale: int
-) -> tuple[Disposition, int, int] | None:
-    """(disposition, recovery per unit, net credit per unit) of the best allowed disposition."""
-    best: tuple[Disposition, int, int] | None = None
-    for disp in dispositions:
-        rate = ctx.recovery.rates_bp.get((disp, unit.item.grade))
-        if rate is None:
-            continue
-        recovery = unit.value_base_minor * rate * facility.resale_factor_bp // 100_000_000
-        credit = recovery - ctx.recovery_cost_base.get(disp, 0)
-        if disp in RESOLD:
-            credit -= resale_delay_minor(ctx.policy, unit.value_base_minor, days_to_resale)
+    policy: Policy, route: Route, unit: Unit
+) -> tuple[DispositionChoice, int, int] | None:
+    """(choice, recovery per unit, net credit per unit) of the best disposition for the unit."""
+    best: tuple[DispositionChoice, int, int] | None = None
+    value = unit.value_base_minor
+    days = route.days_to_resale
+    for choice in route.disposition_choices.get(unit.item.grade, ()):
+        recovery = value * choice.recovery_bp // 10_000
+        credit = recovery - choice.cost_minor
+        if choice.resold:
+            credit -= resale_delay_minor(policy, value, days)
         if best is None or credit > best[2]:
-            best = (disp, recovery, credit)
+            best = (choice, recovery, credit)
     return best
 
 
@@ -109,91 +141,11 @@ def _customs_items(units: Sequence[Unit]) -> tuple[CustomsItem, ...]:
     )
 
 
-def _assess(ctx: Context, crossing: Crossing, units: Sequence[Unit]) -> Assessment:
-    key = (crossing, tuple((u.index, u.quantity) for u in units))
-    found = ctx.assessments.get(key)
-    if found is None:
-        found = ctx.customs.assess(
-            crossing, _customs_items(units), ctx.ret.return_date, currency=ctx.currency
-        )
-        ctx.assessments[key] = found
-    return found
-
-
 def best_reclaim(assessment: Assessment) -> Reclaim | None:
     """Routes are alternatives, not additive: claim the most valuable one."""
     if not assessment.reclaims:
         return None
     return max(assessment.reclaims, key=lambda r: (r.duty_minor + r.vat_minor, r.route))
-
-
-def crossings(ctx: Context, route: Route, units: Sequence[Unit]) -> tuple[Assessment, ...]:
-    """Assess each border the route crosses (none when it stays in the customer's country)."""
-    r = ctx.ret
-    out: list[Assessment] = []
-    first = route.first_stop
-    channel = Channel.POSTAL if route.service.kind is ServiceKind.POSTAL_ECONOMY else Channel.COURIER
-    reason = _reason(units)
-    if first.country != r.customer_country or first.territory != r.customer_territory:
-        reentry = first.country == ctx.goods_origin_country
-        original = ImportRecord(
-            country=r.customer_country,
-            import_date=r.import_date,
-            duty_paid_minor=_share(r.duty_paid_minor, units, ctx.value_base_minor),
-            vat_paid_minor=_share(r.vat_paid_minor, units, ctx.value_base_minor),
-            currency=r.paid_currency,
-            vat_collected_at_checkout=r.vat_collected_at_checkout,
-        )
-        out.append(
-            _assess(
-                ctx,
-                Crossing(
-                    export_country=r.customer_country,
-                    import_country=first.country,
-                    goods_origin_country=ctx.goods_origin_country,
-                    channel=channel,
-                    reason=reason,
-                    export_territory=r.customer_territory,
-                    import_territory=first.territory,
-                    reentry=reentry,
-                    bonded_destination=first.bonded and not reentry,
-                    original_import=original,
-                ),
-                units,
-            )
-        )
-    if route.lane is not None:
-        dest = route.destination
-        if dest.country != first.country or dest.territory != first.territory:
-            paid = out[-1] if out else None
-            original = None
-            if paid is not None and paid.duty_due_minor + paid.vat_due_minor > 0:
-                original = ImportRecord(
-                    country=first.country,
-                    import_date=r.return_date,
-                    duty_paid_minor=paid.duty_due_minor,
-                    vat_paid_minor=paid.vat_due_minor,
-                    currency=ctx.currency,
-                )
-            out.append(
-                _assess(
-                    ctx,
-                    Crossing(
-                        export_country=first.country,
-                        import_country=dest.country,
-                        goods_origin_country=ctx.goods_origin_country,
-                        channel=Channel.FREIGHT,
-                        reason=reason,
-                        export_territory=first.territory,
-                        import_territory=dest.territory,
-                        reentry=dest.country == ctx.goods_origin_country,
-                        bonded_destination=dest.bonded,
-                        original_import=original,
-                    ),
-                    units,
-                )
-            )
-    return tuple(out)
 
 
 def _share(total_minor: int, units: Sequence[Unit], whole_value_minor: int) -> int:
@@ -202,6 +154,100 @@ def _share(total_minor: int, units: Sequence[Unit], whole_value_minor: int) -> i
     if total_minor == 0 or part >= whole_value_minor:
         return total_minor
     return total_minor * part // whole_value_minor
+
+
+def _first_crossing(ctx: Context, route: Route, units: Sequence[Unit]) -> Assessment:
+    r = ctx.ret
+    first = route.first_stop
+    channel = (
+        Channel.POSTAL if route.service.kind is ServiceKind.POSTAL_ECONOMY else Channel.COURIER
+    )
+    reentry = first.country == ctx.goods_origin_country
+    bonded = first.bonded and not reentry
+    key = ("in", first.country, first.territory, channel, reentry, bonded, _unit_key(units))
+    found = ctx.assessments.get(key)
+    if found is None:
+        crossing = Crossing(
+            export_country=r.customer_country,
+            import_country=first.country,
+            goods_origin_country=ctx.goods_origin_country,
+            channel=channel,
+            reason=_reason(units),
+            export_territory=r.customer_territory,
+            import_territory=first.territory,
+            reentry=reentry,
+            bonded_destination=bonded,
+            original_import=ImportRecord(
+                country=r.customer_country,
+                import_date=r.import_date,
+                duty_paid_minor=_share(r.duty_paid_minor, units, ctx.value_base_minor),
+                vat_paid_minor=_share(r.vat_paid_minor, units, ctx.value_base_minor),
+                currency=r.paid_currency,
+                vat_collected_at_checkout=r.vat_collected_at_checkout,
+            ),
+        )
+        found = ctx.customs.assess(
+            crossing, _customs_items(units), r.return_date, currency=ctx.currency
+        )
+        ctx.assessments[key] = found
+    return found
+
+
+def _onward_crossing(
+    ctx: Context, route: Route, units: Sequence[Unit], paid: Assessment | None
+) -> Assessment:
+    r = ctx.ret
+    first, dest = route.first_stop, route.destination
+    due = (paid.duty_due_minor, paid.vat_due_minor) if paid is not None else (0, 0)
+    key = ("on", first.country, dest.country, dest.territory, dest.bonded, due, _unit_key(units))
+    found = ctx.assessments.get(key)
+    if found is None:
+        original = None
+        if due[0] + due[1] > 0:  # duty/VAT paid at the hub may be reclaimable when it leaves
+            original = ImportRecord(
+                country=first.country,
+                import_date=r.return_date,
+                duty_paid_minor=due[0],
+                vat_paid_minor=due[1],
+                currency=ctx.currency,
+            )
+        reentry = dest.country == ctx.goods_origin_country
+        crossing = Crossing(
+            export_country=first.country,
+            import_country=dest.country,
+            goods_origin_country=ctx.goods_origin_country,
+            channel=Channel.FREIGHT,
+            reason=_reason(units),
+            export_territory=first.territory,
+            import_territory=dest.territory,
+            reentry=reentry,
+            bonded_destination=dest.bonded and not reentry,
+            original_import=original,
+        )
+        found = ctx.customs.assess(
+            crossing, _customs_items(units), r.return_date, currency=ctx.currency
+        )
+        ctx.assessments[key] = found
+    return found
+
+
+def _unit_key(units: Sequence[Unit]) -> tuple[tuple[int, int], ...]:
+    return tuple((u.index, u.quantity) for u in units)
+
+
+def crossings(ctx: Context, route: Route, units: Sequence[Unit]) -> tuple[Assessment, ...]:
+    """Assess each border the route crosses (none when it stays in the customer's country)."""
+    r = ctx.ret
+    first = route.first_stop
+    out: list[Assessment] = []
+    if first.country != r.customer_country or first.territory != r.customer_territory:
+        out.append(_first_crossing(ctx, route, units))
+    dest = route.destination
+    if route.lane is not None and (
+        dest.country != first.country or dest.territory != first.territory
+    ):
+        out.append(_onward_crossing(ctx, route, units, out[-1] if out else None))
+    return tuple(out)
 
 
 def billable_weight_g(route: Route, units: Sequence[Unit]) -> tuple[int, int]:
@@ -213,18 +259,19 @@ def billable_weight_g(route: Route, units: Sequence[Unit]) -> tuple[int, int]:
 
 
 def size_violation(route: Route, units: Sequence[Unit]) -> PreconditionViolation | None:
-    """Longest side and length + girth of a parcel packing these units (a box around them)."""
+    """Longest side and length + girth of a box packing these units (square cross-section)."""
     svc = route.service
     length = max(max(u.item.dims_mm) for u in units)
+    if length > svc.max_length_mm:
+        return PreconditionViolation(
+            "OVER_MAX_SIZE",
+            f"service:{svc.id}",
+            f"longest side {length} mm > {svc.max_length_mm} mm",
+        )
     volume_mm3 = sum(
         u.item.dims_mm[0] * u.item.dims_mm[1] * u.item.dims_mm[2] * u.quantity for u in units
     )
-    side = math.sqrt(volume_mm3 / length)  # square cross-section of the packed box
-    girth = math.ceil(length + 4 * side)
-    if length > svc.max_length_mm:
-        return PreconditionViolation(
-            "OVER_MAX_SIZE", f"service:{svc.id}", f"longest side {length} mm > {svc.max_length_mm} mm"
-        )
+    girth = math.ceil(length + 4 * math.sqrt(volume_mm3 / length))
     if girth > svc.max_length_plus_girth_mm:
         return PreconditionViolation(
             "OVER_MAX_SIZE",
@@ -234,13 +281,11 @@ def size_violation(route: Route, units: Sequence[Unit]) -> PreconditionViolation
     return None
 
 
-def cost_shipment(
+def evaluate(
     ctx: Context, route: Route, units: Sequence[Unit], unit_share_bp: int
-) -> Shipment | PreconditionViolation:
-    """Cost ``units`` sent together on ``route``; ``unit_share_bp`` = their share of all units.
-
-    Returns a violation (why the route cannot take them) instead of a shipment when infeasible.
-    """
+) -> Evaluation | PreconditionViolation:
+    """The numbers of ``units`` sent together on ``route`` (``unit_share_bp`` = their share of
+    all the return's units), or why the route cannot take them."""
     svc = route.service
     actual_g, billable_g = billable_weight_g(route, units)
     if actual_g > svc.max_weight_g:
@@ -250,53 +295,103 @@ def cost_shipment(
     too_big = size_violation(route, units)
     if too_big is not None:
         return too_big
-    base = route.card.price(route.path.zone, billable_g)
-    if base is None:
+    carriage = route.card.price(route.path.zone, billable_g)
+    if carriage is None:
         return PreconditionViolation(
             "OVER_MAX_WEIGHT",
             f"rate_card:{route.card.id}",
             f"billable {billable_g} g > last weight break {route.card.weight_upper_g[-1]} g",
         )
-    n_units = sum(u.quantity for u in units)
     policy = ctx.policy
-    dest = route.destination
-    days_refund = route.days_to_refund
-    days_resale = days_refund + route.extra_days_to_resale
-
-    allocations: list[ItemAllocation] = []
+    n_units = 0
     recovery = disposition_cost = resale_delay = 0
+    choices: list[DispositionChoice] = []
     for u in units:
-        best = best_disposition(ctx, dest, route.dispositions, u, days_resale)
+        best = best_disposition(policy, route, u)
         if best is None:
             return PreconditionViolation(
                 "NO_DISPOSITION",
-                f"facility:{dest.id}",
-                f"cannot take grade {u.item.grade.value} for {u.item.sku}",
+                f"facility:{route.destination.id}",
+                f"cannot take grade {u.item.grade.value} ({u.item.sku})",
             )
-        disp, rec, _ = best
-        allocations.append(ItemAllocation(u.item.sku, u.quantity, disp, rec * u.quantity))
+        choice, rec, _ = best
+        choices.append(choice)
+        n_units += u.quantity
         recovery += rec * u.quantity
-        disposition_cost += ctx.recovery_cost_base.get(disp, 0) * u.quantity
-        if disp in RESOLD:
-            resale_delay += resale_delay_minor(policy, u.value_base_minor, days_resale) * u.quantity
+        disposition_cost += choice.cost_minor * u.quantity
+        if choice.resold:
+            resale_delay += (
+                resale_delay_minor(policy, u.value_base_minor, route.days_to_resale) * u.quantity
+            )
 
     assessments = crossings(ctx, route, units)
-    duty_due = sum(a.duty_due_minor for a in assessments)
-    vat_due = sum(a.vat_due_minor for a in assessments)
-    reclaim_duty = reclaim_vat = 0
-    reclaim_detail = ""
-    if assessments:
-        best_claim = best_reclaim(assessments[0])
-        if best_claim is not None:
-            reclaim_duty, reclaim_vat = best_claim.duty_minor, best_claim.vat_minor
-            reclaim_detail = f"{best_claim.route} by {best_claim.deadline.isoformat()}"
+    duty_due = vat_due = 0
+    for a in assessments:
+        duty_due += a.duty_due_minor
+        vat_due += a.vat_due_minor
+    reclaim = best_reclaim(assessments[0]) if assessments else None
+    reclaimed = reclaim.duty_minor + reclaim.vat_minor if reclaim is not None else 0
 
-    kg = actual_g / 1000
-    parcel_co2 = math.ceil(kg / 1000 * route.path.distance_km * route.parcel_co2e_g_per_tkm)
-    lane_co2 = 0
-    lane_charge = 0
-    fuel = base * route.card.fuel_surcharge_bp // 10_000
+    fuel = carriage * route.card.fuel_surcharge_bp // 10_000
     fees = route.card.per_parcel_fee_minor
+    linehaul = 0
+    co2e_g = math.ceil(actual_g * route.path.distance_km * route.parcel_co2e_g_per_tkm / 1_000_000)
+    if route.lane is not None:
+        linehaul = route.lane_share_per_unit_minor * n_units + math.ceil(
+            actual_g * route.lane_per_kg_minor / 1000
+        )
+        co2e_g += math.ceil(
+            actual_g * route.lane.distance_km * route.lane_co2e_g_per_tkm / 1_000_000
+        )
+    handling = route.handling_per_parcel_minor + route.handling_per_unit_minor * n_units
+    refund_delay = (
+        policy.refund_delay_per_day_minor * route.days_to_refund * unit_share_bp // 10_000
+    )
+    co2e_cost = co2e_g * policy.co2e_price_per_tonne_minor // 1_000_000
+    net = (
+        carriage
+        + fuel
+        + fees
+        + linehaul
+        + handling
+        + disposition_cost
+        + duty_due
+        + vat_due
+        - reclaimed
+        - recovery
+        + refund_delay
+        + resale_delay
+        + co2e_cost
+    )
+    return Evaluation(
+        route=route,
+        units=tuple(units),
+        unit_share_bp=unit_share_bp,
+        actual_g=actual_g,
+        billable_g=billable_g,
+        carriage=carriage,
+        fuel=fuel,
+        fees=fees,
+        linehaul=linehaul,
+        handling=handling,
+        disposition_cost=disposition_cost,
+        duty_due=duty_due,
+        vat_due=vat_due,
+        reclaim=reclaim,
+        recovery=recovery,
+        refund_delay=refund_delay,
+        resale_delay=resale_delay,
+        co2e_g=co2e_g,
+        co2e_cost=co2e_cost,
+        choices=tuple(choices),
+        assessments=assessments,
+        net_cost_minor=net,
+    )
+
+
+def build(ctx: Context, e: Evaluation) -> Shipment:
+    """The Shipment of an evaluation: legs, allocations, named terms with their details."""
+    route, svc, dest = e.route, e.route.service, e.route.destination
     legs = [
         Leg(
             kind=LegKind.PARCEL,
@@ -309,14 +404,12 @@ def cost_shipment(
             to_facility=route.first_stop.id,
             distance_km=route.path.distance_km,
             transit_days=route.path.transit_days,
-            billable_weight_g=billable_g,
-            charge_minor=base + fuel + fees,
+            billable_weight_g=e.billable_g,
+            charge_minor=e.carriage + e.fuel + e.fees,
         )
     ]
-    if route.lane is not None:
-        lane = route.lane
-        lane_charge = route.lane_share_per_unit_minor * n_units + math.ceil(kg * route.lane_per_kg_minor)
-        lane_co2 = math.ceil(kg / 1000 * lane.distance_km * route.lane_co2e_g_per_tkm)
+    lane = route.lane
+    if lane is not None:
         legs.append(
             Leg(
                 kind=LegKind.LINEHAUL,
@@ -329,42 +422,90 @@ def cost_shipment(
                 to_facility=dest.id,
                 distance_km=lane.distance_km,
                 transit_days=lane.transit_days,
-                billable_weight_g=actual_g,
-                charge_minor=lane_charge,
+                billable_weight_g=e.actual_g,
+                charge_minor=e.linehaul,
             )
         )
-    co2e_g = parcel_co2 + lane_co2
-    handling = route.handling_per_parcel_minor + route.handling_per_unit_minor * n_units
-    refund_delay = policy.refund_delay_per_day_minor * days_refund * unit_share_bp // 10_000
-    terms = [
-        CostTerm(Term.PARCEL_CARRIAGE, base, f"{svc.id}, zone {route.path.zone}, {billable_g} g billable"),
-        CostTerm(Term.FUEL_SURCHARGE, fuel, f"{route.card.fuel_surcharge_bp / 100:.2f}% of carriage"),
-        CostTerm(Term.CARRIER_FEES, fees, "per-parcel fees of the rate card"),
-        CostTerm(Term.LINEHAUL_SHARE, lane_charge, route.lane.id if route.lane else ""),
-        CostTerm(Term.HANDLING, handling, f"{dest.id}: {n_units} unit(s)"),
-        CostTerm(Term.DISPOSITION_COST, disposition_cost, ""),
-        CostTerm(Term.DUTY_DUE, duty_due, "; ".join(a.de_minimis for a in assessments if a.de_minimis)),
-        CostTerm(Term.IMPORT_VAT_DUE, vat_due, ""),
-        CostTerm(Term.DUTY_RECLAIM, -reclaim_duty, reclaim_detail),
-        CostTerm(Term.VAT_RECLAIM, -reclaim_vat, reclaim_detail),
-        CostTerm(Term.RECOVERY_VALUE, -recovery, ", ".join(sorted({a.disposition.value for a in allocations}))),
-        CostTerm(Term.REFUND_DELAY, refund_delay, f"{days_refund} d to refund"),
-        CostTerm(Term.RESALE_DELAY, resale_delay, f"{days_resale} d to resale"),
-        CostTerm(Term.CO2E, co2e_g * policy.co2e_price_per_tonne_minor // 1_000_000, f"{co2e_g} g CO2e"),
-    ]
-    resold = any(a.disposition in RESOLD for a in allocations)
+    allocations = tuple(
+        ItemAllocation(
+            u.item.sku,
+            u.quantity,
+            c.disposition,
+            u.value_base_minor * c.recovery_bp // 10_000 * u.quantity,
+        )
+        for u, c in zip(e.units, e.choices, strict=True)
+    )
+    claim = ""
+    if e.reclaim is not None:
+        claim = f"{e.reclaim.route}, claim by {e.reclaim.deadline.isoformat()}"
+    n_units = sum(u.quantity for u in e.units)
+    terms = (
+        CostTerm(
+            Term.PARCEL_CARRIAGE,
+            e.carriage,
+            f"{svc.id}, zone {route.path.zone}, {e.billable_g} g billable",
+        ),
+        CostTerm(
+            Term.FUEL_SURCHARGE, e.fuel, f"{route.card.fuel_surcharge_bp / 100:.2f} % of carriage"
+        ),
+        CostTerm(Term.CARRIER_FEES, e.fees, "per-parcel fees of the rate card"),
+        CostTerm(Term.LINEHAUL_SHARE, e.linehaul, _lane_detail(route, n_units)),
+        CostTerm(
+            Term.HANDLING,
+            e.handling,
+            f"{route.first_stop.id}" + (f" + {dest.id}" if lane else "") + f", {n_units} unit(s)",
+        ),
+        CostTerm(
+            Term.DISPOSITION_COST,
+            e.disposition_cost,
+            ", ".join(sorted({c.disposition.value for c in e.choices})),
+        ),
+        CostTerm(
+            Term.DUTY_DUE,
+            e.duty_due,
+            "; ".join(a.de_minimis for a in e.assessments if a.de_minimis),
+        ),
+        CostTerm(
+            Term.IMPORT_VAT_DUE, e.vat_due, "; ".join(a.relief for a in e.assessments if a.relief)
+        ),
+        CostTerm(Term.DUTY_RECLAIM, -e.reclaim.duty_minor if e.reclaim else 0, claim),
+        CostTerm(Term.VAT_RECLAIM, -e.reclaim.vat_minor if e.reclaim else 0, claim),
+        CostTerm(Term.RECOVERY_VALUE, -e.recovery, f"at {dest.id}"),
+        CostTerm(Term.REFUND_DELAY, e.refund_delay, f"{route.days_to_refund} d to refund"),
+        CostTerm(Term.RESALE_DELAY, e.resale_delay, f"{route.days_to_resale} d to resale"),
+        CostTerm(Term.CO2E, e.co2e_cost, f"{e.co2e_g} g CO2e"),
+    )
+    resold = any(c.resold for c in e.choices)
     return Shipment(
         destination_id=dest.id,
-        destination_kind=DestinationKind.of(dest.kind),
+        destination_kind=route.destination_kind,
         destination_country=dest.country,
-        items=tuple(allocations),
+        items=allocations,
         legs=tuple(legs),
-        terms=tuple(terms),
-        customs=assessments,
-        days_to_refund=days_refund,
-        days_to_resale=days_resale if resold else None,
-        co2e_g=co2e_g,
+        terms=terms,
+        customs=e.assessments,
+        days_to_refund=route.days_to_refund,
+        days_to_resale=route.days_to_resale if resold else None,
+        co2e_g=e.co2e_g,
     )
+
+
+def _lane_detail(route: Route, n_units: int) -> str:
+    lane = route.lane
+    if lane is None:
+        return ""
+    return (
+        f"{lane.id}: {n_units} x {route.lane_share_per_unit_minor} per unit "
+        f"(dispatch cost / {lane.planning_units_per_dispatch} planned units) + per kg"
+    )
+
+
+def cost_shipment(
+    ctx: Context, route: Route, units: Sequence[Unit], unit_share_bp: int
+) -> Shipment | PreconditionViolation:
+    """Evaluate and build in one go (for callers that need the whole shipment)."""
+    e = evaluate(ctx, route, units, unit_share_bp)
+    return e if isinstance(e, PreconditionViolation) else build(ctx, e)
 
 
 def returnless(ctx: Context, units: Sequence[Unit]) -> Shipment | PreconditionViolation:
@@ -375,7 +516,8 @@ def returnless(ctx: Context, units: Sequence[Unit]) -> Shipment | PreconditionVi
             return PreconditionViolation(
                 "RETURNLESS_OVER_VALUE",
                 f"item:{u.item.sku}",
-                f"unit value {u.value_base_minor} > returnless cap {cap} ({ctx.currency} minor units)",
+                f"unit value {u.value_base_minor} > returnless cap {cap}"
+                f" ({ctx.currency} minor units)",
             )
     terms = (
         CostTerm(Term.RECOVERY_VALUE, 0, "goods stay with the customer"),
@@ -385,7 +527,9 @@ def returnless(ctx: Context, units: Sequence[Unit]) -> Shipment | PreconditionVi
         destination_id="",
         destination_kind=DestinationKind.NONE,
         destination_country=ctx.ret.customer_country,
-        items=tuple(ItemAllocation(u.item.sku, u.quantity, Disposition.RETURNLESS, 0) for u in units),
+        items=tuple(
+            ItemAllocation(u.item.sku, u.quantity, Disposition.RETURNLESS, 0) for u in units
+        ),
         legs=(),
         terms=terms,
         customs=(),

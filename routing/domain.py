@@ -169,7 +169,9 @@ class Constraints:
             check_int_range(
                 v, "constraints.max_days_to_refund", self.max_days_to_refund, 0, MAX_DAYS_TO_REFUND
             )
-        check_int_range(v, "constraints.max_alternatives", self.max_alternatives, 0, MAX_ALTERNATIVES)
+        check_int_range(
+            v, "constraints.max_alternatives", self.max_alternatives, 0, MAX_ALTERNATIVES
+        )
         v.raise_if_any()
 
 
@@ -282,10 +284,10 @@ class Shipment:
     days_to_refund: int
     days_to_resale: int | None  # None when nothing is resold
     co2e_g: int
+    net_cost_minor: int = field(init=False, compare=False)  # the sum of the terms
 
-    @property
-    def net_cost_minor(self) -> int:
-        return sum(t.amount_minor for t in self.terms)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_cost_minor", sum(t.amount_minor for t in self.terms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,10 +296,10 @@ class Option:
 
     shipments: tuple[Shipment, ...]
     reason_codes: tuple[str, ...] = ()
+    net_cost_minor: int = field(init=False, compare=False)  # the sum over the shipments
 
-    @property
-    def net_cost_minor(self) -> int:
-        return sum(s.net_cost_minor for s in self.shipments)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_cost_minor", sum(s.net_cost_minor for s in self.shipments))
 
     @property
     def days_to_refund(self) -> int:
@@ -315,7 +317,8 @@ class Option:
     @property
     def label(self) -> str:
         return " + ".join(
-            f"{s.destination_id or 'returnless'}/{'+'.join(sorted({a.disposition.value for a in s.items}))}"
+            f"{s.destination_id or 'returnless'}/"
+            + "+".join(sorted({a.disposition.value for a in s.items}))
             + (f"/{s.legs[0].service_id}" if s.legs else "")
             for s in self.shipments
         )

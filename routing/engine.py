@@ -14,8 +14,8 @@ from datetime import date
 
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import FacilityKind, Network
-from routing.compiled import CompiledNetwork, FxConverter, Route
-from routing.costing import Context, Unit, cost_shipment, returnless
+from routing.compiled import CompiledNetwork, FxConverter
+from routing.costing import Context, Evaluation, Unit, build, evaluate, returnless
 from routing.domain import Decision, Option, Return, Shipment
 from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
 from routing.split import best_split
@@ -31,18 +31,18 @@ class Router:
         self.customs = customs
         self.fx = fx
         self.compiled = CompiledNetwork(network, fx, on=compiled_on)
-        self._recovery_cost = {
-            d: self.compiled.to_base(c, network.recovery.currency)
-            for d, c in network.recovery.cost_per_unit_minor.items()
-        }
 
     def route(self, ret: Return, *, time_limit_s: float | None = None) -> Decision:
+        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split)."""
         origin = self.network.facilities.get(ret.origin_facility_id)
         if origin is None or origin.kind is not FacilityKind.ORIGIN:
+            known = sorted(
+                k for k, f in self.network.facilities.items() if f.kind is FacilityKind.ORIGIN
+            )
             raise InvalidArgument.one(
                 "customer_return.origin_facility_id",
-                f"unknown origin facility {ret.origin_facility_id[:64]!r}; known: "
-                + ", ".join(sorted(k for k, f in self.network.facilities.items() if f.kind is FacilityKind.ORIGIN)),
+                f"unknown origin facility {ret.origin_facility_id[:64]!r};"
+                f" known: {', '.join(known)}",
             )
         units = self._units(ret)
         ctx = Context(
@@ -50,8 +50,6 @@ class Router:
             currency=self.network.currency,
             goods_origin_country=origin.country,
             policy=self.network.policy,
-            recovery=self.network.recovery,
-            recovery_cost_base=self._recovery_cost,
             customs=self.customs,
             value_base_minor=sum(u.value_base_minor * u.quantity for u in units),
             assessments={},
@@ -66,83 +64,97 @@ class Router:
                     f"no carrier service picks up in {ret.customer_country} for any destination",
                 )
             )
-        whole: list[tuple[Route | None, Shipment]] = []
+        limit = ret.constraints.max_days_to_refund
+        evaluations: list[Evaluation] = []
+        kept: Shipment | None = None
         try:
             for route in routes:
-                got = cost_shipment(ctx, route, units, 10_000)
+                got = evaluate(ctx, route, units, 10_000)
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
+                elif limit is not None and got.days_to_refund > limit:
+                    violations.append(_sla(route.destination.id, got.days_to_refund, limit))
                 else:
-                    whole.append((route, got))
+                    evaluations.append(got)
             if ret.constraints.allow_returnless:
-                kept = returnless(ctx, units)
-                if isinstance(kept, PreconditionViolation):
-                    violations.append(kept)
+                returnless_option = returnless(ctx, units)
+                if isinstance(returnless_option, PreconditionViolation):
+                    violations.append(returnless_option)
                 else:
-                    whole.append((None, kept))
-        except CustomsError as exc:  # a valid ISO currency the FX table lacks, a date before every rule
-            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
-
-        limit = ret.constraints.max_days_to_refund
-        feasible: list[Option] = []
-        for _, shipment in whole:
-            if limit is not None and shipment.days_to_refund > limit:
-                violations.append(
-                    PreconditionViolation(
-                        "SLA_EXCEEDED",
-                        f"destination:{shipment.destination_id or 'returnless'}",
-                        f"{shipment.days_to_refund} days to refund > max {limit}",
-                    )
-                )
-                continue
-            feasible.append(Option((shipment,), _reasons(shipment)))
-        if not feasible:
-            raise NoFeasibleOption(_dedupe(violations))
-        feasible.sort(key=_rank)
-
-        options_evaluated = len(whole)
-        may_split = len(units) > 1 or any(u.quantity > 1 for u in units)
-        if ret.constraints.allow_split and may_split and time_limit_s != 0:
-            candidates = [
-                (r, s) for r, s in whole if r is not None and (limit is None or s.days_to_refund <= limit)
+                    kept = returnless_option
+            split = self._split(ctx, ret, units, evaluations, time_limit_s)
+            # rank on the numbers; build full shipments only for what the answer returns
+            ranked: list[tuple[int, int, str, Evaluation | Shipment]] = [
+                (e.net_cost_minor, e.days_to_refund, e.route.key, e) for e in evaluations
             ]
-            split = best_split(
-                ctx,
-                candidates,
-                units,
-                allow_returnless=ret.constraints.allow_returnless,
-                time_limit_s=time_limit_s,
-            )
-            if split is not None:
-                options_evaluated += 1
-                if split.net_cost_minor < feasible[0].net_cost_minor:
-                    feasible.insert(0, split)
-        chosen = feasible[0]
+            if kept is not None:
+                ranked.append((kept.net_cost_minor, 0, "returnless", kept))
+            ranked.sort(key=lambda r: r[:3])
+            wanted = ranked[: 1 + ret.constraints.max_alternatives]
+            options = [self._option(ctx, x[3]) for x in wanted]
+        except CustomsError as exc:  # a valid ISO currency without FX, a date before every rule
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        if not options:
+            raise NoFeasibleOption(_dedupe(violations))
+        if split is not None and split.net_cost_minor < options[0].net_cost_minor:
+            options.insert(0, split)
+            options = options[: 1 + ret.constraints.max_alternatives]
+        chosen = options[0]
         chosen = Option(chosen.shipments, (*chosen.reason_codes, "LEAST_NET_COST"))
         return Decision(
             decision_id=uuid.uuid4().hex,
             idempotency_key=ret.idempotency_key,
             currency=self.network.currency,
             chosen=chosen,
-            alternatives=tuple(feasible[1 : 1 + ret.constraints.max_alternatives]),
-            options_evaluated=options_evaluated,
+            alternatives=tuple(options[1:]),
+            options_evaluated=len(ranked) + (split is not None),
             network_name=self.network.name,
             return_date=ret.return_date,
         )
+
+    def _split(
+        self,
+        ctx: Context,
+        ret: Return,
+        units: list[Unit],
+        evaluations: list[Evaluation],
+        time_limit_s: float | None,
+    ) -> Option | None:
+        may_split = len(units) > 1 or any(u.quantity > 1 for u in units)
+        if not (ret.constraints.allow_split and may_split) or time_limit_s == 0:
+            return None
+        return best_split(
+            ctx,
+            evaluations,
+            units,
+            allow_returnless=ret.constraints.allow_returnless,
+            time_limit_s=time_limit_s,
+        )
+
+    @staticmethod
+    def _option(ctx: Context, x: Evaluation | Shipment) -> Option:
+        shipment = x if isinstance(x, Shipment) else build(ctx, x)
+        return Option((shipment,), _reasons(shipment))
 
     def _units(self, ret: Return) -> list[Unit]:
         units = []
         for i, item in enumerate(ret.items):
             try:
-                value = self.fx.convert(item.value_minor, item.currency, self.network.currency, ret.return_date)
+                value = self.fx.convert(
+                    item.value_minor, item.currency, self.network.currency, ret.return_date
+                )
             except CustomsError as exc:
-                raise InvalidArgument.one(f"customer_return.items[{i}].declared_value.currency", exc.reason) from exc
+                raise InvalidArgument.one(
+                    f"customer_return.items[{i}].declared_value.currency", exc.reason
+                ) from exc
             units.append(Unit(i, item, item.quantity, value.amount_to_minor))
         return units
 
 
-def _rank(option: Option) -> tuple[int, int, str]:
-    return (option.net_cost_minor, option.days_to_refund, option.label)
+def _sla(destination: str, days: int, limit: int) -> PreconditionViolation:
+    return PreconditionViolation(
+        "SLA_EXCEEDED", f"destination:{destination}", f"{days} days to refund > max {limit}"
+    )
 
 
 def _reasons(shipment: Shipment) -> tuple[str, ...]:

@@ -44,7 +44,8 @@ class NoFeasibleOption(RerouteError):
             raise ValueError("NoFeasibleOption needs at least one violation")
         self.violations = tuple(violations)
         super().__init__(
-            "no feasible option: " + "; ".join(f"{v.type} ({v.subject}): {v.description}" for v in violations)
+            "no feasible option: "
+            + "; ".join(f"{v.type} ({v.subject}): {v.description}" for v in violations)
         )
 
 

@@ -36,25 +36,30 @@ def format_option_detail(option: Option, currency: str) -> list[str]:
             )
         for leg in s.legs:
             lines.append(
-                f"    leg {leg.kind.value}: {leg.from_country} -> {leg.to_facility} ({leg.to_country}) "
+                f"    leg {leg.kind.value}: {leg.from_country} -> {leg.to_facility}"
+                f" ({leg.to_country}) "
                 f"by {leg.carrier} {leg.service_name} [{leg.service_id}], {leg.distance_km} km, "
                 f"{leg.transit_days} d, {leg.billable_weight_g} g billable, "
                 f"{_money(leg.charge_minor, currency)}"
             )
-        for a in s.customs:
-            if not a.border:
-                lines.append(f"    customs {a.export_country} -> {a.import_country}: no border ({a.union or 'same country'})")
-                continue
-            docs = ", ".join(d.code for d in a.documents) or "none"
-            lines.append(
-                f"    customs {a.export_country} -> {a.import_country}: border; duty "
-                f"{_money(a.duty_due_minor, a.currency)}, VAT {_money(a.vat_due_minor, a.currency)}"
-                + (f"; relief: {a.relief}" if a.relief else "")
-                + f"; documents: {docs}; confidence {a.confidence.value}"
-            )
-            for r in a.reclaims:
+        for c in s.customs:
+            if not c.border:
                 lines.append(
-                    f"      reclaimable {_money(r.duty_minor + r.vat_minor, a.currency)} via {r.route} "
+                    f"    customs {c.export_country} -> {c.import_country}: no border"
+                    f" ({c.union or 'same country'})"
+                )
+                continue
+            docs = ", ".join(d.code for d in c.documents) or "none"
+            lines.append(
+                f"    customs {c.export_country} -> {c.import_country}: border; duty "
+                f"{_money(c.duty_due_minor, c.currency)}, VAT {_money(c.vat_due_minor, c.currency)}"
+                + (f"; relief: {c.relief}" if c.relief else "")
+                + f"; documents: {docs}; confidence {c.confidence.value}"
+            )
+            for r in c.reclaims:
+                lines.append(
+                    f"      reclaimable {_money(r.duty_minor + r.vat_minor, c.currency)}"
+                    f" via {r.route} "
                     f"by {r.deadline.isoformat()} ({r.claimant.value})"
                 )
     lines.append("  cost breakdown:")
@@ -73,10 +78,12 @@ def format_decision(decision: Decision) -> str:
     c = decision.chosen
     resale = "-" if c.days_to_resale is None else str(c.days_to_resale)
     lines = [
-        f"decision {decision.decision_id}  (network {decision.network_name}, {decision.return_date.isoformat()},"
+        f"decision {decision.decision_id}  (network {decision.network_name},"
+        f" {decision.return_date.isoformat()},"
         f" {decision.options_evaluated} options evaluated)",
         f"CHOSEN: {c.label}",
-        f"  net cost {_money(c.net_cost_minor, cur)}; {c.days_to_refund} d to refund; {resale} d to resale;"
+        f"  net cost {_money(c.net_cost_minor, cur)}; {c.days_to_refund} d to refund;"
+        f" {resale} d to resale;"
         f" {c.co2e_g / 1000:.2f} kg CO2e",
         f"  reasons: {', '.join(c.reason_codes)}",
     ]

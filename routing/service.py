@@ -86,7 +86,8 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
             decision = await self._route(ret, context)
             return routing_pb2.RouteReturnResponse(decision=decision_to_proto(decision))
         except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await context.abort_with_status(rpc_status.to_status(to_status(exc)))
+            # grpc-stubs lacks the aio context's abort_with_status
+            await context.abort_with_status(rpc_status.to_status(to_status(exc)))  # type: ignore[attr-defined]
             raise  # unreachable: abort raises
 
     async def RouteReturns(
@@ -112,7 +113,7 @@ async def _echo(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> 
     return request
 
 
-def _echo_handler() -> grpc.GenericRpcHandler:
+def _echo_handler() -> grpc.GenericRpcHandler[bytes, bytes]:
     return grpc.method_handlers_generic_handler(
         ECHO_SERVICE, {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
     )
@@ -133,7 +134,11 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     routing_pb2_grpc.add_ReturnsRoutingServicer_to_server(ReturnsRoutingServicer(app), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    names = [SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+    names = [
+        SERVICE_NAME,
+        health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        reflection.SERVICE_NAME,
+    ]
     reflection.enable_server_reflection(names, server)
     if config.bench_echo:
         server.add_generic_rpc_handlers((_echo_handler(),))
@@ -155,7 +160,10 @@ async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> 
     running = await create_server(config)
     await running.server.start()
     host = "127.0.0.1" if config.host in ("0.0.0.0", "[::]", "") else config.host
-    print(f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}", flush=True)
+    print(
+        f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -30,11 +30,15 @@ def to_status(exc: BaseException) -> status_pb2.Status:
     if isinstance(exc, InvalidArgument):
         bad = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
                 for v in exc.violations
             ]
         )
-        return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc)[:2000], details=[_pack(bad)])
+        return status_pb2.Status(
+            code=code_pb2.INVALID_ARGUMENT, message=str(exc)[:2000], details=[_pack(bad)]
+        )
     if isinstance(exc, NoFeasibleOption):
         failure = error_details_pb2.PreconditionFailure(
             violations=[
@@ -52,17 +56,25 @@ def to_status(exc: BaseException) -> status_pb2.Status:
         return status_pb2.Status(code=code_pb2.NOT_FOUND, message=str(exc), details=[_pack(info)])
     if isinstance(exc, Conflict):
         info = error_details_pb2.ErrorInfo(reason="IDEMPOTENCY_KEY_REUSED", domain=DOMAIN)
-        return status_pb2.Status(code=code_pb2.ALREADY_EXISTS, message=exc.description, details=[_pack(info)])
+        return status_pb2.Status(
+            code=code_pb2.ALREADY_EXISTS, message=exc.description, details=[_pack(info)]
+        )
     if isinstance(exc, NetworkError):  # a network file given at run time
         bad = error_details_pb2.BadRequest(
-            field_violations=[error_details_pb2.BadRequest.FieldViolation(field=exc.path, description=exc.reason)]
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=exc.path, description=exc.reason)
+            ]
         )
-        return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(exc), details=[_pack(bad)])
+        return status_pb2.Status(
+            code=code_pb2.INVALID_ARGUMENT, message=str(exc), details=[_pack(bad)]
+        )
     if isinstance(exc, RerouteError):
         return status_pb2.Status(code=code_pb2.FAILED_PRECONDITION, message=str(exc))
     incident = uuid.uuid4().hex[:12]
     log.error("internal error, incident %s", incident, exc_info=exc)
-    return status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error (incident {incident})")
+    return status_pb2.Status(
+        code=code_pb2.INTERNAL, message=f"internal error (incident {incident})"
+    )
 
 
 def grpc_code(status: status_pb2.Status) -> grpc.StatusCode:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 from customs.api import (
     Assessment,
@@ -46,11 +47,21 @@ RULE = RuleRef("fake", "none", ("S00",), date(2000, 1, 1), None, Confidence.HIGH
 class FakeFx:
     """1 GBP = 1.20 EUR, everything else 1:1."""
 
-    RATES = {("GBP", "EUR"): (6, 5)}
+    RATES: ClassVar[dict[tuple[str, str], tuple[int, int]]] = {("GBP", "EUR"): (6, 5)}
 
-    def convert(self, amount_minor: int, from_currency: str, to_currency: str, on: date) -> FxConversion:
+    def convert(
+        self, amount_minor: int, from_currency: str, to_currency: str, on: date
+    ) -> FxConversion:
         num, den = self.RATES.get((from_currency, to_currency), (1, 1))
-        return FxConversion(from_currency, to_currency, f"{num / den}", on, amount_minor, amount_minor * num // den, "FX00")
+        return FxConversion(
+            from_currency,
+            to_currency,
+            f"{num / den}",
+            on,
+            amount_minor,
+            amount_minor * num // den,
+            "FX00",
+        )
 
 
 @dataclass
@@ -61,7 +72,9 @@ class FakeCustoms:
     reclaim_minor: int = 0
     calls: list[Crossing] = field(default_factory=list)
 
-    def assess(self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str) -> Assessment:
+    def assess(
+        self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
+    ) -> Assessment:
         self.calls.append(crossing)
         border = crossing.export_country != crossing.import_country and not (
             {crossing.export_country, crossing.import_country} <= {"DE", "FR", "NL"}
@@ -71,7 +84,16 @@ class FakeCustoms:
         reclaims: tuple[Reclaim, ...] = ()
         if border and crossing.export_country == "GB" and self.reclaim_minor:
             reclaims = (
-                Reclaim("fake reclaim", self.reclaim_minor, 0, date(2099, 1, 1), Claimant.IMPORTER_OF_RECORD, (), (), RULE),
+                Reclaim(
+                    "fake reclaim",
+                    self.reclaim_minor,
+                    0,
+                    date(2099, 1, 1),
+                    Claimant.IMPORTER_OF_RECORD,
+                    (),
+                    (),
+                    RULE,
+                ),
             )
         return Assessment(
             export_country=crossing.export_country,
@@ -89,7 +111,13 @@ class FakeCustoms:
         )
 
 
-def card(cid: str, prices: tuple[tuple[int, ...], ...], *, zones: tuple[int, ...] = (500, 1500), fuel_bp: int = 1000) -> RateCard:
+def card(
+    cid: str,
+    prices: tuple[tuple[int, ...], ...],
+    *,
+    zones: tuple[int, ...] = (500, 1500),
+    fuel_bp: int = 1000,
+) -> RateCard:
     return RateCard(
         id=cid,
         currency="EUR",
@@ -101,10 +129,16 @@ def card(cid: str, prices: tuple[tuple[int, ...], ...], *, zones: tuple[int, ...
     )
 
 
-def facility(fid: str, kind: FacilityKind, country: str, lat: float, lon: float, *, processing_days: int = 1) -> Facility:
+def facility(
+    fid: str, kind: FacilityKind, country: str, lat: float, lon: float, *, processing_days: int = 1
+) -> Facility:
     dispositions = {
         FacilityKind.ORIGIN: {Disposition.RESTOCK, Disposition.REFURBISH, Disposition.RECYCLE},
-        FacilityKind.LOCAL_3PL: {Disposition.RESELL_LOCAL, Disposition.LIQUIDATE, Disposition.RECYCLE},
+        FacilityKind.LOCAL_3PL: {
+            Disposition.RESELL_LOCAL,
+            Disposition.LIQUIDATE,
+            Disposition.RECYCLE,
+        },
         FacilityKind.HUB: {Disposition.LIQUIDATE},
     }[kind]
     return Facility(
@@ -123,7 +157,15 @@ def facility(fid: str, kind: FacilityKind, country: str, lat: float, lon: float,
     )
 
 
-def service(sid: str, kind: ServiceKind, scope: Scope, rate_card: str, days: tuple[int, int], *, max_weight_g: int = 20000) -> CarrierService:
+def service(
+    sid: str,
+    kind: ServiceKind,
+    scope: Scope,
+    rate_card: str,
+    days: tuple[int, int],
+    *,
+    max_weight_g: int = 20000,
+) -> CarrierService:
     return CarrierService(
         id=sid,
         carrier=sid.split("_")[0],
@@ -154,7 +196,9 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
     services = [
         service("post_dom", ServiceKind.POSTAL_ECONOMY, Scope.DOMESTIC, "dom", (2, 3)),
         service("post_intl", ServiceKind.POSTAL_ECONOMY, Scope.INTERNATIONAL, "intl", (4, 6)),
-        service("exp_intl", ServiceKind.EXPRESS, Scope.INTERNATIONAL, "intl", (1, 2), max_weight_g=5000),
+        service(
+            "exp_intl", ServiceKind.EXPRESS, Scope.INTERNATIONAL, "intl", (1, 2), max_weight_g=5000
+        ),
     ]
     lane = LinehaulLane(
         id="nl_de_pallet",
@@ -180,7 +224,12 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
         ConditionGrade.C: (0, 3000, 5000, 800),
         ConditionGrade.D: (0, 0, 2000, 500),
     }.items():
-        for disp, bp in ((Disposition.RESTOCK, restock), (Disposition.RESELL_LOCAL, resell), (Disposition.REFURBISH, refurb), (Disposition.LIQUIDATE, liq)):
+        for disp, bp in (
+            (Disposition.RESTOCK, restock),
+            (Disposition.RESELL_LOCAL, resell),
+            (Disposition.REFURBISH, refurb),
+            (Disposition.LIQUIDATE, liq),
+        ):
             if bp:
                 rates[(disp, grade)] = bp
         rates[(Disposition.RECYCLE, grade)] = 0
@@ -198,7 +247,11 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
             "IS": CustomerRegion("IS", 64.15, -21.94),
         },
         co2e_g_per_tkm={Mode.ROAD: 100, Mode.AIR: 600},
-        recovery=RecoveryRates(rates_bp=rates, cost_per_unit_minor={Disposition.REFURBISH: 500, Disposition.RECYCLE: 50}, currency="EUR"),
+        recovery=RecoveryRates(
+            rates_bp=rates,
+            cost_per_unit_minor={Disposition.REFURBISH: 500, Disposition.RECYCLE: 50},
+            currency="EUR",
+        ),
         policy=Policy(
             refund_delay_per_day_minor=refund_delay_per_day_minor,
             resale_depreciation_per_day_bp=depreciation_bp,
@@ -208,7 +261,16 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
     )
 
 
-def item(sku: str = "SKU-1", *, value_minor: int = 10_000, weight_g: int = 800, quantity: int = 1, grade: ConditionGrade = ConditionGrade.A, currency: str = "EUR", dims_mm: tuple[int, int, int] = (300, 200, 100)) -> Item:
+def item(
+    sku: str = "SKU-1",
+    *,
+    value_minor: int = 10_000,
+    weight_g: int = 800,
+    quantity: int = 1,
+    grade: ConditionGrade = ConditionGrade.A,
+    currency: str = "EUR",
+    dims_mm: tuple[int, int, int] = (300, 200, 100),
+) -> Item:
     return Item(
         sku=sku,
         hs_code="640411",
@@ -222,7 +284,13 @@ def item(sku: str = "SKU-1", *, value_minor: int = 10_000, weight_g: int = 800, 
     )
 
 
-def a_return(*items: Item, country: str = "FR", origin: str = "origin_de", constraints: Constraints | None = None, duty_paid_minor: int = 0) -> Return:
+def a_return(
+    *items: Item,
+    country: str = "FR",
+    origin: str = "origin_de",
+    constraints: Constraints | None = None,
+    duty_paid_minor: int = 0,
+) -> Return:
     return Return(
         items=items or (item(),),
         customer_country=country,

@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 
 from customs.api import ReturnReason
 from hubs.model import ConditionGrade, Disposition, Mode
+from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 from routing import convert
 from routing.convert import (
     MAX_REPORTED_VIOLATIONS,

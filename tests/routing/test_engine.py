@@ -17,7 +17,9 @@ from tests.routing.fakes import FakeCustoms, FakeFx, a_return, item, small_netwo
 
 
 def router(customs: FakeCustoms | None = None, **policy: int) -> Router:
-    return Router(small_network(**policy), customs or FakeCustoms(), FakeFx(), compiled_on=date(2026, 11, 1))
+    return Router(
+        small_network(**policy), customs or FakeCustoms(), FakeFx(), compiled_on=date(2026, 11, 1)
+    )
 
 
 def by_destination(options: list[Option], dest: str, service: str | None = None) -> Option:
@@ -54,8 +56,10 @@ def test_chosen_is_never_dearer_than_an_alternative() -> None:
     grade=st.sampled_from(list(ConditionGrade)),
     country=st.sampled_from(["DE", "FR", "GB"]),
 )
-def test_chosen_is_cheapest_and_net_is_sum_of_terms(value: int, weight: int, grade: ConditionGrade, country: str) -> None:
-    """For any single item: chosen <= every alternative, and each net cost is the sum of its terms."""
+def test_chosen_is_cheapest_and_net_is_sum_of_terms(
+    value: int, weight: int, grade: ConditionGrade, country: str
+) -> None:
+    """For any single item: chosen <= every alternative; each net cost is the sum of its terms."""
     ret = a_return(
         item(value_minor=value, weight_g=weight, grade=grade),
         country=country,
@@ -73,7 +77,8 @@ def test_parcel_fuel_handling_and_recovery_terms() -> None:
     options = all_options(router(), item(value_minor=10_000, weight_g=800))
     o = by_destination(options, "tpl_fr")
     t = o.totals()
-    # FR customer -> FR 3PL: ~0 km, zone 0; 800 g actual; volumetric 300x200x100 mm = 6000 cm3 / 5 = 1200 g
+    # FR customer -> FR 3PL: ~0 km, zone 0; 800 g actual;
+    # volumetric 300x200x100 mm = 6000 cm3 / 5 = 1200 g
     assert o.shipments[0].legs[0].billable_weight_g == 1200
     assert t[Term.PARCEL_CARRIAGE] == 800  # zone 0, break <= 5000 g
     assert t[Term.FUEL_SURCHARGE] == 80  # 10 %
@@ -93,7 +98,8 @@ def test_linehaul_share_is_dispatch_cost_over_planned_fill_plus_per_kg() -> None
     h = via_hub[0]
     assert h.totals()[Term.LINEHAUL_SHARE] == math.ceil(30000 / 200) + math.ceil(2.0 * 10)
     s = h.shipments[0]
-    assert s.destination_id == "origin_de" and s.legs[1].kind.value == "linehaul"
+    assert s.destination_id == "origin_de"
+    assert s.legs[1].kind.value == "linehaul"
     assert s.days_to_resale == s.days_to_refund + 2 + 2 + 2  # cadence/2 + transit + processing
     assert o.shipments[0].days_to_resale == o.shipments[0].days_to_refund
 
@@ -101,7 +107,11 @@ def test_linehaul_share_is_dispatch_cost_over_planned_fill_plus_per_kg() -> None
 def test_duty_due_and_reclaim_terms_follow_customs() -> None:
     """Duty due on entry and the reclaimable amount on exit come from the customs assessment."""
     customs = FakeCustoms(duty_bp=1000, reclaim_minor=700)
-    d = router(customs).route(a_return(item(value_minor=10_000), country="GB", constraints=Constraints(max_alternatives=50)))
+    d = router(customs).route(
+        a_return(
+            item(value_minor=10_000), country="GB", constraints=Constraints(max_alternatives=50)
+        )
+    )
     options = [d.chosen, *d.alternatives]
     to_origin = by_destination(options, "origin_de", "post_intl")
     t = to_origin.totals()
@@ -132,7 +142,13 @@ def test_returnless_when_cheaper_than_every_shipment() -> None:
 def test_no_carrier_on_lane_is_infeasible_with_reason() -> None:
     """A country no service picks up in gets NoFeasibleOption naming NO_CARRIER_ON_LANE."""
     with pytest.raises(NoFeasibleOption) as err:
-        router().route(a_return(item(value_minor=9000), country="IS", constraints=Constraints(allow_returnless=False)))
+        router().route(
+            a_return(
+                item(value_minor=9000),
+                country="IS",
+                constraints=Constraints(allow_returnless=False),
+            )
+        )
     assert [v.type for v in err.value.violations] == ["NO_CARRIER_ON_LANE"]
 
 
@@ -146,10 +162,22 @@ def test_over_max_weight_is_infeasible_with_reason() -> None:
 
 def test_sla_excludes_slow_options() -> None:
     """With max_days_to_refund, every returned option meets it; too tight gives SLA_EXCEEDED."""
-    d = router().route(a_return(item(value_minor=9000), constraints=Constraints(max_days_to_refund=3, allow_returnless=False, max_alternatives=50)))
+    d = router().route(
+        a_return(
+            item(value_minor=9000),
+            constraints=Constraints(
+                max_days_to_refund=3, allow_returnless=False, max_alternatives=50
+            ),
+        )
+    )
     assert all(o.days_to_refund <= 3 for o in (d.chosen, *d.alternatives))
     with pytest.raises(NoFeasibleOption) as err:
-        router().route(a_return(item(value_minor=9000), constraints=Constraints(max_days_to_refund=0, allow_returnless=False)))
+        router().route(
+            a_return(
+                item(value_minor=9000),
+                constraints=Constraints(max_days_to_refund=0, allow_returnless=False),
+            )
+        )
     assert {v.type for v in err.value.violations} == {"SLA_EXCEEDED"}
 
 
@@ -167,7 +195,9 @@ def test_split_when_cheaper_than_any_whole_option() -> None:
     dear = item("DEAR", value_minor=60_000, weight_g=500, dims_mm=(200, 100, 50))
     r = router()
     split = r.route(a_return(cheap, dear, constraints=Constraints(max_alternatives=50)))
-    whole = r.route(a_return(cheap, dear, constraints=Constraints(allow_split=False, max_alternatives=50)))
+    whole = r.route(
+        a_return(cheap, dear, constraints=Constraints(allow_split=False, max_alternatives=50))
+    )
     assert len(split.chosen.shipments) == 2
     assert "SPLIT_CHEAPER" in split.chosen.reason_codes
     assert split.chosen.net_cost_minor < whole.chosen.net_cost_minor
@@ -188,6 +218,10 @@ def test_split_respects_every_unit() -> None:
 
 def test_foreign_currency_values_are_converted() -> None:
     """An item priced in GBP is valued in the network currency (EUR) through FX."""
-    d = router().route(a_return(item(value_minor=10_000, currency="GBP"), constraints=Constraints(max_alternatives=50)))
+    d = router().route(
+        a_return(
+            item(value_minor=10_000, currency="GBP"), constraints=Constraints(max_alternatives=50)
+        )
+    )
     o = by_destination([d.chosen, *d.alternatives], "tpl_fr")
     assert o.totals()[Term.RECOVERY_VALUE] == -(12_000 * 7000 // 10_000)

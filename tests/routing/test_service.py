@@ -27,9 +27,9 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 from grpc_status import rpc_status
 
 from reroute.v1 import routing_pb2, routing_pb2_grpc
-from routing.cli import sample_return
 from routing.convert import request_to_proto
 from routing.domain import Constraints
+from routing.examples import sample_return
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 2)
@@ -128,7 +128,8 @@ def test_route_return_round_trip(stub: routing_pb2_grpc.ReturnsRoutingStub) -> N
     with a breakdown whose terms sum to the net cost."""
     resp = stub.RouteReturn(sample_request(), timeout=10)
     d = resp.decision
-    assert d.decision_id and d.currency == "EUR"
+    assert d.decision_id
+    assert d.currency == "EUR"
     assert d.alternatives, "the default network offers alternatives"
     assert all(d.chosen.net_cost_minor <= a.net_cost_minor for a in d.alternatives)
     for o in (d.chosen, *d.alternatives):
@@ -227,7 +228,8 @@ def test_idempotency_key(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
 
 
 def test_stream_answers_each_request(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
-    """RouteReturns answers every request in order; a bad one gets its own error, the stream goes on."""
+    """RouteReturns answers every request, in order; a bad one gets its own error and the
+    stream goes on."""
     good = sample_request()
     bad = sample_request()
     bad.customer_return.customer.country = "ZZ"
@@ -244,7 +246,8 @@ def test_stream_answers_each_request(stub: routing_pb2_grpc.ReturnsRoutingStub) 
 
 
 def test_cli_route_prints_table_and_json(server: Server) -> None:
-    """`reroute route` prints the decision table, or JSON with --json; bad flags exit 2 naming the flag."""
+    """`reroute route` prints the decision table, or JSON with --json; bad flags exit 2
+    naming the flag."""
     base = [sys.executable, "-m", "routing.cli", "route", "--server", server.target]
     flags = [
         "--country",
@@ -264,7 +267,8 @@ def test_cli_route_prints_table_and_json(server: Server) -> None:
     ]
     table = subprocess.run([*base, *flags], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert table.returncode == 0, table.stderr
-    assert "CHOSEN:" in table.stdout and "cost breakdown" in table.stdout
+    assert "CHOSEN:" in table.stdout
+    assert "cost breakdown" in table.stdout
     as_json = subprocess.run(
         [*base, *flags, "--json"], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
@@ -277,7 +281,8 @@ def test_cli_route_prints_table_and_json(server: Server) -> None:
         cwd=ROOT,
         timeout=60,
     )
-    assert bad.returncode == 2 and "--return-date" in bad.stderr
+    assert bad.returncode == 2
+    assert "--return-date" in bad.stderr
     wrong = subprocess.run(
         [*base, *[f if f != "FR" else "QQ" for f in flags]],
         capture_output=True,
@@ -285,7 +290,8 @@ def test_cli_route_prints_table_and_json(server: Server) -> None:
         cwd=ROOT,
         timeout=60,
     )
-    assert wrong.returncode == 2 and "country" in (wrong.stderr + wrong.stdout)
+    assert wrong.returncode == 2
+    assert "country" in (wrong.stderr + wrong.stdout)
 
 
 def test_sigterm_stops_gracefully() -> None:
