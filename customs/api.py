@@ -26,6 +26,12 @@ class CustomsError(ValueError):
         self.reason = reason
 
 
+class CustomsNotCovered(CustomsError):
+    """The input is valid but the rule tables do not cover it yet (e.g. imports into the Faroe
+    Islands, Canary Islands IGIC): a gap in coverage, not a bad request. Routing may drop the
+    option instead of failing the request."""
+
+
 class Channel(enum.Enum):
     POSTAL = "postal"  # UPU post: CN22/CN23
     COURIER = "courier"  # express integrator / ground courier: commercial invoice, broker
@@ -42,7 +48,7 @@ class ReturnReason(enum.Enum):
 
     @property
     def rejected_goods(self) -> bool:
-        """Defective or not per contract: qualifies for rejected-goods repayment (e.g. UCC Art. 118)."""
+        """Defective or not per contract: qualifies for rejected-goods repayment (UCC Art. 118)."""
         return self in {
             ReturnReason.DEFECTIVE,
             ReturnReason.DAMAGED_IN_TRANSIT,
@@ -100,7 +106,9 @@ class Crossing:
     goods_origin_country: str
     channel: Channel
     reason: ReturnReason
-    export_territory: str = ""  # ISO 3166-2 code where it matters (ES-CN, DE-HE (Heligoland) ...)
+    # ISO 3166-2 code where it matters (ES-CN Canary Islands); territories without an ISO code use
+    # customs/data/territories.toml codes (DE-HGL Heligoland). NB: DE-HE is Hessen, not Heligoland.
+    export_territory: str = ""
     import_territory: str = ""
     reentry: bool = False
     bonded_destination: bool = False  # goods enter a customs warehouse: no duty/VAT due on entry
@@ -166,7 +174,10 @@ class Assessment:
     vat_due_minor: int
     relief: str  # e.g. "returned goods relief (UCC Art. 203)"; "" if none
     de_minimis: str  # human-readable description of the threshold applied; "" if none
-    reclaims: tuple[Reclaim, ...]  # in export_country, for the original import
+    # In export_country, for the original import. Never overlapping: at most one customs route (the
+    # most valuable; the others are in ``notes``) plus the seller's route for VAT collected at
+    # checkout. They add up: ``reclaimable_minor`` is the total, never more than was paid.
+    reclaims: tuple[Reclaim, ...]
     documents: tuple[Document, ...]
     rules: tuple[RuleRef, ...]  # every row this assessment followed
     fx: tuple[FxConversion, ...] = ()
@@ -184,3 +195,7 @@ class CustomsAssessor(Protocol):
     def assess(
         self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
     ) -> Assessment: ...
+
+    def customs_area(self, country: str, territory: str, on: date) -> str:
+        """The customs territory a place belongs to on ``on`` (``EU``, ``DE-HGL``, ``GB``...)."""
+        ...

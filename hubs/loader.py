@@ -67,7 +67,7 @@ _MIN_YEAR, _MAX_YEAR = 1900, 2100
 E = TypeVar("E", bound=enum.Enum)
 
 
-class NetworkErrors(NetworkError):  # noqa: N818 - a collection of NetworkError, named as such
+class NetworkErrors(NetworkError):
     """Every problem found in one network definition.
 
     ``path`` is the definition's origin (a file name or ``<string>``); ``errors`` holds one

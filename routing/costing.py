@@ -21,8 +21,8 @@ from customs.api import (
     Crossing,
     CustomsAssessor,
     CustomsItem,
+    CustomsNotCovered,
     ImportRecord,
-    Reclaim,
     ReturnReason,
 )
 from hubs.model import ConditionGrade, Disposition, Policy, ServiceKind
@@ -63,7 +63,9 @@ class Context:
     policy: Policy
     customs: CustomsAssessor
     value_base_minor: int  # the whole return's value, base currency
+    origin_area: str  # customs territory of the origin (returned-goods relief on re-entry)
     assessments: dict[tuple[object, ...], Assessment]  # per-request memo
+    areas: dict[tuple[str, str, str], str]  # per-request memo of customs areas
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,8 @@ class Evaluation:
     disposition_cost: int
     duty_due: int
     vat_due: int
-    reclaim: Reclaim | None
+    reclaim_duty: int
+    reclaim_vat: int
     recovery: int
     refund_delay: int
     resale_delay: int
@@ -141,11 +144,14 @@ def _customs_items(units: Sequence[Unit]) -> tuple[CustomsItem, ...]:
     )
 
 
-def best_reclaim(assessment: Assessment) -> Reclaim | None:
-    """Routes are alternatives, not additive: claim the most valuable one."""
-    if not assessment.reclaims:
-        return None
-    return max(assessment.reclaims, key=lambda r: (r.duty_minor + r.vat_minor, r.route))
+def reentry(ctx: Context, country: str, territory: str) -> bool:
+    """Do goods entering this place re-enter the customs territory they were exported from?"""
+    key = ("area", country, territory)
+    area = ctx.areas.get(key)
+    if area is None:
+        area = ctx.customs.customs_area(country, territory, ctx.ret.return_date)
+        ctx.areas[key] = area
+    return area == ctx.origin_area
 
 
 def _share(total_minor: int, units: Sequence[Unit], whole_value_minor: int) -> int:
@@ -162,9 +168,9 @@ def _first_crossing(ctx: Context, route: Route, units: Sequence[Unit]) -> Assess
     channel = (
         Channel.POSTAL if route.service.kind is ServiceKind.POSTAL_ECONOMY else Channel.COURIER
     )
-    reentry = first.country == ctx.goods_origin_country
-    bonded = first.bonded and not reentry
-    key = ("in", first.country, first.territory, channel, reentry, bonded, _unit_key(units))
+    back = reentry(ctx, first.country, first.territory)
+    bonded = first.bonded and not back
+    key = ("in", first.country, first.territory, channel, back, bonded, _unit_key(units))
     found = ctx.assessments.get(key)
     if found is None:
         crossing = Crossing(
@@ -175,7 +181,7 @@ def _first_crossing(ctx: Context, route: Route, units: Sequence[Unit]) -> Assess
             reason=_reason(units),
             export_territory=r.customer_territory,
             import_territory=first.territory,
-            reentry=reentry,
+            reentry=back,
             bonded_destination=bonded,
             original_import=ImportRecord(
                 country=r.customer_country,
@@ -211,7 +217,7 @@ def _onward_crossing(
                 vat_paid_minor=due[1],
                 currency=ctx.currency,
             )
-        reentry = dest.country == ctx.goods_origin_country
+        back = reentry(ctx, dest.country, dest.territory)
         crossing = Crossing(
             export_country=first.country,
             import_country=dest.country,
@@ -220,8 +226,8 @@ def _onward_crossing(
             reason=_reason(units),
             export_territory=first.territory,
             import_territory=dest.territory,
-            reentry=reentry,
-            bonded_destination=dest.bonded and not reentry,
+            reentry=back,
+            bonded_destination=dest.bonded and not back,
             original_import=original,
         )
         found = ctx.customs.assess(
@@ -324,13 +330,23 @@ def evaluate(
                 resale_delay_minor(policy, u.value_base_minor, route.days_to_resale) * u.quantity
             )
 
-    assessments = crossings(ctx, route, units)
+    try:
+        assessments = crossings(ctx, route, units)
+    except CustomsNotCovered as exc:  # a gap in the rule tables: drop this route, say why
+        return PreconditionViolation(
+            "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"
+        )
     duty_due = vat_due = 0
     for a in assessments:
         duty_due += a.duty_due_minor
         vat_due += a.vat_due_minor
-    reclaim = best_reclaim(assessments[0]) if assessments else None
-    reclaimed = reclaim.duty_minor + reclaim.vat_minor if reclaim is not None else 0
+    # reclaims for the original import, when the goods leave the customer's country: the
+    # routes customs lists are cumulative (a customs route plus the seller's VAT route)
+    reclaim_duty = reclaim_vat = 0
+    if assessments and assessments[0].export_country == ctx.ret.customer_country:
+        for claim in assessments[0].reclaims:
+            reclaim_duty += claim.duty_minor
+            reclaim_vat += claim.vat_minor
 
     fuel = carriage * route.card.fuel_surcharge_bp // 10_000
     fees = route.card.per_parcel_fee_minor
@@ -357,7 +373,8 @@ def evaluate(
         + disposition_cost
         + duty_due
         + vat_due
-        - reclaimed
+        - reclaim_duty
+        - reclaim_vat
         - recovery
         + refund_delay
         + resale_delay
@@ -377,7 +394,8 @@ def evaluate(
         disposition_cost=disposition_cost,
         duty_due=duty_due,
         vat_due=vat_due,
-        reclaim=reclaim,
+        reclaim_duty=reclaim_duty,
+        reclaim_vat=reclaim_vat,
         recovery=recovery,
         refund_delay=refund_delay,
         resale_delay=resale_delay,
@@ -435,9 +453,8 @@ def build(ctx: Context, e: Evaluation) -> Shipment:
         )
         for u, c in zip(e.units, e.choices, strict=True)
     )
-    claim = ""
-    if e.reclaim is not None:
-        claim = f"{e.reclaim.route}, claim by {e.reclaim.deadline.isoformat()}"
+    claims = e.assessments[0].reclaims if e.reclaim_duty or e.reclaim_vat else ()
+    claim = "; ".join(f"{c.route}, claim by {c.deadline.isoformat()}" for c in claims)
     n_units = sum(u.quantity for u in e.units)
     terms = (
         CostTerm(
@@ -468,8 +485,8 @@ def build(ctx: Context, e: Evaluation) -> Shipment:
         CostTerm(
             Term.IMPORT_VAT_DUE, e.vat_due, "; ".join(a.relief for a in e.assessments if a.relief)
         ),
-        CostTerm(Term.DUTY_RECLAIM, -e.reclaim.duty_minor if e.reclaim else 0, claim),
-        CostTerm(Term.VAT_RECLAIM, -e.reclaim.vat_minor if e.reclaim else 0, claim),
+        CostTerm(Term.DUTY_RECLAIM, -e.reclaim_duty, claim),
+        CostTerm(Term.VAT_RECLAIM, -e.reclaim_vat, claim),
         CostTerm(Term.RECOVERY_VALUE, -e.recovery, f"at {dest.id}"),
         CostTerm(Term.REFUND_DELAY, e.refund_delay, f"{route.days_to_refund} d to refund"),
         CostTerm(Term.RESALE_DELAY, e.resale_delay, f"{route.days_to_resale} d to resale"),

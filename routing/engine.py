@@ -52,7 +52,11 @@ class Router:
             policy=self.network.policy,
             customs=self.customs,
             value_base_minor=sum(u.value_base_minor * u.quantity for u in units),
+            origin_area=self.customs.customs_area(
+                origin.country, origin.territory, ret.return_date
+            ),
             assessments={},
+            areas={},
         )
         routes = self.compiled.routes(ret.customer_country, origin.id)
         violations: list[PreconditionViolation] = []

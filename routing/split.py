@@ -40,9 +40,7 @@ def _unit_cost(ctx: Context, e: Evaluation, u: Unit, total_units: int) -> int | 
     cost = route.handling_per_unit_minor + route.lane_share_per_unit_minor - credit
     cost += math.ceil(u.item.weight_g * route.lane_per_kg_minor / 1000)
     # customs of the whole-return evaluation, allocated by value
-    customs_net = e.duty_due + e.vat_due
-    if e.reclaim is not None:
-        customs_net -= e.reclaim.duty_minor + e.reclaim.vat_minor
+    customs_net = e.duty_due + e.vat_due - e.reclaim_duty - e.reclaim_vat
     if ctx.value_base_minor:
         cost += customs_net * u.value_base_minor // ctx.value_base_minor
     cost += ctx.policy.refund_delay_per_day_minor * route.days_to_refund // max(total_units, 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.descriptor import EnumDescriptor, FileDescriptor
+
 from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 
 ROOT = Path(__file__).resolve().parents[1]

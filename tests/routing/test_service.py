@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,11 +38,13 @@ TODAY = date(2026, 11, 2)
 
 class Server:
     def __init__(self) -> None:
+        # the server's stderr goes to a file, never to a pipe that could fill up
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--host", "127.0.0.1"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -57,22 +60,30 @@ class Server:
                 break
         if not self.target:
             self.proc.kill()
-            raise RuntimeError(
-                f"server did not start: {self.proc.stderr.read() if self.proc.stderr else ''}"
-            )
+            self.log.seek(0)
+            raise RuntimeError(f"server did not start: {self.log.read()}")
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=30)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     s = Server()
     yield s
-    if s.proc.poll() is None:
-        s.proc.kill()
-        s.proc.wait()
+    s.close()
 
 
 @pytest.fixture(scope="module")

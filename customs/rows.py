@@ -1,0 +1,318 @@
+"""Typed rows of the customs rule tables (``customs/data/*.toml``).
+
+Every rule row carries a ``RuleRef`` (id, legal basis, source ids, dates, confidence): whatever the
+engine decides from a row, it cites that ref. ``effective_to`` is the last day in force
+(inclusive); ``None`` means open-ended. Amounts are integer minor units of the row's currency,
+rates are basis points (1/100 of a percent), time limits are ISO 8601 periods.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from customs.api import Channel, Claimant, Confidence, ReturnReason, RuleRef
+
+BP_DENOMINATOR = 10_000  # basis points per unit (100 %)
+CONFIDENCE_ORDER = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+
+
+def in_force(rule: RuleRef, on: date) -> bool:
+    return rule.effective_from <= on and (rule.effective_to is None or on <= rule.effective_to)
+
+
+def weakest(confidences: list[Confidence]) -> Confidence:
+    return min(confidences, key=CONFIDENCE_ORDER.__getitem__, default=Confidence.HIGH)
+
+
+def apply_bp(amount_minor: int, rate_bp: int) -> int:
+    """``amount x rate`` rounded half-even to a whole minor unit (integers only)."""
+    quotient, remainder = divmod(amount_minor * rate_bp, BP_DENOMINATOR)
+    twice = 2 * remainder
+    if twice > BP_DENOMINATOR or (twice == BP_DENOMINATOR and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+# -- small value types ----------------------------------------------------------------------
+
+
+_PERIOD_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An ISO 8601 calendar period (``P1Y``, ``P6M``, ``P90D``)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = _PERIOD_RE.match(text)
+        if match is None or text == "P":
+            raise ValueError(f"not an ISO 8601 period of years/months/days: {text!r}")
+        years, months, days = (int(g) if g else 0 for g in match.groups())
+        return cls(years, months, days)
+
+    def after(self, start: date) -> date:
+        """``start`` plus this period; a day past the end of a month clamps to its last day."""
+        month_index = start.month - 1 + self.months + 12 * self.years
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return date(year, month, day) + timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        units = ((self.years, "Y"), (self.months, "M"), (self.days, "D"))
+        return "P" + ("".join(f"{n}{unit}" for n, unit in units if n) or "0D")
+
+
+class Op(enum.Enum):
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+    def holds(self, left: int, right: int) -> bool:
+        match self:
+            case Op.LT:
+                return left < right
+            case Op.LE:
+                return left <= right
+            case Op.GT:
+                return left > right
+            case Op.GE:
+                return left >= right
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``value <op> amount`` with the value converted to ``currency`` first."""
+
+    op: Op
+    amount_minor: int
+    currency: str
+
+
+class Basis(enum.Enum):
+    VALUE = "value"  # the consignment value
+    AMOUNT = "amount"  # the tax amount itself
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    basis: Basis
+    condition: Condition
+
+
+class UnionKind(enum.Enum):
+    FULL = "full"  # one customs territory: no border between members
+    PARTIAL = "partial"  # border crossed; duty-free for some goods
+
+
+class Exit(enum.Enum):
+    CUSTOMS = "customs"  # the goods must leave the regime's customs territory
+    BORDER = "border"  # any border (customs or VAT) will do
+
+
+class ClaimFrom(enum.Enum):
+    IMPORT = "import"
+    EXPORT = "export"
+    EXPORT_MONTH_END = "export_month_end"
+
+
+class Trigger(enum.Enum):
+    BORDER = "border"
+    EXPORT = "export"
+    RELIEF = "relief"
+    RECLAIM = "reclaim"
+
+
+# -- rows -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    code: str
+    name: str
+    exponent: int
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    code: str
+    name: str
+    imports_assessable: bool
+    sources: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnionRow:
+    rule: RuleRef
+    code: str
+    name: str
+    kind: UnionKind
+    members: frozenset[str]  # FULL: countries; PARTIAL: parties (a full union's code or a country)
+    vat_border_between_members: bool
+    duty_free_chapters: frozenset[int]
+    documents: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryRow:
+    rule: RuleRef
+    code: str
+    country: str
+    name: str
+    in_customs_territory: bool
+    in_vat_area: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VatRow:
+    rule: RuleRef
+    area: str  # country, or a subdivision/territory code whose rate differs
+    rate_bp: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeMinimisRow:
+    rule: RuleRef
+    regime: str
+    origins: frozenset[str]
+    channels: frozenset[Channel]
+    duty_exempt: Exemption | None
+    vat_exempt: Exemption | None
+    flat_duty_per_category: Money | None
+    note: str = ""
+
+    @property
+    def specificity(self) -> int:
+        return 2 * bool(self.origins) + bool(self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class DutyRateRow:
+    rule: RuleRef
+    regime: str
+    chapters: frozenset[int]  # empty = every chapter
+    origins: frozenset[str]
+    channels: frozenset[Channel]
+    rate_bp: int
+    includes_vat: bool
+    additional: bool
+    note: str = ""
+
+    @property
+    def specificity(self) -> int:
+        return 4 * bool(self.origins) + 2 * bool(self.channels) + bool(self.chapters)
+
+    def covers(self, chapter: int) -> bool:
+        return not self.chapters or chapter in self.chapters
+
+
+@dataclass(frozen=True, slots=True)
+class ReliefRow:
+    rule: RuleRef
+    regime: str
+    name: str
+    available: bool
+    limit: Period | None
+    covers_duty: bool
+    covers_vat: bool
+    requires_unaltered: bool
+    reasons: frozenset[ReturnReason]
+    excluded_chapters: frozenset[int]
+    conditions: tuple[str, ...]
+    documents: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimRow:
+    rule: RuleRef
+    regime: str
+    route: str
+    offered: bool
+    reasons: frozenset[ReturnReason]
+    channels: frozenset[Channel]
+    exit: Exit
+    requires_unaltered: bool
+    duty_share_bp: int
+    vat_share_bp: int
+    checkout_vat: bool
+    claimant: Claimant
+    export_within: Period | None
+    claim_from: ClaimFrom
+    claim_within: Period | None
+    value_limit: Condition | None
+    min_claim: Condition | None
+    conditions: tuple[str, ...]
+    documents: tuple[str, ...]
+    note: str = ""
+
+    def deadline(self, import_date: date, export_date: date) -> date:
+        if self.claim_within is None:
+            raise ValueError(f"{self.rule.rule_id}: no claim deadline (route not offered)")
+        match self.claim_from:
+            case ClaimFrom.IMPORT:
+                start = import_date
+            case ClaimFrom.EXPORT:
+                start = export_date
+            case ClaimFrom.EXPORT_MONTH_END:
+                last_day = calendar.monthrange(export_date.year, export_date.month)[1]
+                start = export_date.replace(day=last_day)
+        return self.claim_within.after(start)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentType:
+    code: str
+    name: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRule:
+    rule: RuleRef
+    code: str
+    trigger: Trigger
+    regime: str  # "" = any
+    channels: frozenset[Channel]
+    when_value: Condition | None
+    per_line: bool
+    exempt_destinations: frozenset[str]
+    other_member_state_only: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Principle:
+    rule: RuleRef
+    topic: str
+    text: str
+    note: str = ""

@@ -1,0 +1,512 @@
+"""CustomsEngine.assess: borders, charges, relief, reclaims, documents, validation, tracing."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import date, datetime
+
+import pytest
+from customs_builders import TODAY, crossing, imported, item
+
+import customs
+from customs import (
+    Assessment,
+    Channel,
+    Claimant,
+    Confidence,
+    Crossing,
+    CustomsAssessor,
+    CustomsEngine,
+    CustomsError,
+    CustomsItem,
+    CustomsNotCovered,
+    ReturnReason,
+)
+from customs.rows import weakest
+
+R = ReturnReason
+
+
+def _assess(
+    engine: CustomsEngine,
+    c: Crossing,
+    items: list[CustomsItem] | None = None,
+    on: date = TODAY,
+    currency: str = "EUR",
+) -> Assessment:
+    return engine.assess(c, items or [item()], on, currency=currency)
+
+
+def _codes(a: Assessment) -> set[str]:
+    return {d.code for d in a.documents}
+
+
+# -- borders -------------------------------------------------------------------------------------
+
+
+def test_de_to_fr_has_no_border_and_no_documents(engine: CustomsEngine) -> None:
+    """Inside the EU customs union nothing is due, nothing is filed, and the union is named."""
+    a = _assess(engine, crossing("DE", "FR"))
+    assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (False, "EU", 0, 0)
+    assert a.documents == ()
+    assert a.reclaims == ()
+    assert [r.rule_id for r in a.rules] == ["union.EU.2021"]
+
+
+def test_de_to_monaco_has_no_border(engine: CustomsEngine) -> None:
+    """Monaco is inside the EU customs territory (UCC Art. 4(2))."""
+    a = _assess(engine, crossing("DE", "MC", channel=Channel.COURIER))
+    assert (a.border, a.union) == (False, "EU")
+
+
+def test_same_country_cites_the_domestic_principle(engine: CustomsEngine) -> None:
+    """A return to a 3PL in the same country crosses no border, citing the domestic rule."""
+    a = _assess(engine, crossing("GB", "GB"))
+    assert (a.border, a.union) == (False, "")
+    assert "principle.domestic" in {r.rule_id for r in a.rules}
+
+
+def test_hessen_is_not_heligoland(engine: CustomsEngine) -> None:
+    """DE-HE is the ISO 3166-2 code of Hessen: an ordinary part of Germany, not Heligoland."""
+    assert not _assess(engine, crossing("DE", "FR", export_territory="DE-HE")).border
+    assert _assess(engine, crossing("DE", "FR", export_territory="DE-HGL")).border
+
+
+def test_canary_islands_cross_a_vat_border(engine: CustomsEngine) -> None:
+    """ES-CN is in the customs union but outside the VAT area: a border with import VAT, no duty."""
+    a = _assess(engine, crossing("ES", "DE", export_territory="ES-CN", reason=R.CHANGED_MIND))
+    assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (True, "EU", 0, 2280)
+
+
+def test_heligoland_crosses_the_customs_border(engine: CustomsEngine) -> None:
+    """Heligoland is outside the EU customs territory: duty applies on entry into Germany."""
+    a = _assess(engine, crossing("DE", "DE", export_territory="DE-HGL"), [item(value_minor=40_000)])
+    assert (a.border, a.union) == (True, "")
+    assert a.duty_due_minor == 3200  # 8% illustrative footwear rate on EUR 400.00
+
+
+def test_faroe_islands_are_outside_the_eu(engine: CustomsEngine) -> None:
+    """FO -> DK is a border; imports into FO are not assessable yet and say so by field."""
+    assert _assess(engine, crossing("FO", "DK", "DE")).border
+    with pytest.raises(CustomsError) as raised:
+        _assess(engine, crossing("DK", "FO"))
+    assert raised.value.field == "crossing.import_country"
+
+
+def test_eu_to_turkey_still_crosses(engine: CustomsEngine) -> None:
+    """The EU-TR customs union is partial: border, import VAT and an A.TR certificate."""
+    a = _assess(engine, crossing("DE", "TR", channel=Channel.FREIGHT), [item("850760", 50_000)])
+    assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (True, "EU-TR", 0, 10_000)
+    assert {"ATR", "commercial_invoice"} <= _codes(a)
+
+
+# -- Norway -> Germany: relief in DE, reclaim in NO ------------------------------------------------
+
+
+def test_norway_to_germany_reentry(engine: CustomsEngine) -> None:
+    """Goods that came from DE re-enter duty- and VAT-free under EU RGR, and Norway's refund route
+    returns the duty and VAT paid on the outbound import, with its (assumed) 90-day deadline."""
+    record = imported("NO", date(2026, 10, 1), 15_000, 40_000, "NOK")
+    c = crossing(
+        "NO", "DE", "DE", reentry=True, export_date=date(2026, 9, 28), original_import=record
+    )
+    a = _assess(engine, c)
+    assert (a.border, a.duty_due_minor, a.vat_due_minor) == (True, 0, 0)
+    assert a.relief == "returned goods relief (UCC Art. 203)"
+    (reclaim,) = a.reclaims
+    assert reclaim.rule.rule_id == "reclaim.NO.refund"
+    assert (reclaim.duty_minor, reclaim.vat_minor, reclaim.deadline) == (
+        1271,
+        3390,
+        date(2026, 12, 30),
+    )
+    assert {"EU_proof_of_export", "NO_refund_application", "original_import_entry"} <= _codes(a)
+    assert a.confidence is Confidence.LOW  # the Norwegian deadline is NOT VERIFIED
+
+
+# -- de minimis ----------------------------------------------------------------------------------
+
+
+def test_us_de_minimis_suspended_from_2025_08_29(engine: CustomsEngine) -> None:
+    """A USD 500 US-bound return is duty-free on 2025-08-28 and dutiable on 2025-08-29."""
+    c = crossing("GB", "US", "CN", channel=Channel.COURIER)
+    goods = [item(value_minor=50_000, currency="USD")]
+    before = _assess(engine, c, goods, date(2025, 8, 28), "USD")
+    after = _assess(engine, c, goods, date(2025, 8, 29), "USD")
+    assert before.duty_due_minor == 0
+    assert "800.00 USD" in before.de_minimis
+    assert after.duty_due_minor == 5000
+    assert "de_minimis.US.2025" in after.de_minimis
+
+
+@pytest.mark.parametrize(
+    ("value_cad", "duty", "gst"),
+    [(4000, 0, 0), (4001, 0, 200), (15000, 0, 750), (15001, 750, 788)],
+)
+def test_us_to_canada_courier_cusma_thresholds(
+    engine: CustomsEngine, value_cad: int, duty: int, gst: int
+) -> None:
+    """Courier goods from the US: no tax up to CAD 40, no duty up to CAD 150 (CUSMA), inclusive."""
+    c = crossing("US", "CA", "CN", channel=Channel.COURIER)
+    a = _assess(engine, c, [item("420222", value_cad, "CAD")], currency="CAD")
+    assert (a.duty_due_minor, a.vat_due_minor) == (duty, gst)
+    assert "de_minimis.CA.CUSMA" in a.de_minimis
+
+
+def test_canada_postal_uses_cad_20(engine: CustomsEngine) -> None:
+    """Postal shipments get only the CAD 20 threshold, whatever their origin."""
+    c = crossing("US", "CA", "CN", channel=Channel.POSTAL)
+    a = _assess(engine, c, [item("420222", 3000, "CAD")], currency="CAD")
+    assert a.duty_due_minor > 0
+    assert "de_minimis.CA.LVS" in a.de_minimis
+
+
+def test_eu_flat_duty_per_category_from_2026_07_01(engine: CustomsEngine) -> None:
+    """Under EUR 150 the EU charged no duty until 2026-06-30, and EUR 3 per item category after."""
+    c = crossing("CN", "DE", "CN", channel=Channel.COURIER)
+    goods = [item("420222", 5000), item("640399", 4000), item("640399", 1000)]
+    assert _assess(engine, c, goods, date(2026, 6, 30)).duty_due_minor == 0
+    assert _assess(engine, c, goods, date(2026, 7, 1)).duty_due_minor == 600  # 2 categories
+
+
+# -- documents -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value_eur", "code"), [(35_128, "CN22"), (35_129, "CN23")])
+def test_cn22_below_300_sdr_cn23_from_300(engine: CustomsEngine, value_eur: int, code: str) -> None:
+    """EUR 351.28 is 299.99 SDR (CN22); EUR 351.29 is 300.00 SDR (CN23) at 0.8540 SDR/EUR."""
+    a = _assess(engine, crossing("DE", "GB", "CN"), [item("850760", value_eur)])
+    assert code in _codes(a)
+    assert ({"CN22", "CN23"} - {code}).isdisjoint(_codes(a))
+
+
+def test_courier_returns_need_no_cn22(engine: CustomsEngine) -> None:
+    """CN22/CN23 are UPU postal forms; a courier crossing carries the commercial invoice."""
+    a = _assess(engine, crossing("DE", "GB", "CN", channel=Channel.COURIER))
+    assert _codes(a) == {"commercial_invoice"}
+
+
+def test_eu_export_declaration_above_eur_1000(engine: CustomsEngine) -> None:
+    """Leaving the EU with more than EUR 1,000 needs an export declaration; EUR 1,000 does not."""
+    c = crossing("DE", "GB", "CN", channel=Channel.COURIER)
+    assert "EU_export_declaration" not in _codes(_assess(engine, c, [item("850760", 100_000)]))
+    assert "EU_export_declaration" in _codes(_assess(engine, c, [item("850760", 100_001)]))
+
+
+# -- reclaims ------------------------------------------------------------------------------------
+
+
+def _fr_to_us(reason: ReturnReason, imported_on: date, on: date, value: int = 12_000) -> Assessment:
+    record = imported("FR", imported_on, 3000, 6000)
+    c = crossing("FR", "US", "US", channel=Channel.COURIER, reason=reason, original_import=record)
+    return customs.assess(c, [item(value_minor=value)], on, currency="EUR")
+
+
+def test_invalidation_deadline_is_90_days() -> None:
+    """The EU invalidation route (<= EUR 150) closes 90 days after the import: open on day 90."""
+    open_day = _fr_to_us(R.CHANGED_MIND, date(2026, 9, 1), date(2026, 11, 30))
+    assert [(r.rule.rule_id, r.deadline) for r in open_day.reclaims] == [
+        ("reclaim.EU.invalidation", date(2026, 11, 30))
+    ]
+    assert (open_day.reclaims[0].duty_minor, open_day.reclaims[0].vat_minor) == (3000, 6000)
+    assert _fr_to_us(R.CHANGED_MIND, date(2026, 9, 1), date(2026, 12, 1)).reclaims == ()
+
+
+def test_art118_deadline_is_one_year_and_only_for_rejected_goods() -> None:
+    """Art. 118 repays duty (not VAT) for defective goods in 1 year, not for a change of mind."""
+    defective = _fr_to_us(R.DEFECTIVE, date(2026, 1, 10), date(2027, 1, 10), value=30_000)
+    (reclaim,) = defective.reclaims
+    assert (reclaim.rule.rule_id, reclaim.deadline, reclaim.vat_minor) == (
+        "reclaim.EU.art118",
+        date(2027, 1, 10),
+        0,
+    )
+    assert _fr_to_us(R.DEFECTIVE, date(2026, 1, 10), date(2027, 1, 11), value=30_000).reclaims == ()
+    assert (
+        _fr_to_us(R.CHANGED_MIND, date(2026, 1, 10), date(2026, 6, 1), value=30_000).reclaims == ()
+    )
+
+
+def test_the_best_of_several_routes_is_counted_and_the_others_noted() -> None:
+    """Defective goods <= EUR 150 within 90 days qualify for Art. 118 (duty) and invalidation (duty
+    and VAT): only the larger invalidation claim is counted, so nothing is refunded twice."""
+    record = imported("FR", date(2026, 10, 1), 1500, 2400)
+    c = crossing(
+        "FR", "US", "CN", channel=Channel.COURIER, reason=R.DEFECTIVE, original_import=record
+    )
+    a = customs.assess(c, [item()], TODAY, currency="EUR")
+    assert [(r.rule.rule_id, r.duty_minor, r.vat_minor) for r in a.reclaims] == [
+        ("reclaim.EU.invalidation", 1500, 2400)
+    ]
+    assert any("alternative reclaim route (not counted): EU UCC Art. 118" in n for n in a.notes)
+
+
+def test_us_drawback_deadline_is_five_years(engine: CustomsEngine) -> None:
+    """US drawback returns 99% of the duty paid, until 5 years after the import."""
+    record = imported("US", date(2022, 3, 15), 4000, 0, "USD")
+    c = crossing("US", "GB", "CN", channel=Channel.COURIER, original_import=record)
+    (reclaim,) = _assess(engine, c, on=date(2027, 3, 15), currency="USD").reclaims
+    assert (reclaim.duty_minor, reclaim.deadline, reclaim.claimant) == (
+        3960,
+        date(2027, 3, 15),
+        Claimant.IMPORTER_OF_RECORD,
+    )
+    assert _assess(engine, c, on=date(2027, 3, 16), currency="USD").reclaims == ()
+
+
+def test_no_customs_reclaim_without_leaving_the_customs_territory(engine: CustomsEngine) -> None:
+    """Leaving the Canary Islands for Germany does not leave the EU customs territory."""
+    record = imported("ES", date(2026, 11, 1), 500, 700)
+    c = crossing("ES", "DE", export_territory="ES-CN", reason=R.DEFECTIVE, original_import=record)
+    a = _assess(engine, c)
+    assert a.border
+    assert a.reclaims == ()
+    assert any("do not leave the customs territory" in n for n in a.notes)
+
+
+def test_vat_collected_at_checkout_goes_back_through_the_seller(engine: CustomsEngine) -> None:
+    """IOSS VAT is refunded via the seller's VAT return; customs routes then return duty only."""
+    record = imported("FR", date(2026, 11, 1), 300, 2400, at_checkout=True)
+    c = crossing(
+        "FR", "US", "CN", channel=Channel.COURIER, reason=R.DEFECTIVE, original_import=record
+    )
+    reclaims = {r.claimant: r for r in _assess(engine, c).reclaims}
+    assert (reclaims[Claimant.DECLARANT].duty_minor, reclaims[Claimant.DECLARANT].vat_minor) == (
+        300,
+        0,
+    )
+    assert (reclaims[Claimant.SELLER].vat_minor, reclaims[Claimant.SELLER].deadline) == (
+        2400,
+        date(2026, 11, 30),
+    )
+
+
+# -- relief and bonded destinations ---------------------------------------------------------------
+
+
+def test_relief_assumes_the_import_date_when_the_export_date_is_unknown(
+    engine: CustomsEngine,
+) -> None:
+    """Without crossing.export_date the original import date stands in, and a note says so."""
+    record = imported("NO", date(2026, 10, 1), 0, 0, "NOK")
+    a = _assess(engine, crossing("NO", "DE", "DE", reentry=True, original_import=record))
+    assert a.relief
+    assert any("taken as the export date" in n for n in a.notes)
+
+
+def test_relief_needs_some_export_date(engine: CustomsEngine) -> None:
+    """With no export date and no original import the time limit cannot be shown: no relief."""
+    a = _assess(engine, crossing("NO", "DE", "DE", reentry=True), [item(value_minor=40_000)])
+    assert a.relief == ""
+    assert a.duty_due_minor > 0
+
+
+def test_bonded_destination_pays_nothing_on_entry(engine: CustomsEngine) -> None:
+    """Goods entering a customs warehouse owe no duty or VAT yet; a note says when they will."""
+    a = _assess(
+        engine,
+        crossing("CN", "NL", channel=Channel.COURIER, bonded_destination=True),
+        [item(value_minor=90_000)],
+    )
+    assert (a.border, a.duty_due_minor, a.vat_due_minor) == (True, 0, 0)
+    assert "principle.bonded" in {r.rule_id for r in a.rules}
+    assert any("released for free circulation" in n for n in a.notes)
+
+
+# -- traceability and confidence -----------------------------------------------------------------
+
+
+def test_amounts_trace_to_cited_rules(engine: CustomsEngine) -> None:
+    """Duty cites a de minimis and a duty-rate row, VAT a VAT row, each reclaim and document its
+    row, and the assessment is as confident as its weakest cited row."""
+    record = imported("FR", date(2026, 1, 10), 3000, 6000)
+    c = crossing(
+        "FR", "GB", "CN", channel=Channel.POSTAL, reason=R.DEFECTIVE, original_import=record
+    )
+    a = _assess(engine, c, [item(value_minor=30_000)])
+    cited = {r.rule_id for r in a.rules}
+    assert a.duty_due_minor > 0
+    assert {"de_minimis.GB.2021", "duty_rate.GB.footwear"} <= cited
+    assert a.vat_due_minor > 0
+    assert "vat.GB.2021-07-01" in cited
+    assert a.reclaims
+    assert all(r.rule.rule_id in cited for r in a.reclaims)
+    assert all(d.rule.rule_id in cited for d in a.documents)
+    assert a.confidence is weakest([r.confidence for r in a.rules]) is Confidence.LOW
+
+
+def test_fx_conversions_are_reported(engine: CustomsEngine) -> None:
+    """Every currency conversion the assessment made is listed with its rate, date and source."""
+    a = _assess(engine, crossing("DE", "GB", "CN"), [item("850760", 34_000)])
+    assert {(f.from_currency, f.to_currency) for f in a.fx} == {("EUR", "GBP"), ("EUR", "XDR")}
+    assert all(f.source_id.startswith("FX") and f.rate_date <= TODAY for f in a.fx)
+
+
+@pytest.mark.parametrize(
+    ("c", "field"),
+    [
+        (crossing("DK", "FO"), "crossing.import_country"),
+        (crossing("DE", "ES", import_territory="ES-CN"), "crossing.import_territory"),
+        (crossing("DE", "DE", import_territory="DE-HGL"), "crossing.import_territory"),
+        (crossing("DE", "PE"), "crossing.import_country"),
+    ],
+)
+def test_coverage_gaps_are_customs_not_covered(
+    engine: CustomsEngine, c: Crossing, field: str
+) -> None:
+    """Valid input the tables do not cover yet raises CustomsNotCovered (still a CustomsError), so
+    routing can drop the option instead of rejecting the request."""
+    with pytest.raises(CustomsNotCovered) as raised:
+        _assess(engine, c)
+    assert raised.value.field == field
+
+
+def test_malformed_input_is_not_a_coverage_gap(engine: CustomsEngine) -> None:
+    """A code that is not ISO 3166-1 is bad input, not a gap in coverage."""
+    with pytest.raises(CustomsError) as raised:
+        _assess(engine, crossing("DE", "XX"))
+    assert not isinstance(raised.value, CustomsNotCovered)
+
+
+@pytest.mark.parametrize(
+    ("country", "territory", "area"),
+    [
+        ("DE", "", "EU"),
+        ("MC", "", "EU"),
+        ("DE", "DE-HE", "EU"),
+        ("ES", "ES-CN", "EU"),
+        ("DE", "DE-HGL", "DE-HGL"),
+        ("GB", "", "GB"),
+        ("RU", "", "EAEU"),
+    ],
+)
+def test_customs_area(engine: CustomsEngine, country: str, territory: str, area: str) -> None:
+    """customs_area() tells routing which customs territory a place is in (for Crossing.reentry)."""
+    assert engine.customs_area(country, territory, TODAY) == area
+
+
+# -- the entry points -----------------------------------------------------------------------------
+
+
+def test_module_assess_uses_the_cached_default_engine(engine: CustomsEngine) -> None:
+    """customs.assess delegates to default_engine(), which is built once per process."""
+    assert customs.default_engine() is engine
+    c = crossing("DE", "GB", "CN")
+    assert customs.assess(c, [item()], TODAY, currency="EUR") == engine.assess(
+        c, [item()], TODAY, currency="EUR"
+    )
+
+
+def test_engine_satisfies_the_assessor_protocol(engine: CustomsEngine) -> None:
+    """Routing can hold the engine as a CustomsAssessor."""
+    assessor: CustomsAssessor = engine
+    assert assessor.assess(crossing("DE", "FR"), [item()], TODAY, currency="EUR").union == "EU"
+
+
+def test_assess_reads_no_files_and_no_code_lists(
+    engine: CustomsEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once built, an assessment opens no file and queries no pycountry list (hot-path rule)."""
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("IO or a code-list lookup on the hot path")
+
+    monkeypatch.setattr(builtins, "open", forbidden)
+    monkeypatch.setattr("customs.tables.read_document", forbidden)
+    monkeypatch.setattr("pycountry.countries.get", forbidden)
+    monkeypatch.setattr("pycountry.subdivisions.get", forbidden)
+    record = imported("NO", date(2026, 10, 1), 15_000, 40_000, "NOK")
+    c = crossing(
+        "NO", "DE", "DE", reentry=True, export_date=date(2026, 9, 28), original_import=record
+    )
+    assert _assess(engine, c).reclaims
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+
+_GOOD = crossing("DE", "GB", "GB")
+
+
+@pytest.mark.parametrize(
+    ("c", "items", "on", "currency", "field"),
+    [
+        (_GOOD, [item("64039")], TODAY, "EUR", "items[0].hs_code"),
+        (_GOOD, [item("64o399")], TODAY, "EUR", "items[0].hs_code"),
+        (_GOOD, [item("00039900")], TODAY, "EUR", "items[0].hs_code"),
+        (_GOOD, [item(), item(value_minor=-1)], TODAY, "EUR", "items[1].value_minor"),
+        (_GOOD, [item(quantity=0)], TODAY, "EUR", "items[0].quantity"),
+        (_GOOD, [item(currency="ABC")], TODAY, "EUR", "items[0].currency"),
+        (_GOOD, [], TODAY, "EUR", "items"),
+        (_GOOD, [item()], TODAY, "ABC", "currency"),
+        (_GOOD, [item()], date(2021, 6, 30), "EUR", "on"),
+        (_GOOD, [item()], datetime(2026, 11, 22, 10, 0), "EUR", "on"),
+        (crossing("DE", "XX"), [item()], TODAY, "EUR", "crossing.import_country"),
+        (crossing("de", "GB"), [item()], TODAY, "EUR", "crossing.export_country"),
+        (crossing("DE", "PE"), [item()], TODAY, "EUR", "crossing.import_country"),
+        (crossing("DE", "GB", "ZZ"), [item()], TODAY, "EUR", "crossing.goods_origin_country"),
+        (
+            crossing("DE", "GB", export_territory="ES-CN"),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.export_territory",
+        ),
+        (
+            crossing("DE", "GB", export_territory="DE-ZZ"),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.export_territory",
+        ),
+        (
+            crossing("DE", "GB", export_date=date(2026, 12, 1)),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.export_date",
+        ),
+        (crossing("DE", "GB", "US", reentry=True), [item()], TODAY, "EUR", "crossing.reentry"),
+        (
+            crossing("DE", "GB", original_import=imported("FR", date(2026, 1, 1), 0, 0)),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.original_import.country",
+        ),
+        (
+            crossing("DE", "GB", original_import=imported("DE", date(2026, 12, 1), 0, 0)),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.original_import.import_date",
+        ),
+        (
+            crossing("DE", "GB", original_import=imported("DE", date(2026, 1, 1), -1, 0)),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.original_import.duty_paid_minor",
+        ),
+        (
+            crossing("DE", "ES", import_territory="ES-CN"),
+            [item()],
+            TODAY,
+            "EUR",
+            "crossing.import_territory",
+        ),
+    ],
+)
+def test_bad_input_raises_customs_error_naming_the_field(
+    engine: CustomsEngine,
+    c: Crossing,
+    items: list[CustomsItem],
+    on: date,
+    currency: str,
+    field: str,
+) -> None:
+    """Invalid input is a CustomsError whose ``field`` names the offending input."""
+    with pytest.raises(CustomsError) as raised:
+        engine.assess(c, items, on, currency=currency)
+    assert raised.value.field == field
+    assert raised.value.reason
