@@ -534,137 +534,156 @@ def request_to_proto(r: Return, *, correlation_id: str = "") -> routing_pb2.Rout
 
 def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
     """The wire form of a decision, with the derived summaries (label, totals, net cost) set."""
+    w = _DecisionWriter()
     return routing_pb2.RouteDecision(
         decision_id=d.decision_id,
         idempotency_key=d.idempotency_key,
         currency=d.currency,
-        chosen=_option_to_proto(d.chosen),
-        alternatives=[_option_to_proto(o) for o in d.alternatives],
+        chosen=w.option(d.chosen),
+        alternatives=[w.option(o) for o in d.alternatives],
         options_evaluated=d.options_evaluated,
         network_name=d.network_name,
         return_date=_date_to_proto(d.return_date),
     )
 
 
-def _option_to_proto(o: Option) -> routing_pb2.RouteOption:
-    totals = sorted(
-        ((TERMS.to_proto(t), a) for t, a in o.totals().items()), key=lambda ta: int(ta[0])
-    )
-    return routing_pb2.RouteOption(
-        label=o.label,
-        net_cost_minor=o.net_cost_minor,
-        totals=[routing_pb2.TermTotal(term=t, amount_minor=a) for t, a in totals],
-        shipments=[_shipment_to_proto(s) for s in o.shipments],
-        days_to_refund=o.days_to_refund,
-        days_to_resale=o.days_to_resale,
-        co2e_g=o.co2e_g,
-        reason_codes=o.reason_codes,
-    )
+class _DecisionWriter:
+    """Builds the wire decision; options share customs assessments and rule rows, so each
+    distinct object is converted once per decision (memoized by identity, which is stable for
+    the duration of one call)."""
 
+    def __init__(self) -> None:
+        self._assessments: dict[int, customs_pb2.CustomsAssessment] = {}
+        self._rules: dict[int, customs_pb2.RuleRef] = {}
 
-def _shipment_to_proto(s: Shipment) -> routing_pb2.Shipment:
-    return routing_pb2.Shipment(
-        destination_id=s.destination_id,
-        destination_kind=DESTINATION_KINDS.to_proto(s.destination_kind),
-        destination_country=s.destination_country,
-        items=[
-            routing_pb2.ItemAllocation(
-                sku=a.sku,
-                quantity=a.quantity,
-                disposition=DISPOSITIONS.to_proto(a.disposition),
-                recovery_minor=a.recovery_minor,
-            )
-            for a in s.items
-        ],
-        legs=[
-            routing_pb2.Leg(
-                kind=LEG_KINDS.to_proto(leg.kind),
-                service_id=leg.service_id,
-                carrier=leg.carrier,
-                service_name=leg.service_name,
-                mode=MODES.to_proto(leg.mode),
-                from_country=leg.from_country,
-                to_country=leg.to_country,
-                to_facility_id=leg.to_facility,
-                distance_km=leg.distance_km,
-                transit_days=leg.transit_days,
-                billable_weight_g=leg.billable_weight_g,
-                charge_minor=leg.charge_minor,
-            )
-            for leg in s.legs
-        ],
-        terms=[
-            routing_pb2.CostTerm(
-                term=TERMS.to_proto(t.term), amount_minor=t.amount_minor, detail=t.detail
-            )
-            for t in s.terms
-        ],
-        customs=[_assessment_to_proto(a) for a in s.customs],
-        net_cost_minor=s.net_cost_minor,
-        days_to_refund=s.days_to_refund,
-        days_to_resale=s.days_to_resale,
-        co2e_g=s.co2e_g,
-    )
+    def assessment(self, a: Assessment) -> customs_pb2.CustomsAssessment:
+        found = self._assessments.get(id(a))
+        if found is None:
+            found = self._assessments[id(a)] = self._assessment(a)
+        return found
 
+    def rule(self, r: RuleRef) -> customs_pb2.RuleRef:
+        found = self._rules.get(id(r))
+        if found is None:
+            found = self._rules[id(r)] = self._rule(r)
+        return found
 
-def _rule_to_proto(r: RuleRef) -> customs_pb2.RuleRef:
-    return customs_pb2.RuleRef(
-        rule_id=r.rule_id,
-        legal_basis=r.legal_basis,
-        source_ids=r.source_ids,
-        effective_from=_date_to_proto(r.effective_from),
-        effective_to=None if r.effective_to is None else _date_to_proto(r.effective_to),
-        confidence=CONFIDENCES.to_proto(r.confidence),
-    )
+    def option(self, o: Option) -> routing_pb2.RouteOption:
+        totals = sorted(
+            ((TERMS.to_proto(t), a) for t, a in o.totals().items()), key=lambda ta: int(ta[0])
+        )
+        return routing_pb2.RouteOption(
+            label=o.label,
+            net_cost_minor=o.net_cost_minor,
+            totals=[routing_pb2.TermTotal(term=t, amount_minor=a) for t, a in totals],
+            shipments=[self.shipment(s) for s in o.shipments],
+            days_to_refund=o.days_to_refund,
+            days_to_resale=o.days_to_resale,
+            co2e_g=o.co2e_g,
+            reason_codes=o.reason_codes,
+        )
 
+    def shipment(self, s: Shipment) -> routing_pb2.Shipment:
+        return routing_pb2.Shipment(
+            destination_id=s.destination_id,
+            destination_kind=DESTINATION_KINDS.to_proto(s.destination_kind),
+            destination_country=s.destination_country,
+            items=[
+                routing_pb2.ItemAllocation(
+                    sku=a.sku,
+                    quantity=a.quantity,
+                    disposition=DISPOSITIONS.to_proto(a.disposition),
+                    recovery_minor=a.recovery_minor,
+                )
+                for a in s.items
+            ],
+            legs=[
+                routing_pb2.Leg(
+                    kind=LEG_KINDS.to_proto(leg.kind),
+                    service_id=leg.service_id,
+                    carrier=leg.carrier,
+                    service_name=leg.service_name,
+                    mode=MODES.to_proto(leg.mode),
+                    from_country=leg.from_country,
+                    to_country=leg.to_country,
+                    to_facility_id=leg.to_facility,
+                    distance_km=leg.distance_km,
+                    transit_days=leg.transit_days,
+                    billable_weight_g=leg.billable_weight_g,
+                    charge_minor=leg.charge_minor,
+                )
+                for leg in s.legs
+            ],
+            terms=[
+                routing_pb2.CostTerm(
+                    term=TERMS.to_proto(t.term), amount_minor=t.amount_minor, detail=t.detail
+                )
+                for t in s.terms
+            ],
+            customs=[self.assessment(a) for a in s.customs],
+            net_cost_minor=s.net_cost_minor,
+            days_to_refund=s.days_to_refund,
+            days_to_resale=s.days_to_resale,
+            co2e_g=s.co2e_g,
+        )
 
-def _assessment_to_proto(a: Assessment) -> customs_pb2.CustomsAssessment:
-    return customs_pb2.CustomsAssessment(
-        export_country=a.export_country,
-        import_country=a.import_country,
-        border=a.border,
-        customs_union=a.union,
-        currency=a.currency,
-        duty_due_minor=a.duty_due_minor,
-        vat_due_minor=a.vat_due_minor,
-        relief=a.relief,
-        de_minimis=a.de_minimis,
-        reclaims=[
-            customs_pb2.Reclaim(
-                route=r.route,
-                duty_minor=r.duty_minor,
-                vat_minor=r.vat_minor,
-                deadline=_date_to_proto(r.deadline),
-                claimant=CLAIMANTS.to_proto(r.claimant),
-                conditions=r.conditions,
-                document_codes=r.documents,
-                rule=_rule_to_proto(r.rule),
-            )
-            for r in a.reclaims
-        ],
-        reclaimable_minor=a.reclaimable_minor,
-        documents=[
-            customs_pb2.CustomsDocument(
-                code=doc.code, name=doc.name, reason=doc.reason, rule=_rule_to_proto(doc.rule)
-            )
-            for doc in a.documents
-        ],
-        rules=[_rule_to_proto(r) for r in a.rules],
-        fx=[
-            customs_pb2.FxConversion(
-                from_currency=f.from_currency,
-                to_currency=f.to_currency,
-                rate=f.rate,
-                rate_date=_date_to_proto(f.rate_date),
-                amount_from_minor=f.amount_from_minor,
-                amount_to_minor=f.amount_to_minor,
-                source_id=f.source_id,
-            )
-            for f in a.fx
-        ],
-        confidence=CONFIDENCES.to_proto(a.confidence),
-        notes=a.notes,
-    )
+    def _rule(self, r: RuleRef) -> customs_pb2.RuleRef:
+        return customs_pb2.RuleRef(
+            rule_id=r.rule_id,
+            legal_basis=r.legal_basis,
+            source_ids=r.source_ids,
+            effective_from=_date_to_proto(r.effective_from),
+            effective_to=None if r.effective_to is None else _date_to_proto(r.effective_to),
+            confidence=CONFIDENCES.to_proto(r.confidence),
+        )
+
+    def _assessment(self, a: Assessment) -> customs_pb2.CustomsAssessment:
+        return customs_pb2.CustomsAssessment(
+            export_country=a.export_country,
+            import_country=a.import_country,
+            border=a.border,
+            customs_union=a.union,
+            currency=a.currency,
+            duty_due_minor=a.duty_due_minor,
+            vat_due_minor=a.vat_due_minor,
+            relief=a.relief,
+            de_minimis=a.de_minimis,
+            reclaims=[
+                customs_pb2.Reclaim(
+                    route=r.route,
+                    duty_minor=r.duty_minor,
+                    vat_minor=r.vat_minor,
+                    deadline=_date_to_proto(r.deadline),
+                    claimant=CLAIMANTS.to_proto(r.claimant),
+                    conditions=r.conditions,
+                    document_codes=r.documents,
+                    rule=self.rule(r.rule),
+                )
+                for r in a.reclaims
+            ],
+            reclaimable_minor=a.reclaimable_minor,
+            documents=[
+                customs_pb2.CustomsDocument(
+                    code=doc.code, name=doc.name, reason=doc.reason, rule=self.rule(doc.rule)
+                )
+                for doc in a.documents
+            ],
+            rules=[self.rule(r) for r in a.rules],
+            fx=[
+                customs_pb2.FxConversion(
+                    from_currency=f.from_currency,
+                    to_currency=f.to_currency,
+                    rate=f.rate,
+                    rate_date=_date_to_proto(f.rate_date),
+                    amount_from_minor=f.amount_from_minor,
+                    amount_to_minor=f.amount_to_minor,
+                    source_id=f.source_id,
+                )
+                for f in a.fx
+            ],
+            confidence=CONFIDENCES.to_proto(a.confidence),
+            notes=a.notes,
+        )
 
 
 class _DecisionParser:

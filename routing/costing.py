@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from customs.api import (
     Assessment,
@@ -95,6 +95,7 @@ class Evaluation:
     choices: tuple[DispositionChoice, ...]  # per unit line
     assessments: tuple[Assessment, ...]
     net_cost_minor: int
+    customs_done: bool  # False: a base evaluation, customs not yet added
 
     @property
     def days_to_refund(self) -> int:
@@ -162,6 +163,11 @@ def _share(total_minor: int, units: Sequence[Unit], whole_value_minor: int) -> i
     return total_minor * part // whole_value_minor
 
 
+# The goods' export date from the origin is not in the request; the import into the customer's
+# country stands for it. That understates the time since export by the outbound transit days,
+# so a returned-goods relief near its limit may be granted a few days too long.
+
+
 def _first_crossing(ctx: Context, route: Route, units: Sequence[Unit]) -> Assessment:
     r = ctx.ret
     first = route.first_stop
@@ -183,6 +189,7 @@ def _first_crossing(ctx: Context, route: Route, units: Sequence[Unit]) -> Assess
             import_territory=first.territory,
             reentry=back,
             bonded_destination=bonded,
+            export_date=r.import_date,  # left the origin about when it entered A (see note)
             original_import=ImportRecord(
                 country=r.customer_country,
                 import_date=r.import_date,
@@ -229,6 +236,7 @@ def _onward_crossing(
             reentry=back,
             bonded_destination=dest.bonded and not back,
             original_import=original,
+            export_date=r.import_date,
         )
         found = ctx.customs.assess(
             crossing, _customs_items(units), r.return_date, currency=ctx.currency
@@ -292,6 +300,15 @@ def evaluate(
 ) -> Evaluation | PreconditionViolation:
     """The numbers of ``units`` sent together on ``route`` (``unit_share_bp`` = their share of
     all the return's units), or why the route cannot take them."""
+    base = evaluate_base(ctx, route, units, unit_share_bp)
+    return base if isinstance(base, PreconditionViolation) else add_customs(ctx, base)
+
+
+def evaluate_base(
+    ctx: Context, route: Route, units: Sequence[Unit], unit_share_bp: int
+) -> Evaluation | PreconditionViolation:
+    """Everything but customs (``customs_done`` false). Customs can lower the net cost by at
+    most what was paid at import, so ``net_cost_minor - max reclaim`` bounds the final cost."""
     svc = route.service
     actual_g, billable_g = billable_weight_g(route, units)
     if actual_g > svc.max_weight_g:
@@ -329,25 +346,6 @@ def evaluate(
             resale_delay += (
                 resale_delay_minor(policy, u.value_base_minor, route.days_to_resale) * u.quantity
             )
-
-    try:
-        assessments = crossings(ctx, route, units)
-    except CustomsNotCovered as exc:  # a gap in the rule tables: drop this route, say why
-        return PreconditionViolation(
-            "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"
-        )
-    duty_due = vat_due = 0
-    for a in assessments:
-        duty_due += a.duty_due_minor
-        vat_due += a.vat_due_minor
-    # reclaims for the original import, when the goods leave the customer's country: the
-    # routes customs lists are cumulative (a customs route plus the seller's VAT route)
-    reclaim_duty = reclaim_vat = 0
-    if assessments and assessments[0].export_country == ctx.ret.customer_country:
-        for claim in assessments[0].reclaims:
-            reclaim_duty += claim.duty_minor
-            reclaim_vat += claim.vat_minor
-
     fuel = carriage * route.card.fuel_surcharge_bp // 10_000
     fees = route.card.per_parcel_fee_minor
     linehaul = 0
@@ -371,10 +369,6 @@ def evaluate(
         + linehaul
         + handling
         + disposition_cost
-        + duty_due
-        + vat_due
-        - reclaim_duty
-        - reclaim_vat
         - recovery
         + refund_delay
         + resale_delay
@@ -392,18 +386,52 @@ def evaluate(
         linehaul=linehaul,
         handling=handling,
         disposition_cost=disposition_cost,
-        duty_due=duty_due,
-        vat_due=vat_due,
-        reclaim_duty=reclaim_duty,
-        reclaim_vat=reclaim_vat,
+        duty_due=0,
+        vat_due=0,
+        reclaim_duty=0,
+        reclaim_vat=0,
         recovery=recovery,
         refund_delay=refund_delay,
         resale_delay=resale_delay,
         co2e_g=co2e_g,
         co2e_cost=co2e_cost,
         choices=tuple(choices),
+        assessments=(),
+        net_cost_minor=net,
+        customs_done=False,
+    )
+
+
+def add_customs(ctx: Context, e: Evaluation) -> Evaluation | PreconditionViolation:
+    """Assess each border of the route and add duties, import VAT and reclaims to ``e``."""
+    route = e.route
+    try:
+        assessments = crossings(ctx, route, e.units)
+    except CustomsNotCovered as exc:  # a gap in the rule tables: drop this route, say why
+        return PreconditionViolation(
+            "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"
+        )
+    duty_due = vat_due = 0
+    for a in assessments:
+        duty_due += a.duty_due_minor
+        vat_due += a.vat_due_minor
+    # reclaims for the original import, when the goods leave the customer's country: the
+    # routes customs lists are cumulative (a customs route plus the seller's VAT route)
+    reclaim_duty = reclaim_vat = 0
+    if assessments and assessments[0].export_country == ctx.ret.customer_country:
+        for claim in assessments[0].reclaims:
+            reclaim_duty += claim.duty_minor
+            reclaim_vat += claim.vat_minor
+    net = e.net_cost_minor + duty_due + vat_due - reclaim_duty - reclaim_vat
+    return replace(
+        e,
+        duty_due=duty_due,
+        vat_due=vat_due,
+        reclaim_duty=reclaim_duty,
+        reclaim_vat=reclaim_vat,
         assessments=assessments,
         net_cost_minor=net,
+        customs_done=True,
     )
 
 

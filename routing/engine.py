@@ -8,6 +8,7 @@ option from a small CP-SAT model (``routing.split``) when that is cheaper.
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections import Counter
 from datetime import date
@@ -15,7 +16,15 @@ from datetime import date
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import FacilityKind, Network
 from routing.compiled import CompiledNetwork, FxConverter
-from routing.costing import Context, Evaluation, Unit, build, evaluate, returnless
+from routing.costing import (
+    Context,
+    Evaluation,
+    Unit,
+    add_customs,
+    build,
+    evaluate_base,
+    returnless,
+)
 from routing.domain import Decision, Option, Return, Shipment
 from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
 from routing.split import best_split
@@ -69,33 +78,43 @@ class Router:
                 )
             )
         limit = ret.constraints.max_days_to_refund
-        evaluations: list[Evaluation] = []
-        kept: Shipment | None = None
+        want = 1 + ret.constraints.max_alternatives
         try:
+            # 1. every route without customs (cheap); customs can lower a route's cost by at
+            #    most what was paid at import, which gives a lower bound per route
+            bases: list[Evaluation] = []
             for route in routes:
-                got = evaluate(ctx, route, units, 10_000)
+                got = evaluate_base(ctx, route, units, 10_000)
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
                 elif limit is not None and got.days_to_refund > limit:
                     violations.append(_sla(route.destination.id, got.days_to_refund, limit))
                 else:
-                    evaluations.append(got)
+                    bases.append(got)
+            bases.sort(key=_key)
+            # 2. the exact pool: returnless, then routes with customs added in bound order,
+            #    until no remaining route can enter the ``want`` cheapest
+            pool: list[tuple[tuple[int, int, str], Evaluation | Shipment]] = []
             if ret.constraints.allow_returnless:
-                returnless_option = returnless(ctx, units)
-                if isinstance(returnless_option, PreconditionViolation):
-                    violations.append(returnless_option)
+                kept = returnless(ctx, units)
+                if isinstance(kept, PreconditionViolation):
+                    violations.append(kept)
                 else:
-                    kept = returnless_option
-            split = self._split(ctx, ret, units, evaluations, time_limit_s)
-            # rank on the numbers; build full shipments only for what the answer returns
-            ranked: list[tuple[int, int, str, Evaluation | Shipment]] = [
-                (e.net_cost_minor, e.days_to_refund, e.route.key, e) for e in evaluations
-            ]
-            if kept is not None:
-                ranked.append((kept.net_cost_minor, 0, "returnless", kept))
-            ranked.sort(key=lambda r: r[:3])
-            wanted = ranked[: 1 + ret.constraints.max_alternatives]
-            options = [self._option(ctx, x[3]) for x in wanted]
+                    pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
+            slack = self._max_reclaim(ret)
+            exact: list[Evaluation] = []
+            for e in bases:
+                if len(pool) >= want and e.net_cost_minor - slack > pool[want - 1][0][0]:
+                    break  # this and every later route cost more than the ``want`` cheapest
+                full = add_customs(ctx, e)
+                if isinstance(full, PreconditionViolation):
+                    violations.append(full)
+                    continue
+                exact.append(full)
+                bisect.insort(pool, (_key(full), full), key=lambda p: p[0])
+            split = self._split(ctx, ret, units, exact, time_limit_s)
+            # 3. full shipments only for what the answer returns
+            options = [self._option(ctx, x) for _, x in pool[:want]]
         except CustomsError as exc:  # a valid ISO currency without FX, a date before every rule
             raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         if not options:
@@ -111,7 +130,7 @@ class Router:
             currency=self.network.currency,
             chosen=chosen,
             alternatives=tuple(options[1:]),
-            options_evaluated=len(ranked) + (split is not None),
+            options_evaluated=len(bases) + len(pool) - len(exact) + (split is not None),
             network_name=self.network.name,
             return_date=ret.return_date,
         )
@@ -140,6 +159,19 @@ class Router:
         shipment = x if isinstance(x, Shipment) else build(ctx, x)
         return Option((shipment,), _reasons(shipment))
 
+    def _max_reclaim(self, ret: Return) -> int:
+        """An upper bound of any reclaim in base currency: all that was paid, plus rounding."""
+        paid = ret.duty_paid_minor + ret.vat_paid_minor
+        if paid == 0:
+            return 0
+        try:
+            got = self.fx.convert(paid, ret.paid_currency, self.network.currency, ret.return_date)
+        except CustomsError as exc:
+            raise InvalidArgument.one(
+                "customer_return.original_import.duty_paid.currency", exc.reason
+            ) from exc
+        return got.amount_to_minor + 10
+
     def _units(self, ret: Return) -> list[Unit]:
         units = []
         for i, item in enumerate(ret.items):
@@ -153,6 +185,10 @@ class Router:
                 ) from exc
             units.append(Unit(i, item, item.quantity, value.amount_to_minor))
         return units
+
+
+def _key(e: Evaluation) -> tuple[int, int, str]:
+    return (e.net_cost_minor, e.days_to_refund, e.route.key)
 
 
 def _sla(destination: str, days: int, limit: int) -> PreconditionViolation:

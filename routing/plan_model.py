@@ -1,0 +1,424 @@
+"""The batch planner's problem and result, as plain validated data (no solver types).
+
+A batch of returns is aggregated into **classes** of identical returns (``count`` units, each
+using ``demand`` of a facility's capacity). Every unit of a class goes to exactly one of the
+class's **options**; an option costs ``cost_minor`` per unit, consumes capacity at one facility
+(or none) and may ride a consolidated line-haul **lane** (``lane_load`` per unit). A lane is
+paid per **dispatch** (container, pallet, tote): an integer number of dispatches, each with a
+fixed cost and a capacity, must cover the lane's load. A facility (:class:`CapacityRow`) has a
+capacity and, optionally, a fixed cost charged when it is used at all ("opened").
+
+    minimise   sum_k,o cost_ko x_ko + sum_i f_i y_i + sum_l g_l z_l
+    subject to sum_o x_ko = count_k                          (every unit assigned)
+               sum_{k,o at i} demand_k x_ko <= cap_i * y_i    (y_i = 1 when f_i is None)
+               sum_{k,o on l} load_ko x_ko  <= lanecap_l * z_l
+               x_ko in {0..count_k}, y_i in {0,1}, z_l in {0,1,2,...}
+
+With one class per customer, count 1, facilities with fixed costs and no lanes this is the
+single-source capacitated facility location problem (SSCFLP); :func:`load_sscflp` reads the
+Holmberg instances into it, and :func:`load_optima` their published optima.
+
+Every coefficient is an integer (minor units of money, grams or units of capacity), so the
+objective of any plan is an integer and a lower bound can be rounded up.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_COEFFICIENT = 10**12  # any cost, capacity, demand or count beyond this is a data error
+MAX_COUNT = 10**6  # units in one class
+
+# A plan: per class, the (option index, units) pairs it uses; units > 0 and sum to the count.
+Assignment = tuple[tuple[tuple[int, int], ...], ...]
+
+
+def _check_int(name: str, value: object, *, low: int, high: int = MAX_COEFFICIENT) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassOption:
+    """One way to serve a unit of a class: cost per unit, facility used, lane ridden."""
+
+    cost_minor: int
+    facility: int | None = None  # index into PlanProblem.facilities
+    lane: int | None = None  # index into PlanProblem.lanes
+    lane_load: int = 0  # load per unit on the lane (units, grams, ...)
+
+    def __post_init__(self) -> None:
+        _check_int("cost_minor", self.cost_minor, low=-MAX_COEFFICIENT)
+        if self.facility is not None:
+            _check_int("facility", self.facility, low=0)
+        if self.lane is None:
+            if self.lane_load != 0:
+                raise ValueError(f"lane_load must be 0 without a lane, got {self.lane_load}")
+        else:
+            _check_int("lane", self.lane, low=0)
+            _check_int("lane_load", self.lane_load, low=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnClass:
+    """``count`` identical returns, each using ``demand`` capacity at its option's facility."""
+
+    count: int
+    demand: int
+    options: tuple[ClassOption, ...]
+
+    def __post_init__(self) -> None:
+        _check_int("count", self.count, low=1, high=MAX_COUNT)
+        _check_int("demand", self.demand, low=0)
+        if not isinstance(self.options, tuple):
+            raise ValueError(f"options must be a tuple, got {type(self.options).__name__}")
+        if not self.options:
+            raise ValueError("a class needs at least one option")
+        for o, option in enumerate(self.options):
+            if not isinstance(option, ClassOption):
+                raise ValueError(f"options[{o}] must be a ClassOption, got {type(option).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRow:
+    """A facility: capacity, and a fixed cost charged once if anything is assigned to it.
+
+    ``fixed_cost_minor=None`` means the facility is always available at no fixed cost.
+    """
+
+    capacity: int
+    fixed_cost_minor: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_int("capacity", self.capacity, low=0)
+        if self.fixed_cost_minor is not None:
+            _check_int("fixed_cost_minor", self.fixed_cost_minor, low=0)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchLane:
+    """A consolidated line-haul lane, paid per dispatch of up to ``capacity`` load."""
+
+    fixed_cost_minor: int
+    capacity: int
+
+    def __post_init__(self) -> None:
+        _check_int("fixed_cost_minor", self.fixed_cost_minor, low=0)
+        _check_int("capacity", self.capacity, low=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProblem:
+    """Classes to assign, facility capacity rows and dispatch lanes; indices must resolve."""
+
+    classes: tuple[ReturnClass, ...]
+    facilities: tuple[CapacityRow, ...] = ()
+    lanes: tuple[DispatchLane, ...] = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for attr, kind in (
+            ("classes", ReturnClass),
+            ("facilities", CapacityRow),
+            ("lanes", DispatchLane),
+        ):
+            items = getattr(self, attr)
+            if not isinstance(items, tuple):
+                raise ValueError(f"{attr} must be a tuple, got {type(items).__name__}")
+            for n, item in enumerate(items):
+                if not isinstance(item, kind):
+                    raise ValueError(
+                        f"{attr}[{n}] must be a {kind.__name__}, got {type(item).__name__}"
+                    )
+        if not self.classes:
+            raise ValueError("a plan problem needs at least one class")
+        m, lanes = len(self.facilities), len(self.lanes)
+        for k, cls in enumerate(self.classes):
+            for o, opt in enumerate(cls.options):
+                if opt.facility is not None and opt.facility >= m:
+                    raise ValueError(
+                        f"classes[{k}].options[{o}].facility = {opt.facility} "
+                        f"but there are {m} facilities"
+                    )
+                if opt.lane is not None and opt.lane >= lanes:
+                    raise ValueError(
+                        f"classes[{k}].options[{o}].lane = {opt.lane} but there are {lanes} lanes"
+                    )
+        worst = sum(
+            cls.count * max(abs(o.cost_minor) for o in cls.options) for cls in self.classes
+        ) + sum(f.fixed_cost_minor or 0 for f in self.facilities)
+        if worst > 2**53:
+            raise ValueError(f"objective magnitude up to {worst} exceeds 2**53: rescale the costs")
+
+    @property
+    def units(self) -> int:
+        return sum(c.count for c in self.classes)
+
+    def lane_loads(self, assignment: Assignment) -> tuple[int, ...]:
+        loads = [0] * len(self.lanes)
+        for cls, pairs in zip(self.classes, assignment, strict=True):
+            for o, units in pairs:
+                opt = cls.options[o]
+                if opt.lane is not None:
+                    loads[opt.lane] += opt.lane_load * units
+        return tuple(loads)
+
+    def facility_loads(self, assignment: Assignment) -> tuple[int, ...]:
+        loads = [0] * len(self.facilities)
+        for cls, pairs in zip(self.classes, assignment, strict=True):
+            for o, units in pairs:
+                fac = cls.options[o].facility
+                if fac is not None:
+                    loads[fac] += cls.demand * units
+        return tuple(loads)
+
+    def check_assignment(self, assignment: Assignment) -> None:
+        """Raise ValueError naming the first class whose units are not exactly assigned."""
+        if len(assignment) != len(self.classes):
+            raise ValueError(
+                f"assignment has {len(assignment)} classes, the problem {len(self.classes)}"
+            )
+        for k, (cls, pairs) in enumerate(zip(self.classes, assignment, strict=True)):
+            total = 0
+            for o, units in pairs:
+                if not 0 <= o < len(cls.options):
+                    raise ValueError(f"class {k}: option {o} out of range")
+                if units <= 0:
+                    raise ValueError(f"class {k}: option {o} has {units} units (must be > 0)")
+                total += units
+            if total != cls.count:
+                raise ValueError(f"class {k}: {total} units assigned, count is {cls.count}")
+
+    def evaluate(self, assignment: Assignment) -> Evaluation:
+        """Cost and feasibility of a plan with the fewest dispatches that cover each lane."""
+        self.check_assignment(assignment)
+        fac_loads = self.facility_loads(assignment)
+        lane_loads = self.lane_loads(assignment)
+        dispatches = tuple(
+            -(-load // lane.capacity) for load, lane in zip(lane_loads, self.lanes, strict=True)
+        )
+        opened = tuple(
+            i
+            for i, (fac, load) in enumerate(zip(self.facilities, fac_loads, strict=True))
+            if fac.fixed_cost_minor is not None and load > 0
+        )
+        cost = sum(
+            cls.options[o].cost_minor * units
+            for cls, pairs in zip(self.classes, assignment, strict=True)
+            for o, units in pairs
+        )
+        cost += sum(self.facilities[i].fixed_cost_minor or 0 for i in opened)
+        cost += sum(
+            n * lane.fixed_cost_minor for n, lane in zip(dispatches, self.lanes, strict=True)
+        )
+        over = tuple(
+            i
+            for i, (fac, load) in enumerate(zip(self.facilities, fac_loads, strict=True))
+            if load > fac.capacity
+        )
+        return Evaluation(cost, fac_loads, lane_loads, dispatches, opened, over)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A plan's cost and loads, as computed from the plan alone (never from a solver)."""
+
+    cost_minor: int
+    facility_loads: tuple[int, ...]
+    lane_loads: tuple[int, ...]
+    dispatches: tuple[int, ...]
+    opened: tuple[int, ...]
+    over_capacity: tuple[int, ...]  # facilities whose load exceeds their capacity
+
+    @property
+    def feasible(self) -> bool:
+        return not self.over_capacity
+
+
+class Status(enum.Enum):
+    OPTIMAL = "optimal"  # objective == bound: proven
+    FEASIBLE = "feasible"  # a plan, not proven optimal (time limit)
+    INFEASIBLE = "infeasible"  # proven: no plan respects the capacities
+    UNKNOWN = "unknown"  # no plan found and no proof of infeasibility
+
+
+def relative_gap(objective: int | None, bound: int | None) -> float:
+    """(objective - bound) / max(1, |objective|); inf without both."""
+    if objective is None or bound is None:
+        return math.inf
+    return max(0, objective - bound) / max(1, abs(objective))
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What a solve reports while it runs: best plan cost, best bound, their gap, time."""
+
+    incumbent: int | None
+    bound: int | None
+    gap: float
+    elapsed_s: float
+    backend: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """The outcome of one solve; ``objective`` is recomputed from ``assignment``.
+
+    ``bound`` is a valid lower bound on every plan's cost (rounded up to an integer, since
+    every plan's cost is one); ``opened`` lists the facilities whose fixed cost is charged.
+    """
+
+    status: Status
+    objective: int | None
+    bound: int | None
+    wall_time_s: float
+    assignment: Assignment | None
+    dispatches: tuple[int, ...] = ()
+    opened: tuple[int, ...] = ()
+    backend: str = ""
+    message: str = ""
+    gap: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            raise ValueError(f"status must be a Status, got {self.status!r}")
+        has_plan = self.objective is not None and self.assignment is not None
+        if (self.objective is None) != (self.assignment is None):
+            raise ValueError("objective and assignment must both be set or both be None")
+        if self.status in (Status.OPTIMAL, Status.FEASIBLE) and not has_plan:
+            raise ValueError(f"status {self.status.name} needs an objective and an assignment")
+        if self.status in (Status.INFEASIBLE, Status.UNKNOWN) and has_plan:
+            raise ValueError(f"status {self.status.name} cannot carry a plan")
+        if self.objective is not None and self.bound is not None and self.bound > self.objective:
+            raise ValueError(f"bound {self.bound} exceeds objective {self.objective}")
+        if self.status is Status.OPTIMAL and self.bound != self.objective:
+            raise ValueError(
+                f"OPTIMAL needs bound == objective, got {self.bound} vs {self.objective}"
+            )
+        if self.wall_time_s < 0:
+            raise ValueError(f"wall_time_s must be >= 0, got {self.wall_time_s}")
+        object.__setattr__(self, "gap", relative_gap(self.objective, self.bound))
+
+    @property
+    def proven(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+
+# -- Holmberg / OR-Library SSCFLP format ----------------------------------------------------
+
+
+class InstanceFormatError(ValueError):
+    """A malformed instance file; the message names the file, the line and what is wrong."""
+
+    def __init__(self, path: Path | str, line: int | None, what: str) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {what}")
+        self.path = str(path)
+        self.line = line
+        self.what = what
+
+
+def _tokens(path: Path) -> list[tuple[str, int]]:
+    try:
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InstanceFormatError(path, None, f"not ASCII text ({exc.reason})") from exc
+    out: list[tuple[str, int]] = []
+    # splitlines() treats CRLF, LF and lone CR alike; stray NUL padding is whitespace here
+    for number, line in enumerate(text.replace("\x00", " ").splitlines(), start=1):
+        out.extend((tok, number) for tok in line.split())
+    return out
+
+
+def _integer(path: Path, token: str, line: int, what: str) -> int:
+    """An integer token, allowing the trailing dot of the original files ("49." = 49)."""
+    text = token[:-1] if token.endswith(".") else token
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text or not (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+        raise InstanceFormatError(path, line, f"{what}: expected an integer, got {token!r}")
+    return int(text)
+
+
+def load_sscflp(path: str | Path) -> PlanProblem:
+    """Read an SSCFLP instance (``m n``, m lines ``s_i f_i``, n demands, m*n costs).
+
+    Costs are facility-major: the i-th block of n numbers is the cost of serving each
+    customer entirely from facility i. Each customer becomes a class of count 1 with one
+    option per facility; each facility a capacity row with its fixed cost.
+    """
+    path = Path(path)
+    try:
+        tokens = _tokens(path)
+    except OSError as exc:
+        raise InstanceFormatError(path, None, f"cannot read ({exc.strerror})") from exc
+    if len(tokens) < 2:
+        raise InstanceFormatError(path, None, "empty file: expected 'm n' on the first line")
+    pos = 0
+
+    def take(what: str, low: int) -> int:
+        nonlocal pos
+        if pos >= len(tokens):
+            last = tokens[-1][1]
+            raise InstanceFormatError(path, last, f"file ends early: missing {what}")
+        token, line = tokens[pos]
+        value = _integer(path, token, line, what)
+        if value < low:
+            raise InstanceFormatError(path, line, f"{what} must be >= {low}, got {value}")
+        pos += 1
+        return value
+
+    m = take("facility count m", 1)
+    n = take("customer count n", 1)
+    caps: list[tuple[int, int]] = [
+        (take(f"capacity of facility {i + 1}", 0), take(f"fixed cost of facility {i + 1}", 0))
+        for i in range(m)
+    ]
+    demands = [take(f"demand of customer {j + 1}", 0) for j in range(n)]
+    costs = [
+        [take(f"cost of customer {j + 1} at facility {i + 1}", 0) for j in range(n)]
+        for i in range(m)
+    ]
+    if pos != len(tokens):
+        token, line = tokens[pos]
+        raise InstanceFormatError(
+            path, line, f"{len(tokens) - pos} unexpected trailing value(s), first {token!r}"
+        )
+    facilities = tuple(CapacityRow(capacity=s, fixed_cost_minor=f) for s, f in caps)
+    classes = tuple(
+        ReturnClass(
+            count=1,
+            demand=demands[j],
+            options=tuple(ClassOption(cost_minor=costs[i][j], facility=i) for i in range(m)),
+        )
+        for j in range(n)
+    )
+    return PlanProblem(classes=classes, facilities=facilities, name=path.name)
+
+
+def load_optima(path: str | Path) -> list[int]:
+    """Read an ``os`` file: one optimal value per line (blank lines ignored)."""
+    path = Path(path)
+    try:
+        tokens = _tokens(path)
+    except OSError as exc:
+        raise InstanceFormatError(path, None, f"cannot read ({exc.strerror})") from exc
+    return [_integer(path, tok, line, "optimal value") for tok, line in tokens]
+
+
+def instance_sizes(problem: PlanProblem) -> tuple[int, int]:
+    """(facilities, classes) — the "m x n" of an SSCFLP instance."""
+    return len(problem.facilities), len(problem.classes)
+
+
+def whole_class_assignment(problem: PlanProblem, choice: Sequence[int]) -> Assignment:
+    """A plan sending every unit of class k to option ``choice[k]``."""
+    if len(choice) != len(problem.classes):
+        raise ValueError(f"{len(choice)} choices for {len(problem.classes)} classes")
+    return tuple(((o, cls.count),) for o, cls in zip(choice, problem.classes, strict=True))
