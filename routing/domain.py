@@ -290,6 +290,15 @@ class Shipment:
         object.__setattr__(self, "net_cost_minor", sum(t.amount_minor for t in self.terms))
 
 
+def _shipment_label(s: Shipment) -> str:
+    if not s.legs:
+        return "returnless/" + "+".join(sorted({a.disposition.value for a in s.items}))
+    stops = ">".join(leg.to_facility for leg in s.legs)
+    services = ">".join(leg.service_id for leg in s.legs)
+    dispositions = "+".join(sorted({a.disposition.value for a in s.items}))
+    return f"{stops}/{dispositions}/{services}"
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """A whole answer for one return: one shipment, or several when the return is split."""
@@ -316,12 +325,8 @@ class Option:
 
     @property
     def label(self) -> str:
-        return " + ".join(
-            f"{s.destination_id or 'returnless'}/"
-            + "+".join(sorted({a.disposition.value for a in s.items}))
-            + (f"/{s.legs[0].service_id}" if s.legs else "")
-            for s in self.shipments
-        )
+        """``destination/disposition/service``; via a hub ``hub>destination/.../service>lane``."""
+        return " + ".join(_shipment_label(s) for s in self.shipments)
 
     def totals(self) -> dict[Term, int]:
         out: dict[Term, int] = {}

@@ -38,7 +38,7 @@ def format_option_detail(option: Option, currency: str) -> list[str]:
             lines.append(
                 f"    leg {leg.kind.value}: {leg.from_country} -> {leg.to_facility}"
                 f" ({leg.to_country}) "
-                f"by {leg.carrier} {leg.service_name} [{leg.service_id}], {leg.distance_km} km, "
+                f"by {leg.carrier}: {leg.service_name} [{leg.service_id}], {leg.distance_km} km, "
                 f"{leg.transit_days} d, {leg.billable_weight_g} g billable, "
                 f"{_money(leg.charge_minor, currency)}"
             )
