@@ -20,6 +20,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
@@ -326,3 +328,64 @@ def test_grpcurl_lists_the_service(server: Server) -> None:
     assert out.returncode == 0, out.stderr
     assert "reroute.v1.ReturnsRouting" in out.stdout.split()
     assert "grpc.health.v1.Health" in out.stdout.split()
+
+
+ALLOWED = {
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.FAILED_PRECONDITION,
+}
+_INTS = st.one_of(st.integers(-(2**31), 2**31 - 1), st.sampled_from([0, -1, 1, 10**6, 2**31 - 1]))
+_TEXT = st.one_of(
+    st.text(max_size=40), st.sampled_from(["", "DE", "XX", "eur", "6109", "A" * 1100])
+)
+
+
+@st.composite
+def mutated_requests(draw: st.DrawFn) -> routing_pb2.RouteReturnRequest:
+    req = sample_request()
+    r = req.customer_return
+    item = r.items[0]
+    setters = [
+        lambda: setattr(r.customer, "country", draw(_TEXT)),
+        lambda: setattr(r.customer, "postal_code", draw(_TEXT)),
+        lambda: setattr(r.customer, "territory", draw(_TEXT)),
+        lambda: setattr(r, "origin_facility_id", draw(_TEXT)),
+        lambda: setattr(item, "hs_code", draw(_TEXT)),
+        lambda: setattr(item, "sku", draw(_TEXT)),
+        lambda: setattr(item, "weight_g", draw(_INTS)),
+        lambda: setattr(item, "quantity", draw(_INTS)),
+        lambda: setattr(item, "grade", draw(st.integers(0, 9))),
+        lambda: setattr(item, "reason", draw(st.integers(0, 9))),
+        lambda: setattr(item.declared_value, "amount_minor", draw(_INTS)),
+        lambda: setattr(item.declared_value, "currency", draw(_TEXT)),
+        lambda: setattr(item.dimensions_mm, "length", draw(_INTS)),
+        lambda: setattr(r.original_import.import_date, "month", draw(st.integers(0, 20))),
+        lambda: setattr(r.original_import.import_date, "year", draw(_INTS)),
+        lambda: setattr(r.original_import.vat_paid, "amount_minor", draw(_INTS)),
+        lambda: setattr(r.constraints, "max_days_to_refund", draw(_INTS)),
+        lambda: setattr(r.constraints, "max_alternatives", draw(_INTS)),
+        lambda: setattr(r.return_date, "day", draw(st.integers(0, 40))),
+    ]
+    for n in draw(st.lists(st.integers(0, len(setters) - 1), min_size=1, max_size=4)):
+        setters[n]()
+    return req
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(req=mutated_requests())
+def test_fuzzed_requests_never_crash_the_server(
+    stub: routing_pb2_grpc.ReturnsRoutingStub, req: routing_pb2.RouteReturnRequest
+) -> None:
+    """Mutated requests answer OK, INVALID_ARGUMENT or FAILED_PRECONDITION: never UNKNOWN or
+    INTERNAL, and the server keeps serving."""
+    try:
+        stub.RouteReturn(req, timeout=10)
+        code = grpc.StatusCode.OK
+    except grpc.RpcError as err:
+        code = err.code()
+        if code is grpc.StatusCode.INVALID_ARGUMENT:
+            assert field_violations(err), "INVALID_ARGUMENT carries BadRequest details"
+    assert code in ALLOWED, code
