@@ -11,12 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import customs
-from customs.api import CustomsAssessor
+from customs.api import Assessment, CustomsAssessor
 from hubs import default_network, load_network
 from hubs.model import Network
 from routing.compiled import FxConverter
 from routing.domain import Decision, Return
 from routing.engine import Router
+from routing.quote import QuoteInput, quote
 from routing.store import DecisionStore, MemoryDecisionStore, fingerprint
 
 
@@ -37,9 +38,10 @@ class RoutingApp:
         compiled_on: date | None = None,
     ) -> None:
         self.network = network
+        self.customs = customs_assessor or customs.default_engine()
         self.router = Router(
             network,
-            customs_assessor or customs.default_engine(),
+            self.customs,
             fx or customs.default_fx(),
             compiled_on=compiled_on or date.today(),
         )
@@ -63,3 +65,7 @@ class RoutingApp:
             return found
         decision = self.router.route(ret, time_limit_s=time_limit_s)
         return self.store.put(ret.idempotency_key, digest, decision)
+
+    def quote_customs(self, q: QuoteInput) -> Assessment:
+        """One crossing assessed by the customs engine RouteReturn uses."""
+        return quote(self.customs, q)

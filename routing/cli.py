@@ -12,25 +12,37 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from customs.api import ReturnReason
-from customs.fx import to_minor
+from customs.api import Channel, CustomsAssessor, CustomsItem, ImportRecord, ReturnReason
+from customs.fx import format_minor, to_minor
 from hubs.model import ConditionGrade
 from reroute.v1 import routing_pb2, routing_pb2_grpc
-from routing.convert import decision_from_proto, request_to_proto
-from routing.domain import Constraints, Item, Return
+from routing.convert import assessment_to_proto, decision_from_proto, request_to_proto
+from routing.domain import (
+    Constraints,
+    Item,
+    Return,
+    Violations,
+    check_country,
+    check_currency,
+    check_hs_code,
+)
 from routing.errors import InvalidArgument, RerouteError
-from routing.report import format_decision
+from routing.quote import QuoteInput, quote
+from routing.report import format_assessment, format_decision
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INFEASIBLE = 0, 1, 2, 3
+E = TypeVar("E", bound=Enum)
 DEFAULT_TARGET = "localhost:50051"
 
 
@@ -215,6 +227,134 @@ def cmd_route(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- reroute customs -----------------------------------------------------------------------
+
+
+def _enum_flag(flag: str, enum_type: type[E], text: str) -> E:
+    try:
+        return enum_type(text.lower())
+    except ValueError as exc:
+        allowed = ", ".join(str(m.value) for m in enum_type)
+        raise UsageError(f"{flag}: one of {allowed}; got {text!r}") from exc
+
+
+def _quote_input(a: argparse.Namespace, customs: CustomsAssessor) -> tuple[QuoteInput, str]:
+    """The quote the flags describe, and a note when the original import was estimated."""
+    on = _date("--date", a.date) if a.date else datetime.now(UTC).date()
+    channel = _enum_flag("--channel", Channel, a.channel)
+    reason = _enum_flag("--reason", ReturnReason, a.reason)
+    v = Violations()
+    check_country(v, "FROM", a.from_country)
+    check_country(v, "TO", a.to_country)
+    check_currency(v, "--currency", a.currency)
+    check_currency(v, "--in", a.answer_currency)
+    check_hs_code(v, "--hs", a.hs)
+    if v.items:
+        raise UsageError("; ".join(f"{x.field}: {x.description}" for x in v.items))
+    item = CustomsItem(
+        hs_code=a.hs,
+        value_minor=_decimal_minor("--value", a.value, a.currency),
+        currency=a.currency,
+        quantity=a.quantity,
+        weight_g=a.weight_g,
+        unaltered=not a.altered,
+    )
+    if item.value_minor <= 0:
+        raise UsageError("--value: must be > 0")
+    if not 1 <= item.quantity <= 10_000:
+        raise UsageError("--quantity: must be 1..10000")
+    if item.weight_g <= 0:
+        raise UsageError("--weight-g: must be > 0")
+    goods_origin = a.goods_origin or a.to_country
+    import_date = (
+        _date("--import-date", a.import_date) if a.import_date else on - timedelta(days=14)
+    )
+    paid_currency = a.paid_currency or a.currency
+    note = ""
+    original: ImportRecord | None = None
+    if a.duty_paid is not None or a.vat_paid is not None:
+        original = ImportRecord(
+            country=a.from_country,
+            import_date=import_date,
+            duty_paid_minor=_decimal_minor("--duty-paid", a.duty_paid or "0", paid_currency),
+            vat_paid_minor=_decimal_minor("--vat-paid", a.vat_paid or "0", paid_currency),
+            currency=paid_currency,
+            vat_collected_at_checkout=a.vat_at_checkout,
+        )
+    elif goods_origin != a.from_country:
+        # estimate what the outbound import cost: the same goods, goods_origin -> FROM
+        try:
+            outbound = quote(
+                customs,
+                QuoteInput(
+                    goods_origin,
+                    a.from_country,
+                    goods_origin,
+                    channel,
+                    ReturnReason.CHANGED_MIND,
+                    (item,),
+                    import_date,
+                    a.currency,
+                ),
+            )
+        except InvalidArgument as exc:
+            reasons = "; ".join(v.description for v in exc.violations)
+            raise UsageError(f"--import-date {import_date.isoformat()}: {reasons}") from exc
+        if outbound.duty_due_minor + outbound.vat_due_minor > 0:
+            original = ImportRecord(
+                country=a.from_country,
+                import_date=import_date,
+                duty_paid_minor=outbound.duty_due_minor,
+                vat_paid_minor=outbound.vat_due_minor,
+                currency=a.currency,
+                vat_collected_at_checkout=a.vat_at_checkout,
+            )
+            note = (
+                f"original import into {a.from_country} on {import_date.isoformat()} estimated"
+                f" by assessing {goods_origin} -> {a.from_country}: duty"
+                f" {format_minor(outbound.duty_due_minor, a.currency)}, VAT"
+                f" {format_minor(outbound.vat_due_minor, a.currency)} (give --duty-paid and"
+                " --vat-paid for the real amounts)"
+            )
+    q = QuoteInput(
+        export_country=a.from_country,
+        import_country=a.to_country,
+        goods_origin_country=goods_origin,
+        channel=channel,
+        reason=reason,
+        items=(item,),
+        on=on,
+        currency=a.answer_currency,
+        export_territory=a.from_territory or "",
+        import_territory=a.to_territory or "",
+        bonded_destination=a.bonded,
+        original_import=original,
+        export_date=_date("--export-date", a.export_date) if a.export_date else None,
+    )
+    return q, note
+
+
+def cmd_customs(a: argparse.Namespace) -> int:
+    import customs
+
+    engine = customs.default_engine()
+    q, note = _quote_input(a, engine)
+    assessment = quote(engine, q)
+    if a.json:
+        print(
+            json_format.MessageToJson(
+                assessment_to_proto(assessment), preserving_proto_field_name=True
+            )
+        )
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+    else:
+        print(format_assessment(assessment))
+        if note:
+            print(f"note: {note}")
+    return EXIT_OK
+
+
 # -- reroute serve / network check ---------------------------------------------------------
 
 
@@ -294,6 +434,32 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--idempotency-key")
     r.set_defaults(func=cmd_route)
 
+    q = sub.add_parser("customs", help="assess one border crossing (no server needed)")
+    q.add_argument("from_country", metavar="FROM", help="export country (where the goods are)")
+    q.add_argument("to_country", metavar="TO", help="import country")
+    q.add_argument("--value", required=True, help="unit value in major units, e.g. 120.00")
+    q.add_argument("--currency", required=True, help="ISO 4217 currency of --value")
+    q.add_argument("--hs", required=True, help="HS code, 6-10 digits")
+    q.add_argument("--date", help="day of the crossing (default today)")
+    q.add_argument("--quantity", type=int, default=1)
+    q.add_argument("--weight-g", type=int, default=500)
+    q.add_argument("--channel", default="courier", help="postal, courier or freight")
+    q.add_argument("--reason", default="changed_mind")
+    q.add_argument("--goods-origin", help="where the merchant first exported them (default TO)")
+    q.add_argument("--from-territory", help="ISO 3166-2 style territory, e.g. ES-CN")
+    q.add_argument("--to-territory")
+    q.add_argument("--bonded", action="store_true", help="the goods enter a customs warehouse")
+    q.add_argument("--altered", action="store_true", help="used/repaired: no returned-goods relief")
+    q.add_argument("--import-date", help="the outbound import into FROM (default date - 14 d)")
+    q.add_argument("--duty-paid", help="duty paid at that import (default: estimated)")
+    q.add_argument("--vat-paid", help="VAT paid at that import (default: estimated)")
+    q.add_argument("--paid-currency", help="currency of --duty-paid/--vat-paid")
+    q.add_argument("--vat-at-checkout", action="store_true", help="VAT was collected at checkout")
+    q.add_argument("--export-date", help="when the goods first left the goods' origin")
+    q.add_argument("--in", dest="answer_currency", default="EUR", help="currency of the answer")
+    q.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    q.set_defaults(func=cmd_customs)
+
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
     c = nsub.add_parser("check", help="validate a network file and summarise it")
@@ -303,7 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the reason
+        return int(exc.code or 0)
     try:
         code: int = args.func(args)
     except UsageError as exc:

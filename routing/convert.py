@@ -23,10 +23,13 @@ from google.type import date_pb2
 
 from customs.api import (
     Assessment,
+    Channel,
     Claimant,
     Confidence,
+    CustomsItem,
     Document,
     FxConversion,
+    ImportRecord,
     Reclaim,
     ReturnReason,
     RuleRef,
@@ -62,8 +65,10 @@ from routing.domain import (
     check_string,
 )
 from routing.errors import FieldViolation, InvalidArgument
+from routing.quote import QuoteInput
 
 __all__ = [
+    "CHANNELS",
     "CLAIMANTS",
     "CONFIDENCES",
     "DESTINATION_KINDS",
@@ -75,8 +80,12 @@ __all__ = [
     "REASONS",
     "TERMS",
     "EnumMap",
+    "assessment_from_proto",
+    "assessment_to_proto",
     "decision_from_proto",
     "decision_to_proto",
+    "quote_from_proto",
+    "quote_to_proto",
     "request_to_proto",
     "return_from_proto",
     "return_to_proto",
@@ -863,3 +872,142 @@ def decision_from_proto(msg: routing_pb2.RouteDecision, *, path: str = "decision
     decision = parser.decision(msg, path)
     _raise_if_any(parser.v, path)
     return decision
+
+
+# -- customs quotes -------------------------------------------------------------------------
+
+CHANNELS: Final = EnumMap(
+    Channel,
+    "Channel",
+    customs_pb2.Channel.values(),
+    {
+        Channel.POSTAL: customs_pb2.CHANNEL_POSTAL,
+        Channel.COURIER: customs_pb2.CHANNEL_COURIER,
+        Channel.FREIGHT: customs_pb2.CHANNEL_FREIGHT,
+    },
+)
+DEFAULT_QUOTE_CURRENCY: Final = "EUR"
+
+
+def _territory(v: Violations, path: str, territory: str, country: str) -> None:
+    if territory and not (
+        _TERRITORY_RE.fullmatch(territory) and territory.startswith(f"{country}-")
+    ):
+        v.add(
+            path,
+            f"must be an ISO 3166-2 style code of {country or '?'}-..., got {territory[:16]!r}",
+        )
+
+
+def quote_from_proto(msg: customs_pb2.QuoteCustomsRequest, *, today: date) -> QuoteInput:
+    """Validate a QuoteCustomsRequest; every violation names its field."""
+    v = Violations()
+    check_country(v, "export_country", msg.export_country)
+    check_country(v, "import_country", msg.import_country)
+    check_country(v, "goods_origin_country", msg.goods_origin_country)
+    _territory(v, "export_territory", msg.export_territory, msg.export_country)
+    _territory(v, "import_territory", msg.import_territory, msg.import_country)
+    channel = CHANNELS.parse(v, "channel", msg.channel)
+    reason = REASONS.parse(v, "reason", msg.reason)
+    items: list[CustomsItem] = []
+    if not msg.items:
+        v.add("items", "at least one item is required")
+    elif len(msg.items) > MAX_ITEMS:
+        v.add("items", f"at most {MAX_ITEMS} item lines, got {len(msg.items)}")
+    for i, m in enumerate(msg.items[:MAX_ITEMS]):
+        path = f"items[{i}]"
+        before = len(v.items)
+        check_hs_code(v, f"{path}.hs_code", m.hs_code)
+        value = _parse_money(v, f"{path}.value", m, "value", lo=1)
+        check_int_range(v, f"{path}.quantity", m.quantity, 1, MAX_QUANTITY)
+        check_int_range(v, f"{path}.weight_g", m.weight_g, 1, MAX_WEIGHT_G)
+        if len(v.items) == before and value is not None:
+            items.append(
+                CustomsItem(m.hs_code, value[0], value[1], m.quantity, m.weight_g, not m.altered)
+            )
+    on = _parse_date(v, "date", msg.date) if msg.HasField("date") else today
+    currency = msg.currency or DEFAULT_QUOTE_CURRENCY
+    check_currency(v, "currency", currency)
+    export_date = None
+    if msg.HasField("export_date"):
+        export_date = _parse_date(v, "export_date", msg.export_date)
+    original = None
+    if msg.HasField("original_import"):
+        oi = msg.original_import
+        when = _parse_required_date(v, "original_import.import_date", oi, "import_date")
+        duty = _parse_money(v, "original_import.duty_paid", oi, "duty_paid", lo=0)
+        vat = _parse_money(v, "original_import.vat_paid", oi, "vat_paid", lo=0)
+        if duty is not None and vat is not None and duty[1] != vat[1]:
+            v.add("original_import.vat_paid.currency", f"must equal duty_paid.currency {duty[1]!r}")
+        elif when is not None and duty is not None and vat is not None:
+            original = ImportRecord(
+                msg.export_country, when, duty[0], vat[0], duty[1], oi.vat_collected_at_checkout
+            )
+    _raise_if_any(v, "request")
+    if on is None or channel is None or reason is None:
+        raise AssertionError("unreachable: reported as violations")
+    return QuoteInput(
+        export_country=msg.export_country,
+        import_country=msg.import_country,
+        goods_origin_country=msg.goods_origin_country,
+        channel=channel,
+        reason=reason,
+        items=tuple(items),
+        on=on,
+        currency=currency,
+        export_territory=msg.export_territory,
+        import_territory=msg.import_territory,
+        bonded_destination=msg.bonded_destination,
+        original_import=original,
+        export_date=export_date,
+    )
+
+
+def quote_to_proto(q: QuoteInput) -> customs_pb2.QuoteCustomsRequest:
+    """The request a client sends for ``q``."""
+    msg = customs_pb2.QuoteCustomsRequest(
+        export_country=q.export_country,
+        export_territory=q.export_territory,
+        import_country=q.import_country,
+        import_territory=q.import_territory,
+        goods_origin_country=q.goods_origin_country,
+        channel=CHANNELS.to_proto(q.channel),
+        reason=REASONS.to_proto(q.reason),
+        bonded_destination=q.bonded_destination,
+        items=[
+            customs_pb2.QuoteItem(
+                hs_code=i.hs_code,
+                value=_money_to_proto(i.value_minor, i.currency),
+                quantity=i.quantity,
+                weight_g=i.weight_g,
+                altered=not i.unaltered,
+            )
+            for i in q.items
+        ],
+        date=_date_to_proto(q.on),
+        currency=q.currency,
+    )
+    if q.export_date is not None:
+        msg.export_date.CopyFrom(_date_to_proto(q.export_date))
+    if q.original_import is not None:
+        oi = q.original_import
+        msg.original_import.CopyFrom(
+            customs_pb2.QuoteImport(
+                import_date=_date_to_proto(oi.import_date),
+                duty_paid=_money_to_proto(oi.duty_paid_minor, oi.currency),
+                vat_paid=_money_to_proto(oi.vat_paid_minor, oi.currency),
+                vat_collected_at_checkout=oi.vat_collected_at_checkout,
+            )
+        )
+    return msg
+
+
+def assessment_to_proto(a: Assessment) -> customs_pb2.CustomsAssessment:
+    return _DecisionWriter().assessment(a)
+
+
+def assessment_from_proto(msg: customs_pb2.CustomsAssessment) -> Assessment:
+    parser = _DecisionParser()
+    got = parser.assessment(msg, "assessment")
+    parser.v.raise_if_any()
+    return got

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from customs.api import Assessment
 from customs.fx import format_minor
 from routing.domain import Decision, Option, Term
 
@@ -24,6 +25,73 @@ def _table(rows: list[list[str]], align_right: set[int]) -> list[str]:
     return out
 
 
+def _crossing_lines(c: Assessment, pad: str) -> list[str]:
+    """A one-line summary of a crossing, and a line per reclaim route."""
+    if not c.border:
+        return [
+            f"{pad}customs {c.export_country} -> {c.import_country}: no border"
+            f" ({c.union or 'same country'})"
+        ]
+    docs = ", ".join(d.code for d in c.documents) or "none"
+    lines = [
+        f"{pad}customs {c.export_country} -> {c.import_country}: border; duty "
+        f"{_money(c.duty_due_minor, c.currency)}, VAT {_money(c.vat_due_minor, c.currency)}"
+        + (f"; relief: {c.relief}" if c.relief else "")
+        + f"; documents: {docs}; confidence {c.confidence.value}"
+    ]
+    for r in c.reclaims:
+        lines.append(
+            f"{pad}  reclaimable {_money(r.duty_minor + r.vat_minor, c.currency)}"
+            f" via {r.route} by {r.deadline.isoformat()} ({r.claimant.value})"
+        )
+    return lines
+
+
+def format_assessment(a: Assessment) -> str:
+    """The `reroute customs` table: outcome, amounts, reclaims, documents, rules and notes."""
+    cur = a.currency
+    lines = [
+        f"crossing {a.export_country} -> {a.import_country}: "
+        + ("BORDER" if a.border else "no border")
+        + (f" (union: {a.union})" if a.union else "")
+        + f"; confidence {a.confidence.value}"
+    ]
+    rows = [["", "amount"]]
+    rows.append(["duty due", _money(a.duty_due_minor, cur)])
+    rows.append(["import VAT due", _money(a.vat_due_minor, cur)])
+    rows.append(["reclaimable", _money(a.reclaimable_minor, cur)])
+    lines.extend("  " + line for line in _table(rows, {1}))
+    if a.de_minimis:
+        lines.append(f"  de minimis: {a.de_minimis}")
+    if a.relief:
+        lines.append(f"  relief: {a.relief}")
+    if a.reclaims:
+        lines.append("reclaim routes (in the export country):")
+        for r in a.reclaims:
+            lines.append(
+                f"  {r.route}: duty {_money(r.duty_minor, cur)}, VAT {_money(r.vat_minor, cur)},"
+                f" claim by {r.deadline.isoformat()} ({r.claimant.value}); {r.rule.legal_basis}"
+                f" [{', '.join(r.rule.source_ids)}]"
+            )
+            lines.extend(f"    - {cond}" for cond in r.conditions)
+    lines.append("documents:" if a.documents else "documents: none")
+    lines.extend(f"  {d.code}: {d.name} ({d.reason})" for d in a.documents)
+    lines.append("rules applied:")
+    for rule in a.rules:
+        until = rule.effective_to.isoformat() if rule.effective_to else "open"
+        lines.append(
+            f"  {rule.rule_id}: {rule.legal_basis} [{', '.join(rule.source_ids)}]"
+            f" {rule.effective_from.isoformat()}..{until}, {rule.confidence.value}"
+        )
+    lines.extend(
+        f"  fx: {f.amount_from_minor} {f.from_currency} -> {f.amount_to_minor} "
+        f"{f.to_currency} at {f.rate} ({f.rate_date.isoformat()}, {f.source_id})"
+        for f in a.fx
+    )
+    lines.extend(f"note: {n}" for n in a.notes)
+    return "\n".join(lines)
+
+
 def format_option_detail(option: Option, currency: str) -> list[str]:
     lines: list[str] = []
     for s in option.shipments:
@@ -43,25 +111,7 @@ def format_option_detail(option: Option, currency: str) -> list[str]:
                 f"{_money(leg.charge_minor, currency)}"
             )
         for c in s.customs:
-            if not c.border:
-                lines.append(
-                    f"    customs {c.export_country} -> {c.import_country}: no border"
-                    f" ({c.union or 'same country'})"
-                )
-                continue
-            docs = ", ".join(d.code for d in c.documents) or "none"
-            lines.append(
-                f"    customs {c.export_country} -> {c.import_country}: border; duty "
-                f"{_money(c.duty_due_minor, c.currency)}, VAT {_money(c.vat_due_minor, c.currency)}"
-                + (f"; relief: {c.relief}" if c.relief else "")
-                + f"; documents: {docs}; confidence {c.confidence.value}"
-            )
-            for r in c.reclaims:
-                lines.append(
-                    f"      reclaimable {_money(r.duty_minor + r.vat_minor, c.currency)}"
-                    f" via {r.route} "
-                    f"by {r.deadline.isoformat()} ({r.claimant.value})"
-                )
+            lines.extend(_crossing_lines(c, "    "))
     lines.append("  cost breakdown:")
     totals = option.totals()
     rows = [["term", "amount"]]

@@ -22,9 +22,14 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from reroute.v1 import routing_pb2, routing_pb2_grpc
+from reroute.v1 import customs_pb2, routing_pb2, routing_pb2_grpc
 from routing.app import AppConfig, RoutingApp
-from routing.convert import decision_to_proto, return_from_proto
+from routing.convert import (
+    assessment_to_proto,
+    decision_to_proto,
+    quote_from_proto,
+    return_from_proto,
+)
 from routing.domain import Decision, Return
 from routing.status import to_status
 
@@ -89,6 +94,19 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
             # grpc-stubs lacks the aio context's abort_with_status
             await context.abort_with_status(rpc_status.to_status(to_status(exc)))  # type: ignore[attr-defined]
             raise  # unreachable: abort raises
+
+    async def QuoteCustoms(
+        self, request: customs_pb2.QuoteCustomsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> customs_pb2.QuoteCustomsResponse:
+        try:
+            q = quote_from_proto(request, today=_today())
+            return customs_pb2.QuoteCustomsResponse(
+                assessment=assessment_to_proto(self.app.quote_customs(q))
+            )
+        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
+            # grpc-stubs lacks the aio context's abort_with_status
+            await context.abort_with_status(rpc_status.to_status(to_status(exc)))  # type: ignore[attr-defined]
+            raise
 
     async def RouteReturns(
         self,

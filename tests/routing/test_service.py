@@ -21,6 +21,7 @@ from pathlib import Path
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
@@ -29,7 +30,7 @@ from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reroute.v1 import routing_pb2, routing_pb2_grpc
+from reroute.v1 import common_pb2, customs_pb2, routing_pb2, routing_pb2_grpc
 from routing.convert import request_to_proto
 from routing.domain import Constraints
 from routing.examples import sample_return
@@ -391,3 +392,79 @@ def test_fuzzed_requests_never_crash_the_server(
     assert code in ALLOWED, code
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         assert violations, "INVALID_ARGUMENT carries BadRequest details"
+
+
+def quote_request(**fields: object) -> customs_pb2.QuoteCustomsRequest:
+    req = customs_pb2.QuoteCustomsRequest(
+        export_country="NO",
+        import_country="DE",
+        goods_origin_country="DE",
+        channel=customs_pb2.CHANNEL_COURIER,
+        reason=common_pb2.RETURN_REASON_WRONG_SIZE,
+        items=[
+            customs_pb2.QuoteItem(
+                hs_code="620193",
+                value=common_pb2.Money(amount_minor=12_000, currency="EUR"),
+                quantity=1,
+                weight_g=900,
+            )
+        ],
+        original_import=customs_pb2.QuoteImport(
+            import_date=date_pb2.Date(year=2026, month=10, day=20),
+            duty_paid=common_pb2.Money(amount_minor=1_200, currency="EUR"),
+            vat_paid=common_pb2.Money(amount_minor=3_300, currency="EUR"),
+        ),
+        date=date_pb2.Date(year=2026, month=11, day=2),
+    )
+    for k, v in fields.items():
+        setattr(req, k, v)
+    return req
+
+
+def test_quote_customs_rpc(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """QuoteCustoms NO -> DE for goods from DE: border, relief on re-entry, Norway's refund
+    route, every rule with a source id."""
+    a = stub.QuoteCustoms(quote_request(), timeout=10).assessment
+    assert a.border
+    assert a.relief
+    assert a.duty_due_minor == 0
+    assert a.reclaimable_minor > 0
+    assert any("Norway" in r.route for r in a.reclaims)
+    assert a.rules
+    assert all(r.source_ids for r in a.rules)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"import_country": "ZZ"}, "import_country"),
+        ({"goods_origin_country": ""}, "goods_origin_country"),
+        ({"channel": 0}, "channel"),
+        ({"currency": "euro"}, "currency"),
+    ],
+)
+def test_quote_customs_bad_input(
+    stub: routing_pb2_grpc.ReturnsRoutingStub, changes: dict[str, object], field: str
+) -> None:
+    """Bad quote requests are INVALID_ARGUMENT naming the field."""
+    with pytest.raises(grpc.RpcError) as err:
+        stub.QuoteCustoms(quote_request(**changes), timeout=10)
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert field in [f for f, _ in field_violations(err.value)]
+
+
+def test_quote_customs_item_and_date_errors(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """A malformed HS code and a date before every table are named too."""
+    req = quote_request()
+    req.items[0].hs_code = "12AB"
+    req.date.year = 2001
+    with pytest.raises(grpc.RpcError) as err:
+        stub.QuoteCustoms(req, timeout=10)
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    fields = [f for f, _ in field_violations(err.value)]
+    assert "items[0].hs_code" in fields
+    req = quote_request()
+    req.date.year = 2001
+    with pytest.raises(grpc.RpcError) as err2:
+        stub.QuoteCustoms(req, timeout=10)
+    assert next(f for f, _ in field_violations(err2.value)).startswith(("date", "original_import"))

@@ -23,27 +23,38 @@ _sym_db = _symbol_database.Default()
 
 
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
+from reroute.v1 import common_pb2 as reroute_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reroute/v1/customs.proto\x12\nreroute.v1\x1a\x16google/type/date.proto\"\xc3\x01\n\x07RuleRef\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x13\n\x0blegal_basis\x18\x02 \x01(\t\x12\x12\n\nsource_ids\x18\x03 \x03(\t\x12)\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x0c\x65\x66\x66\x65\x63tive_to\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12*\n\nconfidence\x18\x06 \x01(\x0e\x32\x16.reroute.v1.Confidence\"\xb5\x01\n\x0c\x46xConversion\x12\x15\n\rfrom_currency\x18\x01 \x01(\t\x12\x13\n\x0bto_currency\x18\x02 \x01(\t\x12\x0c\n\x04rate\x18\x03 \x01(\t\x12$\n\trate_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x19\n\x11\x61mount_from_minor\x18\x05 \x01(\x03\x12\x17\n\x0f\x61mount_to_minor\x18\x06 \x01(\x03\x12\x11\n\tsource_id\x18\x07 \x01(\t\"\xdb\x01\n\x07Reclaim\x12\r\n\x05route\x18\x01 \x01(\t\x12\x12\n\nduty_minor\x18\x02 \x01(\x03\x12\x11\n\tvat_minor\x18\x03 \x01(\x03\x12#\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12&\n\x08\x63laimant\x18\x05 \x01(\x0e\x32\x14.reroute.v1.Claimant\x12\x12\n\nconditions\x18\x06 \x03(\t\x12\x16\n\x0e\x64ocument_codes\x18\x07 \x03(\t\x12!\n\x04rule\x18\x08 \x01(\x0b\x32\x13.reroute.v1.RuleRef\"`\n\x0f\x43ustomsDocument\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12!\n\x04rule\x18\x04 \x01(\x0b\x32\x13.reroute.v1.RuleRef\"\xc6\x03\n\x11\x43ustomsAssessment\x12\x16\n\x0e\x65xport_country\x18\x01 \x01(\t\x12\x16\n\x0eimport_country\x18\x02 \x01(\t\x12\x0e\n\x06\x62order\x18\x03 \x01(\x08\x12\x15\n\rcustoms_union\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x16\n\x0e\x64uty_due_minor\x18\x06 \x01(\x03\x12\x15\n\rvat_due_minor\x18\x07 \x01(\x03\x12\x0e\n\x06relief\x18\x08 \x01(\t\x12\x12\n\nde_minimis\x18\t \x01(\t\x12%\n\x08reclaims\x18\n \x03(\x0b\x32\x13.reroute.v1.Reclaim\x12\x19\n\x11reclaimable_minor\x18\x0b \x01(\x03\x12.\n\tdocuments\x18\x0c \x03(\x0b\x32\x1b.reroute.v1.CustomsDocument\x12\"\n\x05rules\x18\r \x03(\x0b\x32\x13.reroute.v1.RuleRef\x12$\n\x02\x66x\x18\x0e \x03(\x0b\x32\x18.reroute.v1.FxConversion\x12*\n\nconfidence\x18\x0f \x01(\x0e\x32\x16.reroute.v1.Confidence\x12\r\n\x05notes\x18\x10 \x03(\t*h\n\nConfidence\x12\x1a\n\x16\x43ONFIDENCE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43ONFIDENCE_HIGH\x10\x01\x12\x15\n\x11\x43ONFIDENCE_MEDIUM\x10\x02\x12\x12\n\x0e\x43ONFIDENCE_LOW\x10\x03*\x89\x01\n\x08\x43laimant\x12\x18\n\x14\x43LAIMANT_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43LAIMANT_IMPORTER_OF_RECORD\x10\x01\x12\x16\n\x12\x43LAIMANT_DECLARANT\x10\x02\x12\x13\n\x0f\x43LAIMANT_SELLER\x10\x03\x12\x15\n\x11\x43LAIMANT_CONSUMER\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reroute/v1/customs.proto\x12\nreroute.v1\x1a\x16google/type/date.proto\x1a\x17reroute/v1/common.proto\"\xc3\x01\n\x07RuleRef\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x13\n\x0blegal_basis\x18\x02 \x01(\t\x12\x12\n\nsource_ids\x18\x03 \x03(\t\x12)\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x0c\x65\x66\x66\x65\x63tive_to\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12*\n\nconfidence\x18\x06 \x01(\x0e\x32\x16.reroute.v1.Confidence\"\xb5\x01\n\x0c\x46xConversion\x12\x15\n\rfrom_currency\x18\x01 \x01(\t\x12\x13\n\x0bto_currency\x18\x02 \x01(\t\x12\x0c\n\x04rate\x18\x03 \x01(\t\x12$\n\trate_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x19\n\x11\x61mount_from_minor\x18\x05 \x01(\x03\x12\x17\n\x0f\x61mount_to_minor\x18\x06 \x01(\x03\x12\x11\n\tsource_id\x18\x07 \x01(\t\"\xdb\x01\n\x07Reclaim\x12\r\n\x05route\x18\x01 \x01(\t\x12\x12\n\nduty_minor\x18\x02 \x01(\x03\x12\x11\n\tvat_minor\x18\x03 \x01(\x03\x12#\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12&\n\x08\x63laimant\x18\x05 \x01(\x0e\x32\x14.reroute.v1.Claimant\x12\x12\n\nconditions\x18\x06 \x03(\t\x12\x16\n\x0e\x64ocument_codes\x18\x07 \x03(\t\x12!\n\x04rule\x18\x08 \x01(\x0b\x32\x13.reroute.v1.RuleRef\"`\n\x0f\x43ustomsDocument\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12!\n\x04rule\x18\x04 \x01(\x0b\x32\x13.reroute.v1.RuleRef\"\xc6\x03\n\x11\x43ustomsAssessment\x12\x16\n\x0e\x65xport_country\x18\x01 \x01(\t\x12\x16\n\x0eimport_country\x18\x02 \x01(\t\x12\x0e\n\x06\x62order\x18\x03 \x01(\x08\x12\x15\n\rcustoms_union\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x16\n\x0e\x64uty_due_minor\x18\x06 \x01(\x03\x12\x15\n\rvat_due_minor\x18\x07 \x01(\x03\x12\x0e\n\x06relief\x18\x08 \x01(\t\x12\x12\n\nde_minimis\x18\t \x01(\t\x12%\n\x08reclaims\x18\n \x03(\x0b\x32\x13.reroute.v1.Reclaim\x12\x19\n\x11reclaimable_minor\x18\x0b \x01(\x03\x12.\n\tdocuments\x18\x0c \x03(\x0b\x32\x1b.reroute.v1.CustomsDocument\x12\"\n\x05rules\x18\r \x03(\x0b\x32\x13.reroute.v1.RuleRef\x12$\n\x02\x66x\x18\x0e \x03(\x0b\x32\x18.reroute.v1.FxConversion\x12*\n\nconfidence\x18\x0f \x01(\x0e\x32\x16.reroute.v1.Confidence\x12\r\n\x05notes\x18\x10 \x03(\t\"s\n\tQuoteItem\x12\x0f\n\x07hs_code\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.reroute.v1.Money\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x10\n\x08weight_g\x18\x04 \x01(\x03\x12\x0f\n\x07\x61ltered\x18\x05 \x01(\x08\"\xa3\x01\n\x0bQuoteImport\x12&\n\x0bimport_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12$\n\tduty_paid\x18\x02 \x01(\x0b\x32\x11.reroute.v1.Money\x12#\n\x08vat_paid\x18\x03 \x01(\x0b\x32\x11.reroute.v1.Money\x12!\n\x19vat_collected_at_checkout\x18\x04 \x01(\x08\"\xb6\x03\n\x13QuoteCustomsRequest\x12\x16\n\x0e\x65xport_country\x18\x01 \x01(\t\x12\x18\n\x10\x65xport_territory\x18\x02 \x01(\t\x12\x16\n\x0eimport_country\x18\x03 \x01(\t\x12\x18\n\x10import_territory\x18\x04 \x01(\t\x12\x1c\n\x14goods_origin_country\x18\x05 \x01(\t\x12$\n\x07\x63hannel\x18\x06 \x01(\x0e\x32\x13.reroute.v1.Channel\x12(\n\x06reason\x18\x07 \x01(\x0e\x32\x18.reroute.v1.ReturnReason\x12\x1a\n\x12\x62onded_destination\x18\x08 \x01(\x08\x12\x30\n\x0foriginal_import\x18\t \x01(\x0b\x32\x17.reroute.v1.QuoteImport\x12&\n\x0b\x65xport_date\x18\n \x01(\x0b\x32\x11.google.type.Date\x12$\n\x05items\x18\x0b \x03(\x0b\x32\x15.reroute.v1.QuoteItem\x12\x1f\n\x04\x64\x61te\x18\x0c \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08\x63urrency\x18\r \x01(\t\"I\n\x14QuoteCustomsResponse\x12\x31\n\nassessment\x18\x01 \x01(\x0b\x32\x1d.reroute.v1.CustomsAssessment*h\n\nConfidence\x12\x1a\n\x16\x43ONFIDENCE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43ONFIDENCE_HIGH\x10\x01\x12\x15\n\x11\x43ONFIDENCE_MEDIUM\x10\x02\x12\x12\n\x0e\x43ONFIDENCE_LOW\x10\x03*\x89\x01\n\x08\x43laimant\x12\x18\n\x14\x43LAIMANT_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43LAIMANT_IMPORTER_OF_RECORD\x10\x01\x12\x16\n\x12\x43LAIMANT_DECLARANT\x10\x02\x12\x13\n\x0f\x43LAIMANT_SELLER\x10\x03\x12\x15\n\x11\x43LAIMANT_CONSUMER\x10\x04*`\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANNEL_POSTAL\x10\x01\x12\x13\n\x0f\x43HANNEL_COURIER\x10\x02\x12\x13\n\x0f\x43HANNEL_FREIGHT\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'reroute.v1.customs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFIDENCE']._serialized_start=1223
-  _globals['_CONFIDENCE']._serialized_end=1327
-  _globals['_CLAIMANT']._serialized_start=1330
-  _globals['_CLAIMANT']._serialized_end=1467
-  _globals['_RULEREF']._serialized_start=65
-  _globals['_RULEREF']._serialized_end=260
-  _globals['_FXCONVERSION']._serialized_start=263
-  _globals['_FXCONVERSION']._serialized_end=444
-  _globals['_RECLAIM']._serialized_start=447
-  _globals['_RECLAIM']._serialized_end=666
-  _globals['_CUSTOMSDOCUMENT']._serialized_start=668
-  _globals['_CUSTOMSDOCUMENT']._serialized_end=764
-  _globals['_CUSTOMSASSESSMENT']._serialized_start=767
-  _globals['_CUSTOMSASSESSMENT']._serialized_end=1221
+  _globals['_CONFIDENCE']._serialized_start=2047
+  _globals['_CONFIDENCE']._serialized_end=2151
+  _globals['_CLAIMANT']._serialized_start=2154
+  _globals['_CLAIMANT']._serialized_end=2291
+  _globals['_CHANNEL']._serialized_start=2293
+  _globals['_CHANNEL']._serialized_end=2389
+  _globals['_RULEREF']._serialized_start=90
+  _globals['_RULEREF']._serialized_end=285
+  _globals['_FXCONVERSION']._serialized_start=288
+  _globals['_FXCONVERSION']._serialized_end=469
+  _globals['_RECLAIM']._serialized_start=472
+  _globals['_RECLAIM']._serialized_end=691
+  _globals['_CUSTOMSDOCUMENT']._serialized_start=693
+  _globals['_CUSTOMSDOCUMENT']._serialized_end=789
+  _globals['_CUSTOMSASSESSMENT']._serialized_start=792
+  _globals['_CUSTOMSASSESSMENT']._serialized_end=1246
+  _globals['_QUOTEITEM']._serialized_start=1248
+  _globals['_QUOTEITEM']._serialized_end=1363
+  _globals['_QUOTEIMPORT']._serialized_start=1366
+  _globals['_QUOTEIMPORT']._serialized_end=1529
+  _globals['_QUOTECUSTOMSREQUEST']._serialized_start=1532
+  _globals['_QUOTECUSTOMSREQUEST']._serialized_end=1970
+  _globals['_QUOTECUSTOMSRESPONSE']._serialized_start=1972
+  _globals['_QUOTECUSTOMSRESPONSE']._serialized_end=2045
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from google.type import date_pb2 as _date_pb2
+from reroute.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -22,6 +23,13 @@ class Claimant(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLAIMANT_DECLARANT: _ClassVar[Claimant]
     CLAIMANT_SELLER: _ClassVar[Claimant]
     CLAIMANT_CONSUMER: _ClassVar[Claimant]
+
+class Channel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANNEL_UNSPECIFIED: _ClassVar[Channel]
+    CHANNEL_POSTAL: _ClassVar[Channel]
+    CHANNEL_COURIER: _ClassVar[Channel]
+    CHANNEL_FREIGHT: _ClassVar[Channel]
 CONFIDENCE_UNSPECIFIED: Confidence
 CONFIDENCE_HIGH: Confidence
 CONFIDENCE_MEDIUM: Confidence
@@ -31,6 +39,10 @@ CLAIMANT_IMPORTER_OF_RECORD: Claimant
 CLAIMANT_DECLARANT: Claimant
 CLAIMANT_SELLER: Claimant
 CLAIMANT_CONSUMER: Claimant
+CHANNEL_UNSPECIFIED: Channel
+CHANNEL_POSTAL: Channel
+CHANNEL_COURIER: Channel
+CHANNEL_FREIGHT: Channel
 
 class RuleRef(_message.Message):
     __slots__ = ("rule_id", "legal_basis", "source_ids", "effective_from", "effective_to", "confidence")
@@ -133,3 +145,65 @@ class CustomsAssessment(_message.Message):
     confidence: Confidence
     notes: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, export_country: _Optional[str] = ..., import_country: _Optional[str] = ..., border: _Optional[bool] = ..., customs_union: _Optional[str] = ..., currency: _Optional[str] = ..., duty_due_minor: _Optional[int] = ..., vat_due_minor: _Optional[int] = ..., relief: _Optional[str] = ..., de_minimis: _Optional[str] = ..., reclaims: _Optional[_Iterable[_Union[Reclaim, _Mapping]]] = ..., reclaimable_minor: _Optional[int] = ..., documents: _Optional[_Iterable[_Union[CustomsDocument, _Mapping]]] = ..., rules: _Optional[_Iterable[_Union[RuleRef, _Mapping]]] = ..., fx: _Optional[_Iterable[_Union[FxConversion, _Mapping]]] = ..., confidence: _Optional[_Union[Confidence, str]] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class QuoteItem(_message.Message):
+    __slots__ = ("hs_code", "value", "quantity", "weight_g", "altered")
+    HS_CODE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_G_FIELD_NUMBER: _ClassVar[int]
+    ALTERED_FIELD_NUMBER: _ClassVar[int]
+    hs_code: str
+    value: _common_pb2.Money
+    quantity: int
+    weight_g: int
+    altered: bool
+    def __init__(self, hs_code: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., quantity: _Optional[int] = ..., weight_g: _Optional[int] = ..., altered: _Optional[bool] = ...) -> None: ...
+
+class QuoteImport(_message.Message):
+    __slots__ = ("import_date", "duty_paid", "vat_paid", "vat_collected_at_checkout")
+    IMPORT_DATE_FIELD_NUMBER: _ClassVar[int]
+    DUTY_PAID_FIELD_NUMBER: _ClassVar[int]
+    VAT_PAID_FIELD_NUMBER: _ClassVar[int]
+    VAT_COLLECTED_AT_CHECKOUT_FIELD_NUMBER: _ClassVar[int]
+    import_date: _date_pb2.Date
+    duty_paid: _common_pb2.Money
+    vat_paid: _common_pb2.Money
+    vat_collected_at_checkout: bool
+    def __init__(self, import_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., duty_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., vat_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., vat_collected_at_checkout: _Optional[bool] = ...) -> None: ...
+
+class QuoteCustomsRequest(_message.Message):
+    __slots__ = ("export_country", "export_territory", "import_country", "import_territory", "goods_origin_country", "channel", "reason", "bonded_destination", "original_import", "export_date", "items", "date", "currency")
+    EXPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_TERRITORY_FIELD_NUMBER: _ClassVar[int]
+    IMPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    IMPORT_TERRITORY_FIELD_NUMBER: _ClassVar[int]
+    GOODS_ORIGIN_COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    BONDED_DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_IMPORT_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_DATE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    export_country: str
+    export_territory: str
+    import_country: str
+    import_territory: str
+    goods_origin_country: str
+    channel: Channel
+    reason: _common_pb2.ReturnReason
+    bonded_destination: bool
+    original_import: QuoteImport
+    export_date: _date_pb2.Date
+    items: _containers.RepeatedCompositeFieldContainer[QuoteItem]
+    date: _date_pb2.Date
+    currency: str
+    def __init__(self, export_country: _Optional[str] = ..., export_territory: _Optional[str] = ..., import_country: _Optional[str] = ..., import_territory: _Optional[str] = ..., goods_origin_country: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reason: _Optional[_Union[_common_pb2.ReturnReason, str]] = ..., bonded_destination: _Optional[bool] = ..., original_import: _Optional[_Union[QuoteImport, _Mapping]] = ..., export_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., items: _Optional[_Iterable[_Union[QuoteItem, _Mapping]]] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class QuoteCustomsResponse(_message.Message):
+    __slots__ = ("assessment",)
+    ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
+    assessment: CustomsAssessment
+    def __init__(self, assessment: _Optional[_Union[CustomsAssessment, _Mapping]] = ...) -> None: ...

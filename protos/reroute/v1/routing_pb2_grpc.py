@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from reroute.v1 import customs_pb2 as reroute_dot_v1_dot_customs__pb2
 from reroute.v1 import routing_pb2 as reroute_dot_v1_dot_routing__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
@@ -51,6 +52,11 @@ class ReturnsRoutingStub:
                 request_serializer=reroute_dot_v1_dot_routing__pb2.RouteReturnRequest.SerializeToString,
                 response_deserializer=reroute_dot_v1_dot_routing__pb2.RouteReturnsResponse.FromString,
                 _registered_method=True)
+        self.QuoteCustoms = channel.unary_unary(
+                '/reroute.v1.ReturnsRouting/QuoteCustoms',
+                request_serializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.SerializeToString,
+                response_deserializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.FromString,
+                _registered_method=True)
 
 
 class ReturnsRoutingServicer:
@@ -83,6 +89,16 @@ class ReturnsRoutingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QuoteCustoms(self, request, context):
+        """Assesses one border crossing on its own: border or not, duty and import VAT due after the
+        de minimis in force, returned-goods relief, reclaims in the export country with deadlines,
+        documents; every amount names the dated rule row and source it follows. RouteReturn uses
+        the same customs engine for each border of each option.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReturnsRoutingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +111,11 @@ def add_ReturnsRoutingServicer_to_server(servicer, server):
                     servicer.RouteReturns,
                     request_deserializer=reroute_dot_v1_dot_routing__pb2.RouteReturnRequest.FromString,
                     response_serializer=reroute_dot_v1_dot_routing__pb2.RouteReturnsResponse.SerializeToString,
+            ),
+            'QuoteCustoms': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteCustoms,
+                    request_deserializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.FromString,
+                    response_serializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -158,6 +179,33 @@ class ReturnsRouting:
             '/reroute.v1.ReturnsRouting/RouteReturns',
             reroute_dot_v1_dot_routing__pb2.RouteReturnRequest.SerializeToString,
             reroute_dot_v1_dot_routing__pb2.RouteReturnsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteCustoms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reroute.v1.ReturnsRouting/QuoteCustoms',
+            reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.SerializeToString,
+            reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.FromString,
             options,
             channel_credentials,
             insecure,
