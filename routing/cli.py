@@ -221,7 +221,13 @@ def cmd_route(a: argparse.Namespace) -> int:
             return EXIT_FAIL
         return _print_status_error(err, a.json)
     if a.json:
-        print(json_format.MessageToJson(response.decision, preserving_proto_field_name=True))
+        print(
+            json_format.MessageToJson(
+                response.decision,
+                preserving_proto_field_name=True,
+                always_print_fields_with_no_presence=True,
+            )
+        )
     else:
         print(format_decision(decision_from_proto(response.decision)))
     return EXIT_OK
@@ -343,7 +349,9 @@ def cmd_customs(a: argparse.Namespace) -> int:
     if a.json:
         print(
             json_format.MessageToJson(
-                assessment_to_proto(assessment), preserving_proto_field_name=True
+                assessment_to_proto(assessment),
+                preserving_proto_field_name=True,
+                always_print_fields_with_no_presence=True,
             )
         )
         if note:

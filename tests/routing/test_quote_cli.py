@@ -32,7 +32,7 @@ def test_intra_eu_has_no_border_and_no_documents(capsys: pytest.CaptureFixture[s
     assert "documents: none" in out
     data = as_json(capsys, "DE", "FR", *ITEM)
     assert data.get("border", False) is False
-    assert "documents" not in data
+    assert data["documents"] == []
 
 
 def test_norway_to_germany_border_reclaim_and_relief(capsys: pytest.CaptureFixture[str]) -> None:
