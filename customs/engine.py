@@ -3,7 +3,16 @@
 ``CustomsEngine`` indexes the rule tables once (by regime, origin country and channel; by
 country and territory), so an assessment is validation plus a handful of dict lookups, date
 checks and integer arithmetic: no file IO and no code-list lookups per call. Routing calls it on
-its hot path.
+its hot path, about nine times per request, so what does not depend on the amounts is worked
+out once and memoized in small bounded caches (``_MEMOS``): where each side stands, the border
+between them and the rows a crossing by a channel needs (``_Lane``, with the duty rows per
+chapter); which reclaim routes a crossing rules out (``_Routes``); the documents. Those keys
+are codes, a channel, a reason, flags and the assessment date, which all requests of a day
+share. Two memos also key on a request's own dates, which its crossings share: the relief
+decision (``_Relief``) and a reclaim route's time limits; a miss there costs only the date
+arithmetic. No memo keys on amounts. The uncached methods are the reference (``_lane`` for
+``_lane_at``...); the memos only remember their answers, and what an answer cites and notes is
+replayed into each assessment in order.
 
 Semantics (details in the docstrings below and in the data files' headers):
 
@@ -31,7 +40,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import pycountry
 
@@ -75,6 +84,10 @@ from customs.rows import (
 _HS_RE = re.compile(r"^[0-9]{6,10}$")
 _TERRITORY_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _CATEGORY_DIGITS = 8  # EU flat duty: an item category = a distinct tariff subheading (CN, 8 digits)
+# Entries per memo. Keys are a few codes, a channel, a reason and dates: a day's traffic is a
+# few hundred of them, so this holds several days of it and bounds memory when dates vary.
+_MEMO_SIZE = 4096
+_MEMOS = ("_zone_at", "_lane_at", "_relief_at", "_routes_at", "_time_limits_at", "_document_at")
 
 
 _K = TypeVar("_K")
@@ -104,10 +117,10 @@ _F = TypeVar("_F", bound=_Filtered)
 
 
 # -- per-call value objects -------------------------------------------------------------------
+# (the ones made on every call are NamedTuples: cheaper to build than frozen dataclasses)
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
     """One validated item line."""
 
     path: str  # "items[2]"
@@ -129,6 +142,8 @@ class _Zone:
     regime: str  # the customs area: a full union code, a special territory code, or the country
     vat_area: str
     vat_keys: tuple[str, ...]  # VAT rows to try, most specific first
+    # the rows in force on the zone's date:
+    vat_row: VatRow | None  # import VAT (None: not in the tables, see ``_vat_row``)
 
     @property
     def rules(self) -> tuple[RuleRef, ...]:
@@ -158,25 +173,64 @@ class _Passage:
         return union.code if union else ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Goods:
+# document rules of one trigger that apply before the value test, each with "" or the note that
+# the destination is exempt
+_DocumentRules = tuple[tuple[DocumentRule, str], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # memoized: one per key, compared by identity
+class _Lane:
+    """A crossing by one channel on one date, whatever the goods (memoized): both sides, the
+    border between them and the rows the assessment reads from the tables."""
+
+    exp: _Zone
+    imp: _Zone
+    passage: _Passage
+    cited: Mapping[str, RuleRef]  # the zones' rows and a partial union's: cited first, in order
+    de_minimis: DeMinimisRow | None  # None: see ``_de_minimis_row``
+    border_documents: _DocumentRules
+    export_documents: _DocumentRules  # of the export regime
+    relief_documents: _DocumentRules  # of the import regime
+    reclaim_documents: _DocumentRules  # of the export regime
+    border_reason: str  # why the border documents are required
+    export_reason: str  # ... the export documents
+    reclaim_reason: str  # ... the documents of a customs reclaim
+    union: str  # Assessment.union
+    no_border: _NoBorder | None  # the whole outcome when there is no border
+    # chapter -> ``_duty_rows_in_force`` for this lane (filled on first use; at most 97 entries)
+    duty_by_chapter: dict[int, _Duty | None] = field(default_factory=dict)
+
+
+class _NoBorder(NamedTuple):
+    """What an assessment without a border cites and notes (it depends on the places only)."""
+
+    rules: tuple[RuleRef, ...]
+    notes: tuple[str, ...]
+    confidence: Confidence
+
+
+class _Duty(NamedTuple):
+    """The rows that set a line's duty, base row first (kept per lane and chapter)."""
+
+    rows: tuple[DutyRateRow, ...]
+    rules: tuple[RuleRef, ...]
+    rate_bp: int  # the rows' rates added up
+    includes_vat: bool  # a flat rate that includes import VAT
+
+
+class _Goods(NamedTuple):
     """The items as the entry charges see them."""
 
     lines: tuple[_Line, ...]
     totals: Mapping[str, int]  # currency -> sum of line totals
-    duty_rows: Mapping[str, tuple[DutyRateRow, ...]]  # line path -> rows; () = duty-free
+    duties: Mapping[str, _Duty | None]  # line path -> what sets its duty; None = duty-free
     relief: ReliefRow | None  # an available relief that applies to the crossing
     relieved: frozenset[str]  # line paths the relief covers
-
-    def duty_relieved(self, line: _Line) -> bool:
-        return self.relief is not None and self.relief.covers_duty and line.path in self.relieved
-
-    def vat_relieved(self, line: _Line) -> bool:
-        return self.relief is not None and self.relief.covers_vat and line.path in self.relieved
+    duty_relieved: frozenset[str]  # ... of them, those whose duty it covers
+    vat_relieved: frozenset[str]  # ... of them, those whose import VAT it covers
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """What is due on entry into the import side."""
 
     duty_minor: int = 0
@@ -185,8 +239,29 @@ class _Entry:
     relief: ReliefRow | None = None  # granted to at least one line
 
 
-@dataclass(frozen=True, slots=True)
-class _Offer:
+class _Relief(NamedTuple):
+    """The returned-goods relief decision for a re-entry across a customs border, with what it
+    cites and notes (memoized per import regime, assessment date, reason and export date)."""
+
+    row: ReliefRow | None  # the relief that applies, if any
+    rules: tuple[RuleRef, ...]
+    notes: tuple[str, ...]
+
+
+class _Route(NamedTuple):
+    """A reclaim row as a crossing meets it before dates and amounts (memoized per export
+    regime, assessment date, channel, border, reason and unaltered goods)."""
+
+    row: ReclaimRow
+    out: str  # the note when the route cannot apply to the crossing; "" when it may
+
+
+class _Routes(NamedTuple):
+    customs: tuple[_Route, ...]  # customs routes, in table order
+    checkout: tuple[_Route, ...]  # the seller's routes for VAT collected at checkout
+
+
+class _Offer(NamedTuple):
     row: ReclaimRow
     reclaim: Reclaim
     claim_minor: int  # duty + VAT recovered, in the currency it was paid in
@@ -199,7 +274,7 @@ class _Call:
     fx: FxTable
     currency: str
     on: date
-    rules: dict[str, RuleRef] = field(default_factory=dict)
+    rules: dict[str, RuleRef]
     notes: list[str] = field(default_factory=list)
     conversions: dict[tuple[str, str, int], FxConversion] = field(default_factory=dict)
 
@@ -215,28 +290,41 @@ class _Call:
         if from_currency == to_currency:
             return amount_minor
         key = (from_currency, to_currency, amount_minor)
-        if key not in self.conversions:
-            self.conversions[key] = self.fx.convert(
-                amount_minor, from_currency, to_currency, self.on
-            )
-        return self.conversions[key].amount_to_minor
+        conversion = self.conversions.get(key)
+        if conversion is None:
+            quote = self.fx.quote(from_currency, to_currency, self.on)
+            if quote is None:  # convert raises, naming the reason
+                conversion = self.fx.convert(amount_minor, from_currency, to_currency, self.on)
+            else:
+                conversion = quote.conversion(amount_minor)
+            self.conversions[key] = conversion
+        return conversion.amount_to_minor
 
     def total(self, totals: Mapping[str, int], to_currency: str) -> int:
         """A sum of amounts in several currencies, each converted to ``to_currency``."""
-        return sum(self.convert(amount, cur, to_currency) for cur, amount in totals.items())
-
-    def money(self, amount_minor: int, currency: str) -> str:
-        return self.fx.format(amount_minor, currency)
+        total = 0
+        for currency, amount in totals.items():
+            total += self.convert(amount, currency, to_currency)
+        return total
 
     def holds(self, condition: Condition, totals: Mapping[str, int]) -> tuple[bool, str]:
         """Whether the amount satisfies ``condition``, and the comparison as text."""
+        verdict, value = self.test(condition, totals)
+        return verdict, self.account(condition, value, verdict)
+
+    def test(self, condition: Condition, totals: Mapping[str, int]) -> tuple[bool, int]:
+        """Whether the amount satisfies ``condition``, and the amount in its currency (for
+        ``account`` when the text is needed)."""
         value = self.total(totals, condition.currency)
-        verdict = condition.op.holds(value, condition.amount_minor)
-        account = (
-            f"{self.money(value, condition.currency)} {condition.op.value} "
-            f"{self.money(condition.amount_minor, condition.currency)}"
+        return condition.op.holds(value, condition.amount_minor), value
+
+    def account(self, condition: Condition, value: int, verdict: bool) -> str:
+        """The comparison of ``test`` as text: "not 233.93 CAD <= 150.00 CAD"."""
+        threshold = condition.text or (
+            f"{condition.op.value} {self.fx.format(condition.amount_minor, condition.currency)}"
         )
-        return verdict, account if verdict else f"not {account}"
+        account = f"{self.fx.format(value, condition.currency)} {threshold}"
+        return account if verdict else f"not {account}"
 
     @property
     def confidence(self) -> Confidence:
@@ -257,6 +345,10 @@ class CustomsEngine:
         self._iso_countries = frozenset(c.alpha_2 for c in pycountry.countries)
         iso_subdivisions = frozenset(s.code for s in pycountry.subdivisions)
         self._subdivisions = iso_subdivisions | {t.code for t in rules.territories}
+        # well-formed subdivision code -> its country: one lookup validates a territory
+        self._subdivision_country = {
+            code: code[:2] for code in self._subdivisions if _TERRITORY_RE.match(code)
+        }
         self._territories = _group(rules.territories, lambda t: t.code)
         memberships = [(m, u) for u in rules.unions if u.kind is UnionKind.FULL for m in u.members]
         self._full_unions = {
@@ -270,6 +362,7 @@ class CustomsEngine:
         self._duty_additional = self._index([d for d in rules.duty_rates if d.additional])
         self._reliefs = _group(rules.reliefs, lambda r: r.regime)
         self._reclaim_rows = _group(rules.reclaims, lambda r: r.regime)
+        self._reclaims_by_id = {row.rule.rule_id: row for row in rules.reclaims}
         self._document_rules = _group(rules.document_rules, lambda d: (d.trigger, d.regime))
         self._principles = {topic: p.rule for topic, p in rules.principles.items()}
         self.coverage_start = max(
@@ -277,6 +370,26 @@ class CustomsEngine:
             min(d.rule.effective_from for d in rules.de_minimis),
             max(fx.first_date(c) for c in self._currencies),
         )
+        self._rules_by_id = {rule.rule_id: rule for rule in rules.rules()}
+        self._memoize()
+
+    def _memoize(self) -> None:
+        """Memoized pure lookups (bounded; see _MEMO_SIZE). Each wraps the method of the same
+        name without "_at", which stays the reference."""
+        self._zone_at = _memo(self._zone)
+        self._lane_at = _memo(self._lane)
+        self._relief_at = _memo(self._relief_decision)
+        self._routes_at = _memo(self._routes)
+        self._time_limits_at = _memo(self._time_limits)
+        self._document_at = _memo(self._document)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the memos (they are rebuilt on load)."""
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._memoize()
 
     def _index(self, rows: Sequence[_F]) -> dict[tuple[str, str, Channel], tuple[_F, ...]]:
         """(regime, export country, channel) -> candidate rows, most specific first."""
@@ -296,34 +409,38 @@ class CustomsEngine:
     ) -> Assessment:
         """Assess ``crossing`` of ``items`` on ``on``; amounts in ``currency`` minor units."""
         lines = self._validate(crossing, items, on, currency)
-        call = _Call(self.fx, currency, on)
-        exp = self._zone(crossing.export_country, crossing.export_territory, on)
-        imp = self._zone(crossing.import_country, crossing.import_territory, on)
+        lane = self._lane_at(
+            crossing.export_country,
+            crossing.export_territory,
+            crossing.import_country,
+            crossing.import_territory,
+            crossing.channel,
+            crossing.goods_origin_country == crossing.import_country,
+            on,
+        )
         if crossing.reentry:
-            self._check_reentry(crossing, imp, on)
-        passage = self._passage(exp, imp)
-        call.cite(*exp.rules, *imp.rules)
-        if not passage.border:
-            return self._without_border(crossing, exp, imp, passage, call)
-        if passage.partial_union is not None:
-            call.cite(passage.partial_union.rule)
+            self._check_reentry(crossing, lane.imp, on)
+        if lane.no_border is not None:
+            return self._without_border(crossing, lane, lane.no_border, currency)
+        call = _Call(self.fx, currency, on, dict(lane.cited))
+        passage = lane.passage
         totals = _totals(lines)
-        entry = self._entry(crossing, imp, passage, lines, totals, call)
-        offers = self._reclaims(crossing, exp, passage, lines, totals, call)
-        documents = self._documents(crossing, exp, imp, passage, lines, totals, entry, offers, call)
+        entry = self._entry(crossing, lane, lines, totals, call)
+        offers = self._reclaims(crossing, lane.exp, passage, lines, totals, call)
+        documents = self._documents(crossing, lane, lines, totals, entry, offers, call)
         if call.conversions:
             call.note("amounts converted at the illustrative FX rates of fx.toml (FX01-FX03)")
         return Assessment(
             export_country=crossing.export_country,
             import_country=crossing.import_country,
             border=True,
-            union=passage.union_code,
+            union=lane.union,
             currency=currency,
             duty_due_minor=entry.duty_minor,
             vat_due_minor=entry.vat_minor,
             relief=entry.relief.name if entry.relief else "",
             de_minimis=entry.de_minimis,
-            reclaims=tuple(offer.reclaim for offer in offers),
+            reclaims=tuple([offer.reclaim for offer in offers]),
             documents=documents,
             rules=tuple(call.rules.values()),
             fx=tuple(call.conversions.values()),
@@ -337,14 +454,14 @@ class CustomsEngine:
         origin (``Crossing.reentry``) when this matches for ``goods_origin_country``."""
         self._check_country("country", country)
         self._check_territory("territory", territory, country)
-        return self._zone(country, territory, on).regime
+        return self._zone_at(country, territory, on).regime
 
     # -- validation -----------------------------------------------------------------------------
 
     def _validate(
         self, crossing: Crossing, items: Sequence[CustomsItem], on: date, currency: str
     ) -> tuple[_Line, ...]:
-        if not isinstance(on, date) or isinstance(on, datetime):
+        if type(on) is not date and (not isinstance(on, date) or isinstance(on, datetime)):
             raise CustomsError("on", f"must be a date, got {type(on).__name__}")
         if currency not in self._currencies:
             raise CustomsError("currency", f"unknown currency {str(currency)[:8]!r} (no FX rates)")
@@ -355,17 +472,25 @@ class CustomsEngine:
         self._validate_crossing(crossing, on)
         if not items:
             raise CustomsError("items", "at least one item is required")
-        return tuple(self._line(f"items[{i}]", item) for i, item in enumerate(items))
+        return tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
 
     def _validate_crossing(self, crossing: Crossing, on: date) -> None:
-        for name in ("export_country", "import_country", "goods_origin_country"):
-            self._check_country(f"crossing.{name}", getattr(crossing, name))
-        self._check_territory(
-            "crossing.export_territory", crossing.export_territory, crossing.export_country
-        )
-        self._check_territory(
-            "crossing.import_territory", crossing.import_territory, crossing.import_country
-        )
+        countries = self._jurisdictions
+        if not (
+            crossing.export_country in countries
+            and crossing.import_country in countries
+            and crossing.goods_origin_country in countries
+        ):
+            for name in ("export_country", "import_country", "goods_origin_country"):
+                self._check_country(f"crossing.{name}", getattr(crossing, name))
+        if crossing.export_territory:
+            self._check_territory(
+                "crossing.export_territory", crossing.export_territory, crossing.export_country
+            )
+        if crossing.import_territory:
+            self._check_territory(
+                "crossing.import_territory", crossing.import_territory, crossing.import_country
+            )
         if not isinstance(crossing.channel, Channel):
             raise CustomsError("crossing.channel", f"must be a Channel, got {crossing.channel!r}")
         if not isinstance(crossing.reason, ReturnReason):
@@ -390,9 +515,10 @@ class CustomsEngine:
             raise CustomsError(
                 f"{path}.currency", f"unknown currency {str(record.currency)[:8]!r} (no FX rates)"
             )
-        for name in ("duty_paid_minor", "vat_paid_minor"):
-            if getattr(record, name) < 0:
-                raise CustomsError(f"{path}.{name}", "must be >= 0")
+        if record.duty_paid_minor < 0:
+            raise CustomsError(f"{path}.duty_paid_minor", "must be >= 0")
+        if record.vat_paid_minor < 0:
+            raise CustomsError(f"{path}.vat_paid_minor", "must be >= 0")
         if record.import_date > on:
             raise CustomsError(
                 f"{path}.import_date", f"{record.import_date} is after the assessment date {on}"
@@ -410,7 +536,7 @@ class CustomsEngine:
         )
 
     def _check_territory(self, path: str, code: str, country: str) -> None:
-        if not code:
+        if not code or (isinstance(code, str) and self._subdivision_country.get(code) == country):
             return
         if not _TERRITORY_RE.match(code) or not code.startswith(country + "-"):
             raise CustomsError(
@@ -423,11 +549,11 @@ class CustomsEngine:
             )
 
     def _line(self, path: str, item: CustomsItem) -> _Line:
-        if not isinstance(item.hs_code, str) or not _HS_RE.match(item.hs_code):
+        chapter = _hs_chapter(item.hs_code) if isinstance(item.hs_code, str) else None
+        if chapter is None:
             raise CustomsError(
                 f"{path}.hs_code", f"must be 6 to 10 digits, got {str(item.hs_code)[:16]!r}"
             )
-        chapter = int(item.hs_code[:2])
         if not 1 <= chapter <= 97:
             raise CustomsError(
                 f"{path}.hs_code", f"HS chapter must be 01-97, got {item.hs_code[:2]}"
@@ -453,6 +579,41 @@ class CustomsEngine:
 
     # -- zones and the border -------------------------------------------------------------------
 
+    def _lane(
+        self,
+        exp_country: str,
+        exp_territory: str,
+        imp_country: str,
+        imp_territory: str,
+        channel: Channel,
+        origin_is_destination: bool,  # the goods return to their origin country
+        on: date,
+    ) -> _Lane:
+        exp = self._zone_at(exp_country, exp_territory, on)
+        imp = self._zone_at(imp_country, imp_territory, on)
+        passage = self._passage(exp, imp)
+        union = () if passage.partial_union is None else (passage.partial_union.rule,)
+        cited: dict[str, RuleRef] = {}
+        for rule in (*exp.rules, *imp.rules, *union):
+            cited.setdefault(rule.rule_id, rule)
+        context = (channel, imp_country, origin_is_destination, on)
+        return _Lane(
+            exp,
+            imp,
+            passage,
+            cited,
+            self._de_minimis_in_force(imp.regime, exp_country, channel, on),
+            self._document_rules_in_force(Trigger.BORDER, "", *context),
+            self._document_rules_in_force(Trigger.EXPORT, exp.regime, *context),
+            self._document_rules_in_force(Trigger.RELIEF, imp.regime, *context),
+            self._document_rules_in_force(Trigger.RECLAIM, exp.regime, *context),
+            f"border {exp.label} -> {imp.label}",
+            f"export from {exp.regime}",
+            f"reclaim in {exp.regime}",
+            passage.union_code,
+            None if passage.border else self._no_border(exp, imp, passage, cited),
+        )
+
     def _zone(self, country: str, territory: str, on: date) -> _Zone:
         territory_row = _first(self._territories.get(territory, ()), on) if territory else None
         union = _first(self._full_unions.get(country, ()), on)
@@ -467,7 +628,16 @@ class CustomsEngine:
             shares_vat = union is not None and not union.vat_border_between_members
             vat_area = union.code if union is not None and shares_vat else country
             vat_keys = (territory, country) if territory else (country,)
-        return _Zone(country, territory, territory_row, union, regime, vat_area, vat_keys)
+        return _Zone(
+            country,
+            territory,
+            territory_row,
+            union,
+            regime,
+            vat_area,
+            vat_keys,
+            self._vat_row_in_force(vat_keys, on),
+        )
 
     def _passage(self, exp: _Zone, imp: _Zone) -> _Passage:
         shared = (
@@ -482,7 +652,7 @@ class CustomsEngine:
         return _Passage(exp.regime != imp.regime, exp.vat_area != imp.vat_area, shared, partial)
 
     def _check_reentry(self, crossing: Crossing, imp: _Zone, on: date) -> None:
-        origin = self._zone(crossing.goods_origin_country, "", on)
+        origin = self._zone_at(crossing.goods_origin_country, "", on)
         if origin.regime != imp.regime:
             raise CustomsError(
                 "crossing.reentry",
@@ -490,33 +660,41 @@ class CustomsEngine:
                 f"{imp.label} ({imp.regime}): a re-entry returns to the customs area of origin",
             )
 
-    def _without_border(
-        self, crossing: Crossing, exp: _Zone, imp: _Zone, passage: _Passage, call: _Call
-    ) -> Assessment:
+    def _no_border(
+        self, exp: _Zone, imp: _Zone, passage: _Passage, cited: Mapping[str, RuleRef]
+    ) -> _NoBorder:
+        rules = dict(cited)
         if passage.shared_union is not None and exp.country != imp.country:
-            call.note(
-                f"no border: {exp.label} and {imp.label} are inside the {passage.shared_union.name}"
-            )
+            union = passage.shared_union.name
+            note = f"no border: {exp.label} and {imp.label} are inside the {union}"
         else:
-            call.cite(self._principles["domestic"])
-            call.note(
+            domestic = self._principles["domestic"]
+            rules.setdefault(domestic.rule_id, domestic)
+            note = (
                 f"no border: {exp.label} and {imp.label} share one customs territory and VAT area"
             )
+        return _NoBorder(
+            tuple(rules.values()), (note,), weakest(rule.confidence for rule in rules.values())
+        )
+
+    def _without_border(
+        self, crossing: Crossing, lane: _Lane, outcome: _NoBorder, currency: str
+    ) -> Assessment:
         return Assessment(
             export_country=crossing.export_country,
             import_country=crossing.import_country,
             border=False,
-            union=passage.union_code,
-            currency=call.currency,
+            union=lane.union,
+            currency=currency,
             duty_due_minor=0,
             vat_due_minor=0,
             relief="",
             de_minimis="",
             reclaims=(),
             documents=(),
-            rules=tuple(call.rules.values()),
-            confidence=call.confidence,
-            notes=tuple(call.notes),
+            rules=outcome.rules,
+            confidence=outcome.confidence,
+            notes=outcome.notes,
         )
 
     # -- entry charges --------------------------------------------------------------------------
@@ -524,12 +702,12 @@ class CustomsEngine:
     def _entry(
         self,
         crossing: Crossing,
-        imp: _Zone,
-        passage: _Passage,
+        lane: _Lane,
         lines: tuple[_Line, ...],
         totals: Mapping[str, int],
         call: _Call,
     ) -> _Entry:
+        imp, passage = lane.imp, lane.passage
         if crossing.bonded_destination:
             call.cite(self._principles["bonded"])
             call.note(
@@ -538,16 +716,24 @@ class CustomsEngine:
             )
             return _Entry()
         self._check_imports_assessable(imp)
-        de_minimis = self._de_minimis_row(imp, crossing, call)
+        de_minimis = self._de_minimis_row(lane, crossing, call)
         relief = self._relief(crossing, imp, passage, call) if crossing.reentry else None
-        relieved = frozenset(
-            ln.path for ln in lines if relief is not None and _relieves(relief, ln, call)
+        relieved: frozenset[str] = frozenset()
+        if relief is not None:
+            relieved = frozenset([ln.path for ln in lines if _relieves(relief, ln, call)])
+        duties = {ln.path: self._line_duty_rows(lane, crossing, ln, call) for ln in lines}
+        goods = _Goods(
+            lines,
+            totals,
+            duties,
+            relief,
+            relieved,
+            relieved if relief is not None and relief.covers_duty else frozenset(),
+            relieved if relief is not None and relief.covers_vat else frozenset(),
         )
-        duty_rows = {ln.path: self._duty_rows(imp, crossing, passage, ln, call) for ln in lines}
-        goods = _Goods(lines, totals, duty_rows, relief, relieved)
         duty, flat_duty, duty_text = self._duty(goods, de_minimis, passage, call)
         vat, vat_text = self._vat(goods, imp, passage, de_minimis, duty, flat_duty, call)
-        described = "; ".join(text for text in (duty_text, vat_text) if text)
+        described = f"{duty_text}; {vat_text}" if duty_text and vat_text else duty_text or vat_text
         granted = relief if relieved else None
         return _Entry(
             sum(duty.values()) + flat_duty, vat, f"{de_minimis.rule.rule_id}: {described}", granted
@@ -561,42 +747,66 @@ class CustomsEngine:
                 f"import rules for {imp.country} are not in the tables yet: {jurisdiction.note}",
             )
 
-    def _de_minimis_row(self, imp: _Zone, crossing: Crossing, call: _Call) -> DeMinimisRow:
-        candidates = self._de_minimis.get(
-            (imp.regime, crossing.export_country, crossing.channel), ()
-        )
-        row = _first(candidates, call.on)
+    def _de_minimis_row(self, lane: _Lane, crossing: Crossing, call: _Call) -> DeMinimisRow:
+        row, imp = lane.de_minimis, lane.imp
         if row is not None:
             call.cite(row.rule)
             return row
-        if not candidates:
+        if not self._de_minimis.get((imp.regime, crossing.export_country, crossing.channel)):
             path = "crossing.import_territory" if imp.territory_row else "crossing.import_country"
             raise CustomsNotCovered(
                 path, f"no import rules for {imp.label} (customs area {imp.regime}) in the tables"
             )
         raise CustomsError("on", f"no de minimis row for {imp.regime} in force on {call.on}")
 
-    def _duty_rows(
-        self, imp: _Zone, crossing: Crossing, passage: _Passage, line: _Line, call: _Call
-    ) -> tuple[DutyRateRow, ...]:
-        """The rows that set a line's duty; () inside one customs area or a partial union."""
+    def _de_minimis_in_force(
+        self, regime: str, origin: str, channel: Channel, on: date
+    ) -> DeMinimisRow | None:
+        return _first(self._de_minimis.get((regime, origin, channel), ()), on)
+
+    def _line_duty_rows(
+        self, lane: _Lane, crossing: Crossing, line: _Line, call: _Call
+    ) -> _Duty | None:
+        """The rows that set a line's duty; None inside one customs area or a partial union."""
+        imp, passage = lane.imp, lane.passage
         if not passage.customs:
-            return ()
-        key = (imp.regime, crossing.export_country, crossing.channel)
-        base = _first([r for r in self._duty_base.get(key, ()) if r.covers(line.chapter)], call.on)
-        if base is None:
+            return None
+        if line.chapter in lane.duty_by_chapter:
+            duty = lane.duty_by_chapter[line.chapter]
+        else:
+            duty = self._duty_rows_in_force(
+                imp.regime, crossing.export_country, crossing.channel, line.chapter, call.on
+            )
+            lane.duty_by_chapter[line.chapter] = duty
+        if duty is None:
             raise CustomsError(
                 "on", f"no duty rate for {imp.regime} chapter {line.chapter:02d} on {call.on}"
             )
-        union = passage.partial_union
+        base, union = duty.rows[0], passage.partial_union
         if union is not None and line.chapter in union.duty_free_chapters and not base.includes_vat:
-            return ()
+            return None
+        return duty
+
+    def _duty_rows_in_force(
+        self, regime: str, origin: str, channel: Channel, chapter: int, on: date
+    ) -> _Duty | None:
+        """The base row and the additional rows for a chapter on ``on``; None without a base."""
+        key = (regime, origin, channel)
+        base = _first([r for r in self._duty_base.get(key, ()) if r.covers(chapter)], on)
+        if base is None:
+            return None
         extra = [
             r
             for r in self._duty_additional.get(key, ())
-            if r.covers(line.chapter) and in_force(r.rule, call.on)
+            if r.covers(chapter) and in_force(r.rule, on)
         ]
-        return (base, *extra)
+        rows = (base, *extra)
+        return _Duty(
+            rows,
+            tuple(r.rule for r in rows),
+            sum(r.rate_bp for r in rows),
+            any(r.includes_vat for r in rows),
+        )
 
     def _duty(
         self, goods: _Goods, de_minimis: DeMinimisRow, passage: _Passage, call: _Call
@@ -605,7 +815,9 @@ class CustomsEngine:
         if not passage.customs:
             return {}, 0, ""
         payable = [
-            ln for ln in goods.lines if goods.duty_rows[ln.path] and not goods.duty_relieved(ln)
+            ln
+            for ln in goods.lines
+            if goods.duties[ln.path] is not None and ln.path not in goods.duty_relieved
         ]
         if not payable:
             return {}, 0, f"no duty ({_duty_free_reason(goods, passage)})"
@@ -616,7 +828,7 @@ class CustomsEngine:
                 flat = self._flat_duty(de_minimis, payable, call)
                 how = "flat per item category" if flat else "exempt"
                 return {}, flat, f"duty {how}: consignment {account}"
-        duty = {ln.path: self._line_duty(ln, goods.duty_rows[ln.path], call) for ln in payable}
+        duty = {ln.path: self._line_duty(ln, goods.duties[ln.path], call) for ln in payable}
         if exemption is None:
             return duty, 0, "no duty de minimis"
         if exemption.basis is Basis.VALUE:
@@ -626,18 +838,20 @@ class CustomsEngine:
             return {}, 0, f"duty waived: duty {account}"
         return duty, 0, f"duty due: duty {account}"
 
-    def _line_duty(self, line: _Line, rows: tuple[DutyRateRow, ...], call: _Call) -> int:
-        call.cite(*(r.rule for r in rows))
+    def _line_duty(self, line: _Line, duty: _Duty | None, call: _Call) -> int:
+        assert duty is not None  # a payable line
+        call.cite(*duty.rules)
         value = call.convert(line.total_minor, line.currency, call.currency)
-        return apply_bp(value, sum(r.rate_bp for r in rows))
+        return apply_bp(value, duty.rate_bp)
 
     def _flat_duty(self, de_minimis: DeMinimisRow, payable: Sequence[_Line], call: _Call) -> int:
         flat = de_minimis.flat_duty_per_category
         if flat is None:
             return 0
         categories = sorted({ln.hs_code[:_CATEGORY_DIGITS] for ln in payable})
+        amount = call.fx.format(flat.amount_minor, flat.currency)
         call.note(
-            f"flat duty {call.money(flat.amount_minor, flat.currency)} x {len(categories)} item "
+            f"flat duty {amount} x {len(categories)} item "
             f"categor{'y' if len(categories) == 1 else 'ies'} ({', '.join(categories)})"
         )
         return call.convert(flat.amount_minor * len(categories), flat.currency, call.currency)
@@ -657,10 +871,12 @@ class CustomsEngine:
             return 0, ""
         row = self._vat_row(imp, call)
         flat_rate = {
-            ln.path for ln in goods.lines if any(r.includes_vat for r in goods.duty_rows[ln.path])
+            path for path, duty in goods.duties.items() if duty is not None and duty.includes_vat
         }
         taxable = [
-            ln for ln in goods.lines if ln.path not in flat_rate and not goods.vat_relieved(ln)
+            ln
+            for ln in goods.lines
+            if ln.path not in flat_rate and ln.path not in goods.vat_relieved
         ]
         if not taxable:
             why = "a flat rate includes it" if flat_rate else "relief"
@@ -674,12 +890,11 @@ class CustomsEngine:
             if exempt:
                 return 0, f"import VAT exempt: consignment {account}"
         call.cite(row.rule, self._principles["vat_base"])
-        base = sum(
-            call.convert(ln.total_minor, ln.currency, call.currency) + duty.get(ln.path, 0)
-            for ln in taxable
-        )
+        base = 0
+        for ln in taxable:
+            base += call.convert(ln.total_minor, ln.currency, call.currency) + duty.get(ln.path, 0)
         vat = apply_bp(base + flat_duty, row.rate_bp)
-        due = f"import VAT {row.rate_bp / 100:g}% due"
+        due = _vat_due(row.rate_bp)
         if exemption is not None and exemption.basis is Basis.AMOUNT:
             waived, account = call.holds(exemption.condition, {call.currency: vat})
             if waived:
@@ -688,16 +903,21 @@ class CustomsEngine:
         return vat, f"{due}: consignment {account}" if account else due
 
     def _vat_row(self, imp: _Zone, call: _Call) -> VatRow:
-        for key in imp.vat_keys:
-            row = _first(self._vat_rows.get(key, ()), call.on)
-            if row is not None:
-                return row
+        if imp.vat_row is not None:
+            return imp.vat_row
         if imp.territory_row is not None and not imp.territory_row.in_vat_area:
             raise CustomsNotCovered(
                 "crossing.import_territory",
                 f"import VAT of {imp.territory_row.name} ({imp.territory}) is not in the tables",
             )
         raise CustomsError("on", f"no VAT row for {imp.country} in force on {call.on}")
+
+    def _vat_row_in_force(self, vat_keys: tuple[str, ...], on: date) -> VatRow | None:
+        for key in vat_keys:
+            row = _first(self._vat_rows.get(key, ()), on)
+            if row is not None:
+                return row
+        return None
 
     # -- returned-goods relief ------------------------------------------------------------------
 
@@ -712,40 +932,47 @@ class CustomsEngine:
                 "relief does not apply and VAT relief is NOT VERIFIED, so import VAT is charged"
             )
             return None
-        row = _first(self._reliefs.get(imp.regime, ()), call.on)
+        export_date, record = crossing.export_date, crossing.original_import
+        import_date = record.import_date if export_date is None and record is not None else None
+        relief = self._relief_at(imp.regime, call.on, crossing.reason, export_date, import_date)
+        call.cite(*relief.rules)
+        for note in relief.notes:
+            call.note(note)
+        return relief.row
+
+    def _relief_decision(
+        self,
+        regime: str,
+        on: date,
+        reason: ReturnReason,
+        export_date: date | None,
+        import_date: date | None,  # of the original import, for an unknown export date
+    ) -> _Relief:
+        row = _first(self._reliefs.get(regime, ()), on)
         if row is None:
-            call.note(f"no returned-goods relief row for {imp.regime}")
-            return None
-        call.cite(row.rule)
+            return _Relief(None, (), (f"no returned-goods relief row for {regime}",))
+        cited = (row.rule,)
         if not row.available:
-            call.note(f"{row.name}: not available ({row.rule.legal_basis})")
-            return None
-        if crossing.reason not in row.reasons:
-            call.note(f"{row.name}: reason {crossing.reason.value} does not qualify")
-            return None
+            return _Relief(None, cited, (f"{row.name}: not available ({row.rule.legal_basis})",))
+        if reason not in row.reasons:
+            return _Relief(None, cited, (f"{row.name}: reason {reason.value} does not qualify",))
         if row.limit is None:
-            return row
-        export_date = crossing.export_date
-        if export_date is None and crossing.original_import is not None:
-            export_date = crossing.original_import.import_date
-            call.note(
+            return _Relief(row, cited, ())
+        notes: tuple[str, ...] = ()
+        if export_date is None and import_date is not None:
+            export_date = import_date
+            notes = (
                 f"export date unknown: the original import date {export_date} is taken as "
-                "the export date"
+                "the export date",
             )
         if export_date is None:
-            call.note(
-                f"{row.name}: export date unknown, so the {row.limit} limit cannot be shown; "
-                "not applied"
-            )
-            return None
+            why = f"{row.name}: export date unknown, so the {row.limit} limit cannot be shown"
+            return _Relief(None, cited, (f"{why}; not applied",))
         limit = row.limit.after(export_date)
-        if call.on > limit:
-            call.note(
-                f"{row.name}: the {row.limit} limit from export on {export_date} ended {limit}; "
-                "duty due"
-            )
-            return None
-        return row
+        if on > limit:
+            ended = f"{row.name}: the {row.limit} limit from export on {export_date} ended {limit}"
+            return _Relief(None, cited, (*notes, f"{ended}; duty due"))
+        return _Relief(row, cited, notes)
 
     # -- reclaims in the export country ---------------------------------------------------------
 
@@ -762,19 +989,24 @@ class CustomsEngine:
         record = crossing.original_import
         if record is None:
             return []
-        rows = [r for r in self._reclaim_rows.get(exp.regime, ()) if in_force(r.rule, call.on)]
-        if not rows:
+        routes = self._routes_at(
+            exp.regime,
+            call.on,
+            crossing.channel,
+            passage.customs,
+            crossing.reason,
+            all(ln.unaltered for ln in lines),
+        )
+        if not routes.customs and not routes.checkout:
             call.note(f"no reclaim routes in the tables for {exp.regime}")
             return []
-        found = [
-            self._offer(r, crossing, passage, lines, totals, call)
-            for r in rows
-            if not r.checkout_vat
-        ]
+        found = [self._offer(route, record, totals, call) for route in routes.customs]
         candidates = [offer for offer in found if offer is not None]
         offers: list[_Offer] = []
         if candidates:
-            best = max(candidates, key=lambda o: (o.claim_minor, o.reclaim.deadline))
+            best = candidates[0]
+            if len(candidates) > 1:
+                best = max(candidates, key=lambda o: (o.claim_minor, o.reclaim.deadline))
             offers.append(best)
             for other in candidates:
                 if other is not best:
@@ -783,14 +1015,13 @@ class CustomsEngine:
                         f"by {other.reclaim.deadline}"
                     )
         if record.vat_collected_at_checkout:
-            checkout = [r for r in rows if r.checkout_vat]
-            if not checkout:
+            if not routes.checkout:
                 call.note(
                     f"VAT was collected at checkout but {exp.regime} has no seller VAT route "
                     "in the tables"
                 )
-            for row in checkout:
-                offer = self._offer(row, crossing, passage, lines, totals, call)
+            for route in routes.checkout:
+                offer = self._offer(route, record, totals, call)
                 if offer is not None:
                     offers.append(offer)
         for offer in offers:
@@ -798,22 +1029,19 @@ class CustomsEngine:
         return offers
 
     def _offer(
-        self,
-        row: ReclaimRow,
-        crossing: Crossing,
-        passage: _Passage,
-        lines: tuple[_Line, ...],
-        totals: Mapping[str, int],
-        call: _Call,
+        self, route: _Route, record: ImportRecord, totals: Mapping[str, int], call: _Call
     ) -> _Offer | None:
-        record = crossing.original_import
-        assert record is not None
-        if not row.offered:
-            call.cite(row.rule)
-            why = row.note or row.rule.legal_basis
-            call.note(f"reclaim route not offered: {row.route} ({why})")
+        row = route.row
+        if route.out:
+            if not row.offered:
+                call.cite(row.rule)
+            call.note(route.out)
             return None
-        blocker = self._blocker(row, crossing, passage, lines, totals, call)
+        blocker, deadline = self._time_limits_at(row.rule.rule_id, record.import_date, call.on)
+        if not blocker and row.value_limit is not None:
+            within, value = call.test(row.value_limit, totals)
+            if not within:
+                blocker = f"consignment {call.account(row.value_limit, value, within)}"
         if blocker:
             call.note(f"reclaim route not applicable: {row.route}: {blocker}")
             return None
@@ -829,63 +1057,65 @@ class CustomsEngine:
         if duty + vat == 0:
             return None
         if row.min_claim is not None:
-            enough, account = call.holds(row.min_claim, {record.currency: duty + vat})
+            enough, value = call.test(row.min_claim, {record.currency: duty + vat})
             if not enough:
+                account = call.account(row.min_claim, value, enough)
                 call.note(f"reclaim route not applicable: {row.route}: claim {account}")
                 return None
         reclaim = Reclaim(
-            route=row.route,
-            duty_minor=call.convert(duty, record.currency, call.currency),
-            vat_minor=call.convert(vat, record.currency, call.currency),
-            deadline=row.deadline(record.import_date, call.on),
-            claimant=row.claimant,
-            conditions=row.conditions,
-            documents=row.documents,
-            rule=row.rule,
+            row.route,
+            call.convert(duty, record.currency, call.currency),  # duty_minor
+            call.convert(vat, record.currency, call.currency),  # vat_minor
+            deadline,
+            row.claimant,
+            row.conditions,
+            row.documents,
+            row.rule,
         )
         return _Offer(row, reclaim, duty + vat)
 
-    def _blocker(
+    def _routes(
         self,
-        row: ReclaimRow,
-        crossing: Crossing,
-        passage: _Passage,
-        lines: tuple[_Line, ...],
-        totals: Mapping[str, int],
-        call: _Call,
-    ) -> str:
-        """Why the route does not apply to this crossing, or "" when it does."""
-        record = crossing.original_import
-        assert record is not None
-        if row.channels and crossing.channel not in row.channels:
-            return f"channel {crossing.channel.value} not covered"
-        if row.exit is Exit.CUSTOMS and not passage.customs:
-            return "the goods do not leave the customs territory"
-        if crossing.reason not in row.reasons:
-            return f"reason {crossing.reason.value} does not qualify"
-        if row.requires_unaltered and not all(ln.unaltered for ln in lines):
-            return "every item must be unaltered"
+        regime: str,
+        on: date,
+        channel: Channel,
+        customs: bool,  # a customs border is crossed
+        reason: ReturnReason,
+        unaltered: bool,  # every item is unaltered
+    ) -> _Routes:
+        """The reclaim rows of ``regime`` in force, each with what rules it out for a crossing
+        whatever the dates and amounts."""
+        routes = [
+            _Route(row, _out(row, channel, customs, reason, unaltered))
+            for row in self._reclaim_rows.get(regime, ())
+            if in_force(row.rule, on)
+        ]
+        return _Routes(
+            tuple(r for r in routes if not r.row.checkout_vat),
+            tuple(r for r in routes if r.row.checkout_vat),
+        )
+
+    def _time_limits(self, rule_id: str, import_date: date, on: date) -> tuple[str, date]:
+        """Why a reclaim route's time limits rule it out on ``on`` ("" when they do not), and
+        its claim deadline. Memoized: a miss costs no more than the arithmetic, and every
+        crossing of a request (and every return imported the same day) shares the dates."""
+        row = self._reclaims_by_id[rule_id]
         if row.export_within is not None:
-            leave_by = row.export_within.after(record.import_date)
-            if call.on > leave_by:
-                return f"the goods had to leave by {leave_by} ({row.export_within} after import)"
-        deadline = row.deadline(record.import_date, call.on)
-        if call.on > deadline:
-            return f"the deadline {deadline} has passed"
-        if row.value_limit is not None:
-            within, account = call.holds(row.value_limit, totals)
-            if not within:
-                return f"consignment {account}"
-        return ""
+            leave_by = row.export_within.after(import_date)
+            if on > leave_by:
+                why = f"the goods had to leave by {leave_by} ({row.export_within} after import)"
+                return why, on
+        deadline = row.deadline(import_date, on)
+        if on > deadline:
+            return f"the deadline {deadline} has passed", deadline
+        return "", deadline
 
     # -- documents ------------------------------------------------------------------------------
 
     def _documents(
         self,
         crossing: Crossing,
-        exp: _Zone,
-        imp: _Zone,
-        passage: _Passage,
+        lane: _Lane,
         lines: tuple[_Line, ...],
         totals: Mapping[str, int],
         entry: _Entry,
@@ -893,83 +1123,140 @@ class CustomsEngine:
         call: _Call,
     ) -> tuple[Document, ...]:
         """Every document the crossing needs, with the reasons it is required."""
-        found: dict[str, tuple[list[str], RuleRef]] = {}
-
-        def require(code: str, reason: str, rule: RuleRef) -> None:
-            reasons, _ = found.setdefault(code, ([], rule))
-            if reason not in reasons:
-                reasons.append(reason)
-            call.cite(rule)
-
-        def apply(trigger: Trigger, regime: str, reason: str) -> None:
-            for rule, account in self._document_rules_met(
-                trigger, regime, crossing, lines, totals, call
-            ):
-                require(rule.code, f"{reason}: {account}" if account else reason, rule.rule)
-
-        apply(Trigger.BORDER, "", f"border {exp.label} -> {imp.label}")
-        if passage.customs:
-            apply(Trigger.EXPORT, exp.regime, f"export from {exp.regime}")
+        passage = lane.passage
+        found: _Found = {}
+        _apply(found, lane.border_documents, lane.border_reason, lines, totals, call)
+        if passage.customs and lane.export_documents:
+            _apply(found, lane.export_documents, lane.export_reason, lines, totals, call)
         if passage.partial_union is not None:
-            for code in passage.partial_union.documents:
-                require(
-                    code,
-                    f"partial customs union {passage.partial_union.code}",
-                    passage.partial_union.rule,
-                )
+            union = passage.partial_union
+            for code in union.documents:
+                _require(found, code, f"partial customs union {union.code}", union.rule, call)
         if entry.relief is not None:
-            for code in entry.relief.documents:
-                require(code, entry.relief.name, entry.relief.rule)
-            apply(Trigger.RELIEF, imp.regime, entry.relief.name)
+            relief = entry.relief
+            for code in relief.documents:
+                _require(found, code, relief.name, relief.rule, call)
+            if lane.relief_documents:
+                _apply(found, lane.relief_documents, relief.name, lines, totals, call)
         for offer in offers:
             for code in offer.row.documents:
-                require(code, f"reclaim: {offer.row.route}", offer.row.rule)
-        if any(not offer.row.checkout_vat for offer in offers):
-            apply(Trigger.RECLAIM, exp.regime, f"reclaim in {exp.regime}")
-        names = self.rulebook.document_types
+                _require(found, code, f"reclaim: {offer.row.route}", offer.row.rule, call)
+        if lane.reclaim_documents and any(not offer.row.checkout_vat for offer in offers):
+            _apply(found, lane.reclaim_documents, lane.reclaim_reason, lines, totals, call)
         return tuple(
-            Document(code, names[code].name, "; ".join(why), rule)
-            for code, (why, rule) in found.items()
+            [
+                self._document_at(code, "; ".join(why), rule.rule_id)
+                for code, (why, rule) in found.items()
+            ]
         )
 
-    def _document_rules_met(
+    def _document(self, code: str, reasons: str, rule_id: str) -> Document:
+        """A document (memoized: most reasons name no amount, so most documents recur)."""
+        name = self.rulebook.document_types[code].name
+        return Document(code, name, reasons, self._rules_by_id[rule_id])
+
+    def _document_rules_in_force(
         self,
         trigger: Trigger,
         regime: str,
-        crossing: Crossing,
-        lines: tuple[_Line, ...],
-        totals: Mapping[str, int],
-        call: _Call,
-    ) -> list[tuple[DocumentRule, str]]:
-        """The document rules of (trigger, regime) that hold, with the value test as text."""
-        met = []
+        channel: Channel,
+        destination: str,
+        origin_is_destination: bool,
+        on: date,
+    ) -> _DocumentRules:
+        """The rules of (trigger, regime) that apply before the value test: each with "" or, when
+        ``destination`` is exempt, the note that says so."""
+        out = []
         for rule in self._document_rules.get((trigger, regime), ()):
-            if not in_force(rule.rule, call.on) or (
-                rule.channels and crossing.channel not in rule.channels
-            ):
+            if not in_force(rule.rule, on) or (rule.channels and channel not in rule.channels):
                 continue
-            if crossing.import_country in rule.exempt_destinations:
-                exempt = crossing.import_country
-                call.note(f"{rule.code} not required: {exempt} is exempt ({rule.rule.rule_id})")
+            if destination in rule.exempt_destinations:
+                out.append(
+                    (
+                        rule,
+                        f"{rule.code} not required: {destination} is exempt ({rule.rule.rule_id})",
+                    )
+                )
                 continue
-            if (
-                rule.other_member_state_only
-                and crossing.goods_origin_country == crossing.import_country
-            ):
+            if rule.other_member_state_only and origin_is_destination:
                 continue
-            if rule.when_value is None:
-                met.append((rule, ""))
-                continue
-            groups = _totals_by_hs(lines) if rule.per_line else {"consignment": totals}
-            for label, group in groups.items():
-                holds, account = call.holds(rule.when_value, group)
-                if holds:
-                    met.append((rule, f"{label} {account}"))
-                    break
-        return met
+            out.append((rule, ""))
+        return tuple(out)
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+_Found = dict[str, tuple[list[str], RuleRef]]  # document code -> (reasons, the first rule)
+
+
+def _require(found: _Found, code: str, reason: str, rule: RuleRef, call: _Call) -> None:
+    """Require document ``code`` for ``reason`` (once per reason), citing ``rule``."""
+    reasons, _ = found.setdefault(code, ([], rule))
+    if reason not in reasons:
+        reasons.append(reason)
+    call.cite(rule)
+
+
+def _apply(
+    found: _Found,
+    rules: _DocumentRules,
+    reason: str,
+    lines: tuple[_Line, ...],
+    totals: Mapping[str, int],
+    call: _Call,
+) -> None:
+    """Require the documents of the rules that hold for these goods, each for ``reason`` and
+    the value test as text; note the rules the destination is exempt from."""
+    for rule, exempt in rules:
+        if exempt:
+            call.note(exempt)
+            continue
+        if rule.when_value is None:
+            _require(found, rule.code, reason, rule.rule, call)
+            continue
+        groups = _totals_by_hs(lines) if rule.per_line else {"consignment": totals}
+        for label, group in groups.items():
+            holds, value = call.test(rule.when_value, group)
+            if holds:
+                account = call.account(rule.when_value, value, holds)
+                _require(found, rule.code, f"{reason}: {label} {account}", rule.rule, call)
+                break
+
+
+def _out(
+    row: ReclaimRow, channel: Channel, customs: bool, reason: ReturnReason, unaltered: bool
+) -> str:
+    """The note when the route cannot apply to the crossing whatever the dates, or ""."""
+    if not row.offered:
+        return f"reclaim route not offered: {row.route} ({row.note or row.rule.legal_basis})"
+    if row.channels and channel not in row.channels:
+        blocker = f"channel {channel.value} not covered"
+    elif row.exit is Exit.CUSTOMS and not customs:
+        blocker = "the goods do not leave the customs territory"
+    elif reason not in row.reasons:
+        blocker = f"reason {reason.value} does not qualify"
+    elif row.requires_unaltered and not unaltered:
+        blocker = "every item must be unaltered"
+    else:
+        return ""
+    return f"reclaim route not applicable: {row.route}: {blocker}"
+
+
+def _memo(function: Callable[..., _V]) -> Callable[..., _V]:
+    """``function`` memoized on its (hashable) arguments, bounded to ``_MEMO_SIZE`` entries."""
+    return functools.lru_cache(maxsize=_MEMO_SIZE)(function)
+
+
+@functools.lru_cache(maxsize=256)
+def _vat_due(rate_bp: int) -> str:
+    return f"import VAT {rate_bp / 100:g}% due"
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _hs_chapter(hs_code: str) -> int | None:
+    """The chapter (first two digits) of a well-formed HS code, None for a malformed one."""
+    return int(hs_code[:2]) if _HS_RE.match(hs_code) else None
 
 
 def _group(rows: Iterable[_V], key: Callable[[_V], _K]) -> dict[_K, tuple[_V, ...]]:

@@ -217,10 +217,10 @@ class _Loader:
     def _condition(self, r: RowReader | None) -> Condition | None:
         if r is None:
             return None
-        currency = r.text("currency")
-        condition = Condition(
-            _enum(r, "op", Op), self._money_amount(r, r.text("amount"), currency), currency
-        )
+        currency, op = r.text("currency"), _enum(r, "op", Op)
+        amount_minor = self._money_amount(r, r.text("amount"), currency)
+        text = f"{op.value} {self.fx.format(amount_minor, currency)}"
+        condition = Condition(op, amount_minor, currency, text)
         if condition.amount_minor < 0:
             r.fail("amount", "must be >= 0")
         return condition

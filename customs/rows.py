@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import calendar
 import enum
+import operator
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from customs.api import Channel, Claimant, Confidence, ReturnReason, RuleRef
@@ -24,8 +26,19 @@ def in_force(rule: RuleRef, on: date) -> bool:
     return rule.effective_from <= on and (rule.effective_to is None or on <= rule.effective_to)
 
 
-def weakest(confidences: list[Confidence]) -> Confidence:
-    return min(confidences, key=CONFIDENCE_ORDER.__getitem__, default=Confidence.HIGH)
+def weakest(confidences: Iterable[Confidence]) -> Confidence:
+    """The lowest confidence, ``HIGH`` for none (by membership: enum hashing is slow)."""
+    found = tuple(confidences)
+    if Confidence.LOW in found:
+        return Confidence.LOW
+    return Confidence.MEDIUM if Confidence.MEDIUM in found else Confidence.HIGH
+
+
+def month_days(year: int, month: int) -> int:
+    """The number of days in a month (``calendar.monthrange`` without the weekday work)."""
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def apply_bp(amount_minor: int, rate_bp: int) -> int:
@@ -61,10 +74,13 @@ class Period:
 
     def after(self, start: date) -> date:
         """``start`` plus this period; a day past the end of a month clamps to its last day."""
-        month_index = start.month - 1 + self.months + 12 * self.years
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        day = min(start.day, calendar.monthrange(year, month)[1])
-        return date(year, month, day) + timedelta(days=self.days)
+        end = start
+        if self.years or self.months or type(start) is not date:  # (always returns a date)
+            month_index = start.month - 1 + self.months + 12 * self.years
+            year, month = start.year + month_index // 12, month_index % 12 + 1
+            day = start.day if start.day <= 28 else min(start.day, month_days(year, month))
+            end = date(year, month, day)
+        return end + timedelta(days=self.days) if self.days else end
 
     def __str__(self) -> str:
         units = ((self.years, "Y"), (self.months, "M"), (self.days, "D"))
@@ -78,15 +94,15 @@ class Op(enum.Enum):
     GE = ">="
 
     def holds(self, left: int, right: int) -> bool:
-        match self:
-            case Op.LT:
-                return left < right
-            case Op.LE:
-                return left <= right
-            case Op.GT:
-                return left > right
-            case Op.GE:
-                return left >= right
+        return _COMPARISONS[self._value_](left, right)
+
+
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,8 @@ class Condition:
     op: Op
     amount_minor: int
     currency: str
+    # the test as text, e.g. "<= 150.00 CAD" (derived by the loader, so not compared)
+    text: str = field(default="", compare=False, repr=False)
 
 
 class Basis(enum.Enum):
@@ -278,14 +296,14 @@ class ReclaimRow:
     def deadline(self, import_date: date, export_date: date) -> date:
         if self.claim_within is None:
             raise ValueError(f"{self.rule.rule_id}: no claim deadline (route not offered)")
-        match self.claim_from:
-            case ClaimFrom.IMPORT:
-                start = import_date
-            case ClaimFrom.EXPORT:
-                start = export_date
-            case ClaimFrom.EXPORT_MONTH_END:
-                last_day = calendar.monthrange(export_date.year, export_date.month)[1]
-                start = export_date.replace(day=last_day)
+        claim_from = self.claim_from
+        if claim_from is ClaimFrom.IMPORT:
+            start = import_date
+        elif claim_from is ClaimFrom.EXPORT:
+            start = export_date
+        else:  # ClaimFrom.EXPORT_MONTH_END
+            year, month = export_date.year, export_date.month
+            start = date(year, month, month_days(year, month))
         return self.claim_within.after(start)
 
 

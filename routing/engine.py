@@ -11,10 +11,11 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from customs.api import CustomsAssessor, CustomsError
-from hubs.model import FacilityKind, Network
+from hubs.model import Facility, FacilityKind, Network
 from routing.compiled import CompiledNetwork, FxConverter
 from routing.costing import (
     Context,
@@ -41,8 +42,7 @@ class Router:
         self.fx = fx
         self.compiled = CompiledNetwork(network, fx, on=compiled_on)
 
-    def route(self, ret: Return, *, time_limit_s: float | None = None) -> Decision:
-        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split)."""
+    def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context]:
         origin = self.network.facilities.get(ret.origin_facility_id)
         if origin is None or origin.kind is not FacilityKind.ORIGIN:
             known = sorted(
@@ -67,6 +67,51 @@ class Router:
             assessments={},
             areas={},
         )
+        return origin, units, ctx
+
+    def plan_choices(self, ret: Return) -> tuple[PlanChoice, ...]:
+        """Every feasible whole-return option, costed exactly as RouteReturn costs it, for the
+        batch planner. The line-haul share is left out of ``cost_minor``: a plan prices its
+        dispatches itself. Raises InvalidArgument for a bad return; may return ``()``."""
+        origin, units, ctx = self._context(ret)
+        limit = ret.constraints.max_days_to_refund
+        n_units = sum(u.quantity for u in units)
+        out: list[PlanChoice] = []
+        try:
+            for route in self.compiled.routes(ret.customer_country, origin.id):
+                got = evaluate_base(ctx, route, units, 10_000)
+                if isinstance(got, PreconditionViolation):
+                    continue
+                if limit is not None and got.days_to_refund > limit:
+                    continue
+                full = add_customs(ctx, got)
+                if isinstance(full, PreconditionViolation):
+                    continue
+                lane = route.lane
+                share = route.lane_share_per_unit_minor * n_units if lane is not None else 0
+                out.append(
+                    PlanChoice(
+                        key=route.key,
+                        cost_minor=full.net_cost_minor - share,
+                        facility_id=route.first_stop.id,
+                        lane_id=lane.id if lane is not None else None,
+                        units=n_units,
+                        days_to_refund=full.days_to_refund,
+                    )
+                )
+            if ret.constraints.allow_returnless:
+                kept = returnless(ctx, units)
+                if not isinstance(kept, PreconditionViolation):
+                    out.append(
+                        PlanChoice("returnless", kept.net_cost_minor, None, None, n_units, 0)
+                    )
+        except CustomsError as exc:
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        return tuple(out)
+
+    def route(self, ret: Return, *, time_limit_s: float | None = None) -> Decision:
+        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split)."""
+        origin, units, ctx = self._context(ret)
         routes = self.compiled.routes(ret.customer_country, origin.id)
         violations: list[PreconditionViolation] = []
         if not routes:
@@ -185,6 +230,18 @@ class Router:
                 ) from exc
             units.append(Unit(i, item, item.quantity, value.amount_to_minor))
         return units
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChoice:
+    """One whole-return option as the batch planner sees it."""
+
+    key: str  # the route key ("service:first_stop[>lane]") or "returnless"
+    cost_minor: int  # net cost without the line-haul dispatch share, base currency
+    facility_id: str | None  # where the return uses capacity (its first stop)
+    lane_id: str | None  # the consolidated lane it rides, if any
+    units: int
+    days_to_refund: int
 
 
 def _key(e: Evaluation) -> tuple[int, int, str]:
