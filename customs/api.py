@@ -33,12 +33,14 @@ class CustomsNotCovered(CustomsError):
 
 
 class Channel(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     POSTAL = "postal"  # UPU post: CN22/CN23
     COURIER = "courier"  # express integrator / ground courier: commercial invoice, broker
     FREIGHT = "freight"  # consolidated line-haul: formal declaration
 
 
 class ReturnReason(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     CHANGED_MIND = "changed_mind"
     WRONG_SIZE = "wrong_size"
     DEFECTIVE = "defective"
@@ -58,12 +60,14 @@ class ReturnReason(enum.Enum):
 
 
 class Confidence(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     HIGH = "high"  # legal or official text read
     MEDIUM = "medium"  # official summary or consistent secondary sources
     LOW = "low"  # one secondary source, NOT VERIFIED, or a conflict resolved conservatively
 
 
 class Claimant(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     IMPORTER_OF_RECORD = "importer_of_record"
     DECLARANT = "declarant"  # e.g. the consumer or the carrier as representative
     SELLER = "seller"  # VAT collected at checkout (IOSS, LVG, VOEC, OVR): seller's own return

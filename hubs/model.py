@@ -24,12 +24,14 @@ class NetworkError(ValueError):
 
 
 class FacilityKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     ORIGIN = "origin"  # the merchant's origin warehouse (country B)
     LOCAL_3PL = "local_3pl"  # a returns centre in the customer's country (A)
     HUB = "hub"  # a regional consolidation hub (C), onward line-haul to an origin
 
 
 class Disposition(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     RESTOCK = "restock"  # back into sellable stock as new
     RESELL_LOCAL = "resell_local"  # sold as open-box / B-goods in the destination's market
     REFURBISH = "refurbish"  # repaired or re-packed, then sold
@@ -39,6 +41,7 @@ class Disposition(enum.Enum):
 
 
 class ConditionGrade(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     A = "A"  # unopened / as new
     B = "B"  # opened, like new
     C = "C"  # used or cosmetically damaged, repairable
@@ -46,6 +49,7 @@ class ConditionGrade(enum.Enum):
 
 
 class ServiceKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     POSTAL_ECONOMY = "postal_economy"
     EXPRESS = "express"
     GROUND = "ground"
@@ -55,6 +59,7 @@ class ServiceKind(enum.Enum):
 class Mode(enum.Enum):
     """Transport mode; each has a CO2e factor (g CO2e per tonne-km) in the network file."""
 
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     VAN = "van"
     ROAD = "road"
     AIR = "air"
@@ -63,6 +68,7 @@ class Mode(enum.Enum):
 
 
 class Scope(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     DOMESTIC = "domestic"  # pick-up and delivery in the same country
     INTERNATIONAL = "international"
     ANY = "any"

@@ -543,23 +543,28 @@ def request_to_proto(r: Return, *, correlation_id: str = "") -> routing_pb2.Rout
 
 def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
     """The wire form of a decision, with the derived summaries (label, totals, net cost) set."""
-    w = _DecisionWriter()
-    return routing_pb2.RouteDecision(
+    msg = routing_pb2.RouteDecision(
         decision_id=d.decision_id,
         idempotency_key=d.idempotency_key,
         currency=d.currency,
-        chosen=w.option(d.chosen),
-        alternatives=[w.option(o) for o in d.alternatives],
         options_evaluated=d.options_evaluated,
         network_name=d.network_name,
         return_date=_date_to_proto(d.return_date),
     )
+    w = _DecisionWriter()
+    w.option(d.chosen, msg.chosen)
+    for o in d.alternatives:
+        w.option(o, msg.alternatives.add())
+    return msg
+
+
+_TERM_NUMBERS: Final = {t: TERMS.to_proto(t) for t in Term}
 
 
 class _DecisionWriter:
-    """Builds the wire decision; options share customs assessments and rule rows, so each
-    distinct object is converted once per decision (memoized by identity, which is stable for
-    the duration of one call)."""
+    """Builds the wire decision in place (``add()`` rather than copied sub-messages, on the
+    RouteReturn hot path). Options share customs assessments and rule rows, so each distinct
+    object is converted once per decision, memoized by identity (stable for one call)."""
 
     def __init__(self) -> None:
         self._assessments: dict[int, customs_pb2.CustomsAssessment] = {}
@@ -577,64 +582,56 @@ class _DecisionWriter:
             found = self._rules[id(r)] = self._rule(r)
         return found
 
-    def option(self, o: Option) -> routing_pb2.RouteOption:
-        totals = sorted(
-            ((TERMS.to_proto(t), a) for t, a in o.totals().items()), key=lambda ta: int(ta[0])
-        )
-        return routing_pb2.RouteOption(
-            label=o.label,
-            net_cost_minor=o.net_cost_minor,
-            totals=[routing_pb2.TermTotal(term=t, amount_minor=a) for t, a in totals],
-            shipments=[self.shipment(s) for s in o.shipments],
-            days_to_refund=o.days_to_refund,
-            days_to_resale=o.days_to_resale,
-            co2e_g=o.co2e_g,
-            reason_codes=o.reason_codes,
-        )
+    def option(self, o: Option, msg: routing_pb2.RouteOption) -> None:
+        msg.label = o.label
+        msg.net_cost_minor = o.net_cost_minor
+        add_total = msg.totals.add
+        for term, amount in sorted(o.totals().items(), key=lambda ta: _TERM_NUMBERS[ta[0]]):
+            add_total(term=_TERM_NUMBERS[term], amount_minor=amount)
+        for s in o.shipments:
+            self.shipment(s, msg.shipments.add())
+        msg.days_to_refund = o.days_to_refund
+        if o.days_to_resale is not None:
+            msg.days_to_resale = o.days_to_resale
+        msg.co2e_g = o.co2e_g
+        msg.reason_codes.extend(o.reason_codes)
 
-    def shipment(self, s: Shipment) -> routing_pb2.Shipment:
-        return routing_pb2.Shipment(
-            destination_id=s.destination_id,
-            destination_kind=DESTINATION_KINDS.to_proto(s.destination_kind),
-            destination_country=s.destination_country,
-            items=[
-                routing_pb2.ItemAllocation(
-                    sku=a.sku,
-                    quantity=a.quantity,
-                    disposition=DISPOSITIONS.to_proto(a.disposition),
-                    recovery_minor=a.recovery_minor,
-                )
-                for a in s.items
-            ],
-            legs=[
-                routing_pb2.Leg(
-                    kind=LEG_KINDS.to_proto(leg.kind),
-                    service_id=leg.service_id,
-                    carrier=leg.carrier,
-                    service_name=leg.service_name,
-                    mode=MODES.to_proto(leg.mode),
-                    from_country=leg.from_country,
-                    to_country=leg.to_country,
-                    to_facility_id=leg.to_facility,
-                    distance_km=leg.distance_km,
-                    transit_days=leg.transit_days,
-                    billable_weight_g=leg.billable_weight_g,
-                    charge_minor=leg.charge_minor,
-                )
-                for leg in s.legs
-            ],
-            terms=[
-                routing_pb2.CostTerm(
-                    term=TERMS.to_proto(t.term), amount_minor=t.amount_minor, detail=t.detail
-                )
-                for t in s.terms
-            ],
-            customs=[self.assessment(a) for a in s.customs],
-            net_cost_minor=s.net_cost_minor,
-            days_to_refund=s.days_to_refund,
-            days_to_resale=s.days_to_resale,
-            co2e_g=s.co2e_g,
-        )
+    def shipment(self, s: Shipment, msg: routing_pb2.Shipment) -> None:
+        msg.destination_id = s.destination_id
+        msg.destination_kind = DESTINATION_KINDS.to_proto(s.destination_kind)
+        msg.destination_country = s.destination_country
+        for a in s.items:
+            msg.items.add(
+                sku=a.sku,
+                quantity=a.quantity,
+                disposition=DISPOSITIONS.to_proto(a.disposition),
+                recovery_minor=a.recovery_minor,
+            )
+        for leg in s.legs:
+            msg.legs.add(
+                kind=LEG_KINDS.to_proto(leg.kind),
+                service_id=leg.service_id,
+                carrier=leg.carrier,
+                service_name=leg.service_name,
+                mode=MODES.to_proto(leg.mode),
+                from_country=leg.from_country,
+                to_country=leg.to_country,
+                to_facility_id=leg.to_facility,
+                distance_km=leg.distance_km,
+                transit_days=leg.transit_days,
+                billable_weight_g=leg.billable_weight_g,
+                charge_minor=leg.charge_minor,
+            )
+        add_term = msg.terms.add
+        for t in s.terms:
+            add_term(term=_TERM_NUMBERS[t.term], amount_minor=t.amount_minor, detail=t.detail)
+        for c in s.customs:
+            msg.customs.add().CopyFrom(self.assessment(c))
+        msg.net_cost_minor = s.net_cost_minor
+        msg.days_to_refund = s.days_to_refund
+        if s.days_to_resale is not None:
+            msg.days_to_resale = s.days_to_resale
+        msg.co2e_g = s.co2e_g
 
     def _rule(self, r: RuleRef) -> customs_pb2.RuleRef:
         return customs_pb2.RuleRef(

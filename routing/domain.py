@@ -32,6 +32,7 @@ _POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
 
 
 class DestinationKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     LOCAL_3PL = "local_3pl"
     HUB = "hub"
     ORIGIN = "origin"
@@ -47,6 +48,7 @@ class DestinationKind(enum.Enum):
 
 
 class LegKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     PARCEL = "parcel"
     LINEHAUL = "linehaul"
 
@@ -223,6 +225,7 @@ def validate_return(v: Violations, path: str, r: Return) -> None:
 class Term(enum.Enum):
     """Named terms of the net cost. Positive = cost, negative = credit."""
 
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
     PARCEL_CARRIAGE = "parcel_carriage"
     FUEL_SURCHARGE = "fuel_surcharge"
     CARRIER_FEES = "carrier_fees"
