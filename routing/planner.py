@@ -1,0 +1,362 @@
+"""The batch consolidation planner: a plan for a whole batch of returns.
+
+Each return gets the options RouteReturn would cost (``Router.plan_choices``: same routes, same
+integer costs, customs included), minus the per-return share of line-haul dispatches, which
+the plan prices itself: an integer number of dispatches per lane, each with its fixed cost and
+capacity. Facilities have a capacity over the horizon (units per day x days). Returns with the
+same options and costs are aggregated into classes with integer counts, so the model grows
+with distinct classes, not with returns. ``routing.solver`` solves the resulting
+``PlanProblem``; capacity that cannot be met is either refused (naming the facility and the
+shortfall) or, with ``allow_overflow``, planned at a priced overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from hubs.model import Network
+from routing.domain import Return
+from routing.engine import PlanChoice, Router
+from routing.errors import InvalidArgument, NoFeasibleOption, PreconditionViolation
+from routing.plan_model import (
+    CapacityRow,
+    ClassOption,
+    DispatchLane,
+    PlanProblem,
+    PlanResult,
+    Progress,
+    ReturnClass,
+    Status,
+)
+
+# An overflow unit when overflow is not allowed: dearer than any real option, so a plan uses
+# it only when capacity is really short, and the shortfall can be named.
+SHORTFALL_PRICE_MINOR = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class PlanConfig:
+    horizon_days: int = 7
+    time_limit_s: float = 60.0
+    allow_overflow: bool = False
+    overflow_price_minor: int = 5_000  # per unit handled outside the network (e.g. a spot 3PL)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.horizon_days <= 366:
+            raise ValueError(f"horizon_days must be 1..366, got {self.horizon_days}")
+        if not self.time_limit_s > 0:
+            raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s}")
+        if self.overflow_price_minor < 0:
+            raise ValueError("overflow_price_minor must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A return of a class: its id and its position in the batch."""
+
+    return_id: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A PlanProblem and the maps back to returns, facilities and lanes."""
+
+    problem: PlanProblem
+    members: tuple[tuple[Member, ...], ...]  # per class
+    choices: tuple[tuple[PlanChoice | None, ...], ...]  # per class, per option (None: overflow)
+    facility_ids: tuple[str, ...]  # per capacity row ("overflow:<id>" for overflow rows)
+    lane_ids: tuple[str, ...]
+    unroutable: tuple[tuple[str, str], ...]  # (return id, why) of returns with no option
+    returns: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    return_id: str
+    option: str  # the route key, "returnless" or "overflow:<facility>"
+    facility_id: str
+    lane_id: str
+    cost_minor: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityUse:
+    facility_id: str
+    load_units: int
+    capacity_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class LaneUse:
+    lane_id: str
+    load_units: int
+    dispatches: int
+    capacity_units_per_dispatch: int
+    fixed_cost_minor: int
+
+    @property
+    def fill(self) -> float:
+        cap = self.dispatches * self.capacity_units_per_dispatch
+        return self.load_units / cap if cap else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    result: PlanResult
+    currency: str
+    returns: int
+    units: int
+    classes: int
+    assignments: tuple[Assigned, ...]
+    facilities: tuple[FacilityUse, ...]
+    lanes: tuple[LaneUse, ...]
+    overflow_units: int
+    unroutable: tuple[tuple[str, str], ...] = field(default=())
+
+
+def build_problem(router: Router, batch: Sequence[tuple[str, Return]], config: PlanConfig) -> Built:
+    """Options per return (memoized on everything but id, postal code and key), classes."""
+    network = router.network
+    memo: dict[Return, tuple[PlanChoice, ...]] = {}
+    class_of: dict[tuple[object, ...], int] = {}
+    members: list[list[Member]] = []
+    class_choices: list[tuple[PlanChoice, ...]] = []
+    class_units: list[int] = []
+    unroutable: list[tuple[str, str]] = []
+    units_total = 0
+    for index, (return_id, ret) in enumerate(batch):
+        signature = replace(ret, customer_postal_code="0", idempotency_key="")
+        choices = memo.get(signature)
+        if choices is None:
+            try:
+                choices = router.plan_choices(signature)
+            except InvalidArgument as exc:
+                unroutable.append((return_id, str(exc)))
+                continue
+            memo[signature] = choices
+        if not choices:
+            unroutable.append((return_id, "no feasible option (carrier, weight, SLA)"))
+            continue
+        units = ret.units
+        units_total += units
+        key = (units, tuple((c.key, c.cost_minor) for c in choices))
+        k = class_of.get(key)
+        if k is None:
+            k = class_of[key] = len(members)
+            members.append([])
+            class_choices.append(choices)
+            class_units.append(units)
+        members[k].append(Member(return_id, index))
+    lane_costs = {
+        lane_id: router.compiled.to_base(lane.fixed_cost_minor, lane.currency)
+        for lane_id, lane in network.lanes.items()
+    }
+    return _assemble(
+        network,
+        config,
+        lane_costs,
+        members,
+        class_choices,
+        class_units,
+        unroutable,
+        units_total,
+        len(batch),
+    )
+
+
+def _assemble(
+    network: Network,
+    config: PlanConfig,
+    lane_costs: dict[str, int],
+    members: list[list[Member]],
+    class_choices: list[tuple[PlanChoice, ...]],
+    class_units: list[int],
+    unroutable: list[tuple[str, str]],
+    units_total: int,
+    n_returns: int,
+) -> Built:
+    used_facilities = sorted({c.facility_id for cs in class_choices for c in cs if c.facility_id})
+    used_lanes = sorted({c.lane_id for cs in class_choices for c in cs if c.lane_id})
+    fac_index = {f: i for i, f in enumerate(used_facilities)}
+    lane_index = {lane_id: i for i, lane_id in enumerate(used_lanes)}
+    rows = [
+        CapacityRow(network.facilities[f].capacity_units_per_day * config.horizon_days)
+        for f in used_facilities
+    ]
+    facility_ids = list(used_facilities)
+    # overflow rows: unlimited, one per facility, so a shortfall is attributed to its facility
+    overflow_row = {}
+    for f in used_facilities:
+        overflow_row[f] = len(rows)
+        rows.append(CapacityRow(10**11))
+        facility_ids.append(f"overflow:{f}")
+    price = config.overflow_price_minor if config.allow_overflow else SHORTFALL_PRICE_MINOR
+    lanes = []
+    for lane_id in used_lanes:
+        lane = network.lanes[lane_id]
+        lanes.append(
+            DispatchLane(fixed_cost_minor=lane_costs[lane_id], capacity=lane.capacity_units)
+        )
+    classes: list[ReturnClass] = []
+    option_maps: list[tuple[PlanChoice | None, ...]] = []
+    for k, choices in enumerate(class_choices):
+        options: list[ClassOption] = []
+        origin: list[PlanChoice | None] = []
+        for c in choices:
+            options.append(
+                ClassOption(
+                    cost_minor=c.cost_minor,
+                    facility=fac_index[c.facility_id] if c.facility_id else None,
+                    lane=lane_index[c.lane_id] if c.lane_id else None,
+                    lane_load=1 if c.lane_id else 0,
+                )
+            )
+            origin.append(c)
+        # the overflow twin of the cheapest facility option: same cost plus the overflow price
+        with_facility = [c for c in choices if c.facility_id]
+        if with_facility:
+            best = min(with_facility, key=lambda c: c.cost_minor)
+            assert best.facility_id is not None
+            options.append(
+                ClassOption(
+                    cost_minor=best.cost_minor + price, facility=overflow_row[best.facility_id]
+                )
+            )
+            origin.append(None)
+        classes.append(
+            ReturnClass(count=len(members[k]), demand=class_units[k], options=tuple(options))
+        )
+        option_maps.append(tuple(origin))
+    problem = PlanProblem(classes=tuple(classes), facilities=tuple(rows), lanes=tuple(lanes))
+    return Built(
+        problem=problem,
+        members=tuple(tuple(m) for m in members),
+        choices=tuple(option_maps),
+        facility_ids=tuple(facility_ids),
+        lane_ids=tuple(used_lanes),
+        unroutable=tuple(unroutable),
+        returns=n_returns,
+        units=units_total,
+    )
+
+
+def plan_batch(
+    router: Router,
+    batch: Sequence[tuple[str, Return]],
+    config: PlanConfig,
+    *,
+    solve: Callable[..., PlanResult],
+    on_progress: Callable[[Progress], None] | None = None,
+) -> BatchPlan:
+    """Plan ``batch``; ``solve`` is ``routing.solver.solve`` (injectable for tests)."""
+    built = build_problem(router, batch, config)
+    if not built.problem.classes:
+        raise NoFeasibleOption(
+            [
+                PreconditionViolation(
+                    "NO_ROUTABLE_RETURN", "batch", "no return of the batch can be routed"
+                )
+            ]
+        )
+    result = solve(built.problem, time_limit_s=config.time_limit_s, on_progress=on_progress)
+    if result.assignment is None:
+        raise NoFeasibleOption(
+            [
+                PreconditionViolation(
+                    "NO_PLAN", "batch", f"solver: {result.status.value} {result.message}"
+                )
+            ]
+        )
+    return _read_plan(router, built, result, config)
+
+
+def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanConfig) -> BatchPlan:
+    assert result.assignment is not None
+    problem = built.problem
+    assigned: list[Assigned] = []
+    overflow: dict[str, int] = {}
+    for k, pairs in enumerate(result.assignment):
+        cls = problem.classes[k]
+        queue = list(built.members[k])
+        for o, count in pairs:
+            choice = built.choices[k][o]
+            option = cls.options[o]
+            for _ in range(count):
+                m = queue.pop()
+                if choice is None:
+                    facility = built.facility_ids[option.facility or 0].removeprefix("overflow:")
+                    overflow[facility] = overflow.get(facility, 0) + cls.demand
+                    assigned.append(
+                        Assigned(
+                            m.return_id,
+                            f"overflow:{facility}",
+                            facility,
+                            "",
+                            option.cost_minor,
+                            cls.demand,
+                        )
+                    )
+                else:
+                    assigned.append(
+                        Assigned(
+                            m.return_id,
+                            choice.key,
+                            choice.facility_id or "",
+                            choice.lane_id or "",
+                            choice.cost_minor,
+                            cls.demand,
+                        )
+                    )
+    if overflow and not config.allow_overflow:
+        raise NoFeasibleOption(
+            [
+                PreconditionViolation(
+                    "CAPACITY_SHORT",
+                    f"facility:{f}",
+                    f"short by {units} units over {config.horizon_days} days (capacity"
+                    f" {router.network.facilities[f].capacity_units_per_day} units/day);"
+                    " --allow-overflow plans them at a priced overflow",
+                )
+                for f, units in sorted(overflow.items())
+            ]
+        )
+    evaluation = problem.evaluate(result.assignment)
+    n_real = len([f for f in built.facility_ids if not f.startswith("overflow:")])
+    facilities = tuple(
+        FacilityUse(
+            built.facility_ids[i], evaluation.facility_loads[i], problem.facilities[i].capacity
+        )
+        for i in range(n_real)
+    )
+    lanes = tuple(
+        LaneUse(
+            built.lane_ids[i],
+            evaluation.lane_loads[i],
+            evaluation.dispatches[i],
+            problem.lanes[i].capacity,
+            problem.lanes[i].fixed_cost_minor,
+        )
+        for i in range(len(built.lane_ids))
+    )
+    assigned.sort(key=lambda a: a.return_id)
+    return BatchPlan(
+        result=result,
+        currency=router.network.currency,
+        returns=built.returns,
+        units=built.units,
+        classes=len(problem.classes),
+        assignments=tuple(assigned),
+        facilities=facilities,
+        lanes=lanes,
+        overflow_units=sum(overflow.values()),
+        unroutable=built.unroutable,
+    )
+
+
+def is_proven(plan: BatchPlan) -> bool:
+    return plan.result.status is Status.OPTIMAL and math.isclose(plan.result.gap, 0.0)
