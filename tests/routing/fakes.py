@@ -66,10 +66,15 @@ class FakeFx:
 
 @dataclass
 class FakeCustoms:
-    """Duty = ``duty_bp`` of the value into GB; a reclaim of ``reclaim_minor`` when leaving GB."""
+    """Duty = ``duty_bp`` of the value on a border entry that is not a re-entry, plus flat
+    ``entry_duty_minor``/``entry_vat_minor`` on every border entry; reclaims of
+    ``reclaim_minor`` duty and ``reclaim_vat_minor`` VAT when leaving GB."""
 
     duty_bp: int = 0
     reclaim_minor: int = 0
+    entry_duty_minor: int = 0
+    entry_vat_minor: int = 0
+    reclaim_vat_minor: int = 0
     calls: list[Crossing] = field(default_factory=list)
 
     def customs_area(self, country: str, territory: str, on: date) -> str:
@@ -84,13 +89,18 @@ class FakeCustoms:
         )
         value = sum(i.value_minor * i.quantity for i in items)
         duty = value * self.duty_bp // 10_000 if border and not crossing.reentry else 0
+        duty += self.entry_duty_minor if border else 0
         reclaims: tuple[Reclaim, ...] = ()
-        if border and crossing.export_country == "GB" and self.reclaim_minor:
+        if (
+            border
+            and crossing.export_country == "GB"
+            and (self.reclaim_minor or self.reclaim_vat_minor)
+        ):
             reclaims = (
                 Reclaim(
                     "fake reclaim",
                     self.reclaim_minor,
-                    0,
+                    self.reclaim_vat_minor,
                     date(2099, 1, 1),
                     Claimant.IMPORTER_OF_RECORD,
                     (),
@@ -105,7 +115,7 @@ class FakeCustoms:
             union="" if border else "EU",
             currency=currency,
             duty_due_minor=duty,
-            vat_due_minor=0,
+            vat_due_minor=self.entry_vat_minor if border else 0,
             relief="returned goods relief" if border and crossing.reentry else "",
             de_minimis="",
             reclaims=reclaims,
@@ -120,6 +130,7 @@ def card(
     *,
     zones: tuple[int, ...] = (500, 1500),
     fuel_bp: int = 1000,
+    fee_minor: int = 0,
 ) -> RateCard:
     return RateCard(
         id=cid,
@@ -129,6 +140,7 @@ def card(
         prices_minor=prices,
         volumetric_divisor_cm3_per_kg=5000,
         fuel_surcharge_bp=fuel_bp,
+        per_parcel_fee_minor=fee_minor,
     )
 
 
@@ -186,7 +198,13 @@ def service(
     )
 
 
-def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int = 0) -> Network:
+def small_network(
+    *,
+    refund_delay_per_day_minor: int = 0,
+    depreciation_bp: int = 0,
+    co2e_price_per_tonne_minor: int = 0,
+    intl_fee_minor: int = 0,
+) -> Network:
     facilities = [
         facility("origin_de", FacilityKind.ORIGIN, "DE", 51.34, 12.37, processing_days=2),
         facility("tpl_fr", FacilityKind.LOCAL_3PL, "FR", 48.86, 2.35),
@@ -194,7 +212,7 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
     ]
     cards = [
         card("dom", ((500, 800, 1500), (600, 900, 1600))),
-        card("intl", ((1500, 2500, 4000), (2000, 3000, 5000))),
+        card("intl", ((1500, 2500, 4000), (2000, 3000, 5000)), fee_minor=intl_fee_minor),
     ]
     services = [
         service("post_dom", ServiceKind.POSTAL_ECONOMY, Scope.DOMESTIC, "dom", (2, 3)),
@@ -258,7 +276,7 @@ def small_network(*, refund_delay_per_day_minor: int = 0, depreciation_bp: int =
         policy=Policy(
             refund_delay_per_day_minor=refund_delay_per_day_minor,
             resale_depreciation_per_day_bp=depreciation_bp,
-            co2e_price_per_tonne_minor=0,
+            co2e_price_per_tonne_minor=co2e_price_per_tonne_minor,
             returnless_max_value_minor=5000,
         ),
     )

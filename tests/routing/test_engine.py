@@ -230,3 +230,55 @@ def test_foreign_currency_values_are_converted() -> None:
     )
     o = by_destination([d.chosen, *d.alternatives], "tpl_fr")
     assert o.totals()[Term.RECOVERY_VALUE] == -(12_000 * 7000 // 10_000)
+
+
+def test_import_vat_and_vat_reclaim_terms_follow_customs() -> None:
+    """Duty and import VAT due at each border entry and the VAT part of a reclaim each get
+    their own term, with the amounts customs assessed."""
+    customs = FakeCustoms(
+        entry_duty_minor=111, entry_vat_minor=222, reclaim_minor=700, reclaim_vat_minor=300
+    )
+    d = router(customs).route(
+        a_return(
+            item(value_minor=10_000), country="GB", constraints=Constraints(max_alternatives=50)
+        )
+    )
+    t = by_destination([d.chosen, *d.alternatives], "origin_de", "post_intl").totals()
+    assert t[Term.DUTY_DUE] == 111
+    assert t[Term.IMPORT_VAT_DUE] == 222
+    assert t[Term.DUTY_RECLAIM] == -700
+    assert t[Term.VAT_RECLAIM] == -300
+
+
+def test_resale_delay_is_value_times_depreciation_times_days() -> None:
+    """Resale delay = unit value x depreciation bp/day x days to resale, for resold goods."""
+    r = router(depreciation_bp=10)
+    for o in all_options(r, item(value_minor=20_000)):
+        s = o.shipments[0]
+        if s.days_to_resale is None:
+            assert o.totals().get(Term.RESALE_DELAY, 0) == 0
+        else:
+            assert o.totals()[Term.RESALE_DELAY] == 20_000 * 10 * s.days_to_resale // 10_000
+
+
+def test_carrier_fees_and_priced_co2e() -> None:
+    """Per-parcel fees of the rate card, and CO2e priced per tonne when the policy says so:
+    grams = kg x km x g/tkm (road 100 g/tkm here), cost = grams x price / 10^6."""
+    net = small_network(co2e_price_per_tonne_minor=10_000_000, intl_fee_minor=300)
+    r = Router(net, FakeCustoms(), FakeFx(), compiled_on=date(2026, 11, 1))
+    options = all_options(r, item(weight_g=2000))
+    o = by_destination(options, "origin_de", "post_intl")
+    s = o.shipments[0]
+    assert o.totals()[Term.CARRIER_FEES] == 300
+    assert s.co2e_g == math.ceil(2000 * s.legs[0].distance_km * 100 / 1_000_000)
+    assert o.totals()[Term.CO2E] == s.co2e_g * 10_000_000 // 1_000_000
+    local = by_destination(options, "tpl_fr")
+    assert local.totals().get(Term.CARRIER_FEES, 0) == 0
+
+
+def test_disposition_cost_for_refurbishment() -> None:
+    """A grade C item refurbished at the origin pays the refurbishment cost per unit."""
+    options = all_options(router(), item(value_minor=50_000, grade=ConditionGrade.C, quantity=2))
+    o = by_destination(options, "origin_de", "post_intl")
+    assert {a.disposition for a in o.shipments[0].items} == {Disposition.REFURBISH}
+    assert o.totals()[Term.DISPOSITION_COST] == 2 * 500
