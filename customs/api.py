@@ -8,7 +8,7 @@ amount names the dated rule row (``RuleRef``) and source id it follows.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -25,11 +25,40 @@ class CustomsError(ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled by its arguments (``args`` holds the message only), with any attributes."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("field", "reason")}
+        return (type(self), (self.field, self.reason), state or None)
+
 
 class CustomsNotCovered(CustomsError):
     """The input is valid but the rule tables do not cover it yet (e.g. imports into the Faroe
     Islands, Canary Islands IGIC): a gap in coverage, not a bad request. Routing may drop the
-    option instead of failing the request."""
+    option instead of failing the request.
+
+    ``partial`` is what the tables do answer when only the entry charges are missing: the border
+    (always ``True``), union, reclaims in the export country, documents, cited rules and notes.
+    Its ``duty_due_minor`` and ``vat_due_minor`` are 0 because they are unknown (a note says so),
+    so it is never a full assessment. ``None`` when nothing could be answered (a country without
+    any rules).
+    """
+
+    # the engine may set this instead of ``partial``: the answer is then worked out when first
+    # read (routing drops such a crossing without reading it)
+    _answer: Callable[[], Assessment] | None = None
+
+    def __init__(self, field: str, reason: str, *, partial: Assessment | None = None) -> None:
+        super().__init__(field, reason)
+        self._partial = partial
+
+    @property
+    def partial(self) -> Assessment | None:
+        if self._answer is not None:
+            self._partial, self._answer = self._answer(), None
+        return self._partial
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.field, self.reason), {"_partial": self.partial})
 
 
 class Channel(enum.Enum):
@@ -110,8 +139,9 @@ class Crossing:
     goods_origin_country: str
     channel: Channel
     reason: ReturnReason
-    # ISO 3166-2 code where it matters (ES-CN Canary Islands); territories without an ISO code use
-    # customs/data/territories.toml codes (DE-HGL Heligoland). NB: DE-HE is Hessen, not Heligoland.
+    # ISO 3166-2 code where it matters (ES-CN Canary Islands, FI-01 Åland, GB-NIR Northern
+    # Ireland); territories without an ISO code use customs/data/territories.toml codes (DE-HGL
+    # Heligoland). NB: DE-HE is Hessen, not Heligoland.
     export_territory: str = ""
     import_territory: str = ""
     reentry: bool = False

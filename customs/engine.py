@@ -18,7 +18,11 @@ Semantics (details in the docstrings below and in the data files' headers):
 
 - **Border.** Each side resolves to a customs area (a full union, a special territory, or the
   country) and a VAT area. Same customs area and same VAT area: no border, no amounts, no
-  documents (the shared union is still named). Partial unions (EU-TR, GCC, ...) cross.
+  documents (the shared union is still named). Partial unions (EU-TR, GCC, ...) cross. A
+  territory may follow a union it is not a member of for goods (``goods_area``: Northern Ireland
+  is in the EU's areas). A movement row between two places of one country overrides this for one
+  direction (Northern Ireland -> Great Britain: no border; Great Britain -> Northern Ireland: a
+  border that is no export from GB, so no UK export documents, customs-exit reclaims or relief).
 - **Entry charges** into the import side: duty by HS chapter (most specific dated row) unless a
   partial union frees the chapter or the customs area is shared; de minimis in force on ``on``
   against the consignment value (sum of value x quantity, converted at the rate of ``on``);
@@ -31,6 +35,9 @@ Semantics (details in the docstrings below and in the data files' headers):
   plus the seller's VAT-return route when VAT was collected at checkout.
 - **Documents** with the reason each is required.
 - Every amount cites its row; ``Assessment.confidence`` is the weakest cited row's.
+- **Gaps.** Import rules that are not tabled (Faroe Islands, Greenland, Canary IGIC, ...) raise
+  ``CustomsNotCovered`` naming the field; its ``partial`` answers the rest of the crossing (the
+  border, reclaims in the export country, documents) with the entry charges left at 0 and noted.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ from customs.rows import (
     DutyRateRow,
     Exit,
     Jurisdiction,
+    MovementRow,
     ReclaimRow,
     ReliefRow,
     TerritoryRow,
@@ -153,6 +161,12 @@ class _Zone:
     def label(self) -> str:
         return self.territory or self.country
 
+    @property
+    def place(self) -> str:
+        """The special territory's code, else the country (an ordinary subdivision is the
+        country): what a movement row names."""
+        return self.territory if self.territory_row is not None else self.country
+
 
 @dataclass(frozen=True, slots=True)
 class _Passage:
@@ -197,6 +211,11 @@ class _Lane:
     reclaim_reason: str  # ... the documents of a customs reclaim
     union: str  # Assessment.union
     no_border: _NoBorder | None  # the whole outcome when there is no border
+    movement: MovementRow | None  # a movement row for this direction between the two places
+    movement_reason: str  # why the movement's documents are required
+    # the goods leave the export side's customs territory: export documents and reclaim routes
+    # that need a customs exit apply (a customs border, unless a movement row says otherwise)
+    exits: bool
     # chapter -> ``_duty_rows_in_force`` for this lane (filled on first use; at most 97 entries)
     duty_by_chapter: dict[int, _Duty | None] = field(default_factory=dict)
 
@@ -350,6 +369,8 @@ class CustomsEngine:
             code: code[:2] for code in self._subdivisions if _TERRITORY_RE.match(code)
         }
         self._territories = _group(rules.territories, lambda t: t.code)
+        self._movements = _group(rules.movements, lambda m: (m.origin, m.destination))
+        self._unions_by_code = _group(rules.unions, lambda u: u.code)
         memberships = [(m, u) for u in rules.unions if u.kind is UnionKind.FULL for m in u.members]
         self._full_unions = {
             country: tuple(union for _, union in pairs)
@@ -423,10 +444,22 @@ class CustomsEngine:
         if lane.no_border is not None:
             return self._without_border(crossing, lane, lane.no_border, currency)
         call = _Call(self.fx, currency, on, dict(lane.cited))
-        passage = lane.passage
         totals = _totals(lines)
-        entry = self._entry(crossing, lane, lines, totals, call)
-        offers = self._reclaims(crossing, lane.exp, passage, lines, totals, call)
+        try:
+            entry = self._entry(crossing, lane, lines, totals, call)
+        except CustomsNotCovered as gap:  # answer the rest when asked (``gap.partial``)
+            gap._answer = functools.partial(  # (no reference to ``gap``: no cycle)
+                self._partial,
+                f"{gap.field}: {gap.reason}",
+                crossing,
+                lane,
+                lines,
+                totals,
+                on,
+                currency,
+            )
+            raise
+        offers = self._reclaims(crossing, lane, lines, totals, call)
         documents = self._documents(crossing, lane, lines, totals, entry, offers, call)
         if call.conversions:
             call.note("amounts converted at the illustrative FX rates of fx.toml (FX01-FX03)")
@@ -448,10 +481,50 @@ class CustomsEngine:
             notes=tuple(call.notes),
         )
 
+    def _partial(
+        self,
+        gap: str,  # the CustomsNotCovered that stopped the entry charges, as text
+        crossing: Crossing,
+        lane: _Lane,
+        lines: tuple[_Line, ...],
+        totals: Mapping[str, int],
+        on: date,
+        currency: str,
+    ) -> Assessment:
+        """The part of the assessment the tables do cover when ``gap`` stops the entry charges:
+        the border, the reclaims in the export country and the documents
+        (``CustomsNotCovered.partial``)."""
+        call = _Call(self.fx, currency, on, dict(lane.cited))
+        call.note(
+            f"entry charges into {lane.imp.label} not assessed ({gap}): "
+            "duty_due_minor and vat_due_minor are 0 because they are unknown, not because "
+            "nothing is due"
+        )
+        offers = self._reclaims(crossing, lane, lines, totals, call)
+        documents = self._documents(crossing, lane, lines, totals, _Entry(), offers, call)
+        return Assessment(
+            export_country=crossing.export_country,
+            import_country=crossing.import_country,
+            border=True,
+            union=lane.union,
+            currency=currency,
+            duty_due_minor=0,
+            vat_due_minor=0,
+            relief="",
+            de_minimis="",
+            reclaims=tuple([offer.reclaim for offer in offers]),
+            documents=documents,
+            rules=tuple(call.rules.values()),
+            fx=tuple(call.conversions.values()),
+            confidence=call.confidence,
+            notes=tuple(call.notes),
+        )
+
     def customs_area(self, country: str, territory: str, on: date) -> str:
-        """The customs area a place belongs to on ``on``: a full union's code (``EU``), a special
-        territory's code (``DE-HGL``) or the country. Goods re-enter their customs territory of
-        origin (``Crossing.reentry``) when this matches for ``goods_origin_country``."""
+        """The customs area a place belongs to on ``on``: a full union's code (``EU``, also for
+        a territory that follows it for goods, like Northern Ireland), a special territory's code
+        (``DE-HGL``) or the country. Goods re-enter their customs territory of origin
+        (``Crossing.reentry``) when this matches for ``goods_origin_country``."""
         self._check_country("country", country)
         self._check_territory("territory", territory, country)
         return self._zone_at(country, territory, on).regime
@@ -591,11 +664,16 @@ class CustomsEngine:
     ) -> _Lane:
         exp = self._zone_at(exp_country, exp_territory, on)
         imp = self._zone_at(imp_country, imp_territory, on)
+        movement = _first(self._movements.get((exp.place, imp.place), ()), on)
         passage = self._passage(exp, imp)
+        if movement is not None and not movement.border:
+            passage = _Passage(False, False, None, None)
         union = () if passage.partial_union is None else (passage.partial_union.rule,)
+        moved = () if movement is None else (movement.rule,)
         cited: dict[str, RuleRef] = {}
-        for rule in (*exp.rules, *imp.rules, *union):
+        for rule in (*exp.rules, *imp.rules, *union, *moved):
             cited.setdefault(rule.rule_id, rule)
+        exits = passage.customs and (movement is None or movement.leaves_customs_territory)
         context = (channel, imp_country, origin_is_destination, on)
         return _Lane(
             exp,
@@ -604,19 +682,25 @@ class CustomsEngine:
             cited,
             self._de_minimis_in_force(imp.regime, exp_country, channel, on),
             self._document_rules_in_force(Trigger.BORDER, "", *context),
-            self._document_rules_in_force(Trigger.EXPORT, exp.regime, *context),
+            self._document_rules_in_force(Trigger.EXPORT, exp.regime, *context) if exits else (),
             self._document_rules_in_force(Trigger.RELIEF, imp.regime, *context),
             self._document_rules_in_force(Trigger.RECLAIM, exp.regime, *context),
             f"border {exp.label} -> {imp.label}",
             f"export from {exp.regime}",
             f"reclaim in {exp.regime}",
             passage.union_code,
-            None if passage.border else self._no_border(exp, imp, passage, cited),
+            None if passage.border else self._no_border(exp, imp, passage, cited, movement),
+            movement,
+            f"movement {exp.place} -> {imp.place}",
+            exits,
         )
 
     def _zone(self, country: str, territory: str, on: date) -> _Zone:
         territory_row = _first(self._territories.get(territory, ()), on) if territory else None
-        union = _first(self._full_unions.get(country, ()), on)
+        if territory_row is not None and territory_row.goods_area:
+            union = _first(self._unions_by_code.get(territory_row.goods_area, ()), on)
+        else:
+            union = _first(self._full_unions.get(country, ()), on)
         in_customs = territory_row is None or territory_row.in_customs_territory
         in_vat = territory_row is None or territory_row.in_vat_area
         union = union if in_customs else None
@@ -652,6 +736,8 @@ class CustomsEngine:
         return _Passage(exp.regime != imp.regime, exp.vat_area != imp.vat_area, shared, partial)
 
     def _check_reentry(self, crossing: Crossing, imp: _Zone, on: date) -> None:
+        if crossing.goods_origin_country == imp.country:
+            return  # back to the origin country: its territory (e.g. GB-NIR) is not given
         origin = self._zone_at(crossing.goods_origin_country, "", on)
         if origin.regime != imp.regime:
             raise CustomsError(
@@ -661,12 +747,31 @@ class CustomsEngine:
             )
 
     def _no_border(
-        self, exp: _Zone, imp: _Zone, passage: _Passage, cited: Mapping[str, RuleRef]
+        self,
+        exp: _Zone,
+        imp: _Zone,
+        passage: _Passage,
+        cited: Mapping[str, RuleRef],
+        movement: MovementRow | None,
     ) -> _NoBorder:
         rules = dict(cited)
-        if passage.shared_union is not None and exp.country != imp.country:
+        follows = [
+            z.territory_row
+            for z in (exp, imp)
+            if z.territory_row is not None and z.territory_row.goods_area
+        ]
+        if movement is not None:
+            why = movement.note or movement.rule.legal_basis
+            note = f"no border: {exp.label} -> {imp.label} ({movement.rule.rule_id}: {why})"
+        elif passage.shared_union is not None and exp.country != imp.country:
             union = passage.shared_union.name
             note = f"no border: {exp.label} and {imp.label} are inside the {union}"
+            if follows:
+                names = " and ".join(t.name for t in follows)
+                note = (
+                    f"no border for goods: {exp.label} and {imp.label} are inside the {union} "
+                    f"or follow its rules for goods ({names})"
+                )
         else:
             domestic = self._principles["domestic"]
             rules.setdefault(domestic.rule_id, domestic)
@@ -717,7 +822,7 @@ class CustomsEngine:
             return _Entry()
         self._check_imports_assessable(imp)
         de_minimis = self._de_minimis_row(lane, crossing, call)
-        relief = self._relief(crossing, imp, passage, call) if crossing.reentry else None
+        relief = self._relief(crossing, lane, call) if crossing.reentry else None
         relieved: frozenset[str] = frozenset()
         if relief is not None:
             relieved = frozenset([ln.path for ln in lines if _relieves(relief, ln, call)])
@@ -921,10 +1026,16 @@ class CustomsEngine:
 
     # -- returned-goods relief ------------------------------------------------------------------
 
-    def _relief(
-        self, crossing: Crossing, imp: _Zone, passage: _Passage, call: _Call
-    ) -> ReliefRow | None:
+    def _relief(self, crossing: Crossing, lane: _Lane, call: _Call) -> ReliefRow | None:
         """The relief row that applies to this re-entry (time limit and reason), or None."""
+        imp, passage, movement = lane.imp, lane.passage, lane.movement
+        if movement is not None and not movement.relief:
+            why = movement.note or movement.rule.legal_basis
+            call.note(
+                f"returned-goods relief not granted on the {lane.movement_reason} "
+                f"({movement.rule.rule_id}: {why})"
+            )
+            return None
         if not passage.customs:
             call.cite(self._principles["vat_only_reentry"])
             call.note(
@@ -979,8 +1090,7 @@ class CustomsEngine:
     def _reclaims(
         self,
         crossing: Crossing,
-        exp: _Zone,
-        passage: _Passage,
+        lane: _Lane,
         lines: tuple[_Line, ...],
         totals: Mapping[str, int],
         call: _Call,
@@ -989,11 +1099,12 @@ class CustomsEngine:
         record = crossing.original_import
         if record is None:
             return []
+        exp = lane.exp
         routes = self._routes_at(
             exp.regime,
             call.on,
             crossing.channel,
-            passage.customs,
+            lane.exits,
             crossing.reason,
             all(ln.unaltered for ln in lines),
         )
@@ -1079,7 +1190,7 @@ class CustomsEngine:
         regime: str,
         on: date,
         channel: Channel,
-        customs: bool,  # a customs border is crossed
+        customs: bool,  # the goods leave the regime's customs territory
         reason: ReturnReason,
         unaltered: bool,  # every item is unaltered
     ) -> _Routes:
@@ -1126,6 +1237,10 @@ class CustomsEngine:
         passage = lane.passage
         found: _Found = {}
         _apply(found, lane.border_documents, lane.border_reason, lines, totals, call)
+        movement = lane.movement
+        if movement is not None:
+            for code in movement.documents:
+                _require(found, code, lane.movement_reason, movement.rule, call)
         if passage.customs and lane.export_documents:
             _apply(found, lane.export_documents, lane.export_reason, lines, totals, call)
         if passage.partial_union is not None:

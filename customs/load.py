@@ -28,6 +28,7 @@ from customs.rows import (
     Exit,
     Jurisdiction,
     Money,
+    MovementRow,
     Op,
     Period,
     Principle,
@@ -72,6 +73,8 @@ class RuleBook:
     document_types: Mapping[str, DocumentType]
     document_rules: tuple[DocumentRule, ...]
     principles: Mapping[str, Principle]
+    # one-way movements between places of one country (territories.toml [[movement]])
+    movements: tuple[MovementRow, ...] = ()
 
     def rules(self) -> Iterator[RuleRef]:
         """The RuleRef of every dated rule row, in table order."""
@@ -85,6 +88,7 @@ class RuleBook:
             self.reclaims,
             self.document_rules,
             tuple(self.principles.values()),
+            self.movements,
         )
         for row in itertools.chain.from_iterable(tables):
             yield row.rule
@@ -103,6 +107,7 @@ class _Loader:
         self.countries: dict[str, Jurisdiction] = {}
         self.union_members: dict[str, frozenset[str]] = {}
         self.document_codes: set[str] = set()
+        self.territory_codes: set[str] = set()
 
     def load(self) -> RuleBook:
         self.sources = self._keyed(self._source, "sources.toml", "source", lambda s: s.id)
@@ -118,11 +123,13 @@ class _Loader:
         for union in unions:
             for party in union.members - set(self.countries) - set(self.union_members):
                 raise RuleDataError(union.rule.rule_id, f"unknown party {party!r}")
+        territories = self._rows(self._territory, "territories.toml", "territory")
+        self.territory_codes = {t.code for t in territories}
         book = RuleBook(
             sources=self.sources,
             jurisdictions=self.countries,
             unions=unions,
-            territories=self._rows(self._territory, "territories.toml", "territory"),
+            territories=territories,
             vat=self._rows(self._vat, "vat.toml", "vat"),
             de_minimis=self._rows(self._de_minimis, "de_minimis.toml", "de_minimis"),
             duty_rates=self._rows(self._duty_rate, "duty_rates.toml", "duty_rate"),
@@ -133,6 +140,7 @@ class _Loader:
             principles=self._keyed(
                 self._principle, "principles.toml", "principle", lambda p: p.topic
             ),
+            movements=self._rows(self._movement, "territories.toml", "movement"),
         )
         _check_unique_ids(book)
         _check_no_overlaps(book)
@@ -235,7 +243,8 @@ class _Loader:
     # -- one parser per table ---------------------------------------------------------------
 
     def _source(self, r: RowReader) -> Source:
-        return Source(r.text("id"), r.text("title"), r.text("url"), r.text("kind"))
+        # url may be "" or absent: a legal act or guidance cited by its description only
+        return Source(r.text("id"), r.text("title"), r.text("url", ""), r.text("kind"))
 
     def _jurisdiction(self, r: RowReader) -> Jurisdiction:
         sources = r.texts("sources", required=True)
@@ -278,7 +287,7 @@ class _Loader:
         country = self._country(r, "country", r.text("country"))
         if not code.startswith(country + "-"):
             r.fail("code", f"must start with its country code {country}-")
-        return TerritoryRow(
+        row = TerritoryRow(
             rule,
             code,
             country,
@@ -286,7 +295,41 @@ class _Loader:
             r.flag("in_customs_territory"),
             r.flag("in_vat_area"),
             r.text("note", ""),
+            r.text("goods_area", ""),
         )
+        if row.goods_area and row.goods_area not in self.union_members:
+            r.fail("goods_area", f"unknown full union {row.goods_area!r} (not in unions.toml)")
+        if row.goods_area and not (row.in_customs_territory and row.in_vat_area):
+            r.fail("goods_area", "a territory following a union's area must be inside both areas")
+        return row
+
+    def _place(self, r: RowReader, key: str) -> str:
+        """A country code or a territory code of territories.toml."""
+        code = r.text(key)
+        if "-" in code:
+            if code not in self.territory_codes:
+                r.fail(key, f"unknown territory {code!r} (not in territories.toml)")
+            return code
+        return self._country(r, key, code)
+
+    def _movement(self, r: RowReader) -> MovementRow:
+        rule, origin, destination = self._rule(r), self._place(r, "from"), self._place(r, "to")
+        if origin.split("-")[0] != destination.split("-")[0]:
+            r.fail("to", f"a movement stays inside one country ({origin} -> {destination})")
+        border = r.flag("border")
+        row = MovementRow(
+            rule=rule,
+            origin=origin,
+            destination=destination,
+            border=border,
+            leaves_customs_territory=r.flag("leaves_customs_territory", True),
+            relief=r.flag("relief", True),
+            documents=self._documents(r),
+            note=r.text("note", ""),
+        )
+        if not border and (row.documents or not row.relief or not row.leaves_customs_territory):
+            r.fail("border", "a movement without a border takes no documents or border flags")
+        return row
 
     def _vat(self, r: RowReader) -> VatRow:
         rule, area, rate_bp = self._rule(r), r.text("area"), r.integer("rate_bp")
@@ -505,6 +548,7 @@ def _check_no_overlaps(book: RuleBook) -> None:
     """Two rows competing for the same decision must not be in force on the same day."""
     _no_overlap(book.unions, lambda u: u.code)
     _no_overlap(book.territories, lambda t: t.code)
+    _no_overlap(book.movements, lambda m: (m.origin, m.destination))
     _no_overlap(book.vat, lambda v: v.area)
     _no_overlap(book.reliefs, lambda x: x.regime)
     _no_overlap(book.de_minimis, lambda d: (d.regime, d.origins, d.channels))

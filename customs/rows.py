@@ -207,6 +207,27 @@ class TerritoryRow:
     in_customs_territory: bool
     in_vat_area: bool
     note: str = ""
+    # a full union's code whose customs territory and VAT area the territory follows for goods
+    # although its country is not a member (Northern Ireland: "EU", Windsor Framework); "" = none
+    goods_area: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    """Goods moving in one direction between two places whose customs status differs although
+    they belong to one country (Great Britain -> Northern Ireland). Overrides the border test of
+    that direction; the other direction has its own row (or none)."""
+
+    rule: RuleRef
+    origin: str  # a country code or a territories.toml code (the zone's place)
+    destination: str
+    border: bool  # false: no formalities and no charges whatever the areas say
+    # the goods leave the export side's customs territory: its export documents and the
+    # reclaim routes that need a customs exit apply (border movements only)
+    leaves_customs_territory: bool
+    relief: bool  # returned-goods relief of the import side may be granted on re-entry
+    documents: tuple[str, ...]  # document codes required on the movement
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ def _all_rows(book: RuleBook) -> list[object]:
         *book.reclaims,
         *book.document_rules,
         *book.principles.values(),
+        *book.movements,
     ]
 
 
@@ -187,6 +188,47 @@ def test_territory_codes_are_iso_or_private(rulebook: RuleBook) -> None:
     assert not codes["ES-CN"].in_vat_area
 
 
+def test_special_territories_have_their_status(rulebook: RuleBook) -> None:
+    """Each special territory the fact base names (plus Åland and Northern Ireland) is tabled with
+    its customs and VAT status; Faroe Islands and Greenland are countries outside the EU."""
+    status = {
+        t.code: (t.in_customs_territory, t.in_vat_area, t.goods_area) for t in rulebook.territories
+    }
+    assert status == {
+        "ES-CN": (True, False, ""),
+        "ES-CE": (False, False, ""),
+        "ES-ML": (False, False, ""),
+        "GR-69": (True, False, ""),
+        "DE-HGL": (False, False, ""),
+        "DE-BSG": (False, False, ""),
+        "IT-LVG": (False, False, ""),
+        "IT-CMP": (True, False, ""),
+        "FI-01": (True, False, ""),
+        "GB-NIR": (True, True, "EU"),
+    }
+    eu = next(u for u in rulebook.unions if u.code == "EU")
+    assert {"FO", "GL"} <= set(rulebook.jurisdictions)
+    assert not {"FO", "GL", "GB"} & eu.members
+    moves = {(m.origin, m.destination): m for m in rulebook.movements}
+    assert set(moves) == {("GB-NIR", "GB"), ("GB", "GB-NIR")}
+    assert not moves["GB-NIR", "GB"].border
+    into_ni = moves["GB", "GB-NIR"]
+    assert into_ni.border
+    assert not into_ni.leaves_customs_territory
+    assert not into_ni.relief
+    assert into_ni.rule.confidence is Confidence.LOW  # the conservative reading
+
+
+def test_sources_without_a_url_describe_themselves(rulebook: RuleBook) -> None:
+    """reroute's own sources may omit the URL (legal acts cited by description) but then say what
+    they are and that they were not re-read; the fact base's sources all have one."""
+    for source in rulebook.sources.values():
+        assert source.title.strip(), source.id
+        if not source.url:
+            assert not source.id.startswith("S"), source.id
+            assert "not re-read" in source.kind, source.id
+
+
 def test_minor_unit_exponents(fx: FxTable) -> None:
     """ISO 4217 exponents: JPY and KRW have no minor unit, the Gulf dinars three, most two."""
     assert (fx.exponent("JPY"), fx.exponent("KRW")) == (0, 0)
@@ -249,6 +291,17 @@ def test_a_row_without_a_source_fails_to_load(
         ("reclaims.toml", 'claim_within = "P90D"', 'claim_within = "90 days"', "ISO 8601"),
         ("relief.toml", 'documents = ["US_CBP_3311"]', 'documents = ["CBP3311"]', "document"),
         ("duty_rates.toml", 'chapters = ["64"]', 'chapters = ["98"]', "chapters"),
+        ("territories.toml", 'goods_area = "EU"', 'goods_area = "EUX"', "unknown full union"),
+        ("territories.toml", 'to = "GB-NIR"', 'to = "GB-XYZ"', "unknown territory"),
+        ("territories.toml", 'to = "GB-NIR"', 'to = "IE"', "inside one country"),
+        (
+            "territories.toml",
+            'from = "GB-NIR"',
+            'from = "GB-NIR"\nrelief = false',
+            "without a border",
+        ),
+        ("territories.toml", "relief = false", 'relief = "no"', "expected bool"),
+        ("documents.toml", 'sources = ["T05", "T04"]', 'sources = ["T99"]', "unknown source"),
     ],
 )
 def test_malformed_rows_fail_to_load(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import pickle
 from datetime import date, datetime
 
 import pytest
@@ -98,6 +99,187 @@ def test_eu_to_turkey_still_crosses(engine: CustomsEngine) -> None:
     a = _assess(engine, crossing("DE", "TR", channel=Channel.FREIGHT), [item("850760", 50_000)])
     assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (True, "EU-TR", 0, 10_000)
     assert {"ATR", "commercial_invoice"} <= _codes(a)
+
+
+# -- Northern Ireland, Åland and the territories whose import rules are not tabled ----------------
+
+
+def test_northern_ireland_follows_the_eu_for_goods(engine: CustomsEngine) -> None:
+    """GB-NIR is in the EU customs area for goods (Windsor Framework): no border with IE either
+    way, and routing sees the EU as its customs area."""
+    assert engine.customs_area("GB", "GB-NIR", TODAY) == "EU"
+    assert engine.customs_area("GB", "GB-ENG", TODAY) == "GB"
+    for c in (
+        crossing("GB", "IE", export_territory="GB-NIR"),
+        crossing("IE", "GB", import_territory="GB-NIR"),
+    ):
+        a = _assess(engine, c)
+        assert (a.border, a.union, a.documents) == (False, "EU", ())
+        assert "territory.GB-NIR.2021" in {r.rule_id for r in a.rules}
+
+
+@pytest.mark.parametrize("to_territory", ["", "GB-ENG", "GB-SCT"])
+def test_northern_ireland_to_great_britain_is_unfettered(
+    engine: CustomsEngine, to_territory: str
+) -> None:
+    """Goods leaving NI for Great Britain (any ordinary part of it) cross no border: the movement
+    row overrides the different customs areas and is cited."""
+    c = crossing("GB", "GB", export_territory="GB-NIR", import_territory=to_territory)
+    a = _assess(engine, c, [item(value_minor=90_000)])
+    assert (a.border, a.duty_due_minor, a.vat_due_minor) == (False, 0, 0)
+    assert "movement.GB-NIR.GB.2021" in {r.rule_id for r in a.rules}
+
+
+def test_great_britain_to_northern_ireland_is_a_low_confidence_border(
+    engine: CustomsEngine,
+) -> None:
+    """GB -> NI (conservative reading): a declaration, EU duty above EUR 150 and import VAT at the
+    UK rate; the goods stay in the UK customs territory, so no UK export declaration (even for
+    postal goods over GBP 2,000) and no UK reclaim route needing a customs exit."""
+    record = imported("GB", date(2026, 10, 1), 20_000, 60_000, "GBP")
+    c = crossing("GB", "GB", import_territory="GB-NIR", reason=R.DEFECTIVE, original_import=record)
+    a = _assess(engine, c, [item("850760", 300_000, "GBP")], currency="GBP")
+    assert a.border
+    assert a.duty_due_minor == 12_000  # 4% (illustrative) of GBP 3,000.00 > EUR 150
+    assert a.vat_due_minor == 62_400  # 20% (vat.GB) of GBP 3,120.00
+    assert {"NI_movement_declaration", "commercial_invoice", "CN23"} == _codes(a)
+    assert a.reclaims == ()
+    assert any("C285): the goods do not leave the customs territory" in n for n in a.notes)
+    assert a.confidence is Confidence.LOW
+    assert "movement.GB.GB-NIR.2021" in {r.rule_id for r in a.rules}
+
+
+def test_goods_return_to_northern_ireland_under_eu_relief(engine: CustomsEngine) -> None:
+    """An NI merchant's goods coming back from the US re-enter under the UCC relief that applies
+    in NI (the origin country GB is given without its territory, as routing does), and pay the
+    UK VAT rate only when the relief does not cover it."""
+    c = crossing(
+        "US",
+        "GB",
+        "GB",
+        channel=Channel.COURIER,
+        import_territory="GB-NIR",
+        reentry=True,
+        export_date=date(2026, 9, 1),
+    )
+    a = _assess(engine, c, [item(value_minor=40_000)])
+    assert a.relief == "returned goods relief (UCC Art. 203)"
+    assert (a.duty_due_minor, a.vat_due_minor) == (0, 0)
+    altered = _assess(engine, c, [item(value_minor=40_000, unaltered=False)])
+    assert altered.duty_due_minor == 3200  # EU footwear 8% (illustrative) of EUR 400.00
+    assert altered.vat_due_minor == 8640  # UK rate 20% of EUR 432.00
+
+
+def test_aland_is_a_vat_border_inside_the_customs_union(engine: CustomsEngine) -> None:
+    """FI-01 (Åland) is inside the EU customs territory but outside the VAT area: Finnish import
+    VAT across the tax border both ways, no duty and no customs reclaim (no customs exit)."""
+    record = imported("FI", date(2026, 11, 1), 0, 3060)
+    into = _assess(engine, crossing("FI", "FI", import_territory="FI-01", original_import=record))
+    assert (into.border, into.union, into.duty_due_minor, into.vat_due_minor) == (
+        True,
+        "EU",
+        0,
+        3060,
+    )
+    assert into.reclaims == ()
+    assert "vat.FI-01.2024-09-01" in {r.rule_id for r in into.rules}
+    back = _assess(engine, crossing("FI", "FI", export_territory="FI-01"))
+    assert (back.border, back.duty_due_minor, back.vat_due_minor) == (True, 0, 3060)
+
+
+@pytest.mark.parametrize(
+    ("territory", "union", "duty"),
+    [
+        ("ES-CN", "EU", 0),
+        ("ES-CE", "", 3200),
+        ("ES-ML", "", 3200),
+        ("DE-HGL", "", 3200),
+        ("DE-BSG", "", 3200),
+        ("IT-LVG", "", 3200),
+        ("IT-CMP", "EU", 0),
+        ("GR-69", "EU", 0),
+        ("FI-01", "EU", 0),
+    ],
+)
+def test_special_territory_to_its_mainland(
+    engine: CustomsEngine, territory: str, union: str, duty: int
+) -> None:
+    """From each special territory to its own mainland: always a border; duty (EUR 400.00 of
+    footwear at 8%) only from territories outside the EU customs territory; VAT always."""
+    country = territory[:2]
+    c = crossing(country, country, "CN", channel=Channel.COURIER, export_territory=territory)
+    a = _assess(engine, c, [item(value_minor=40_000)])
+    assert (a.border, a.union, a.duty_due_minor) == (True, union, duty)
+    assert a.vat_due_minor > 0
+    assert f"territory.{territory}" in " ".join(r.rule_id for r in a.rules)
+
+
+@pytest.mark.parametrize(
+    ("c", "field", "union"),
+    [
+        (crossing("DK", "FO"), "crossing.import_country", ""),
+        (crossing("DK", "GL"), "crossing.import_country", ""),
+        (crossing("ES", "ES", import_territory="ES-CN"), "crossing.import_territory", "EU"),
+        (crossing("ES", "ES", import_territory="ES-CE"), "crossing.import_territory", ""),
+        (crossing("ES", "ES", import_territory="ES-ML"), "crossing.import_territory", ""),
+        (crossing("DE", "DE", import_territory="DE-HGL"), "crossing.import_territory", ""),
+        (crossing("DE", "DE", import_territory="DE-BSG"), "crossing.import_territory", ""),
+        (crossing("IT", "IT", import_territory="IT-LVG"), "crossing.import_territory", ""),
+        (crossing("IT", "IT", import_territory="IT-CMP"), "crossing.import_territory", "EU"),
+        (crossing("GR", "GR", import_territory="GR-69"), "crossing.import_territory", "EU"),
+    ],
+)
+def test_untabled_imports_still_answer_the_border(
+    engine: CustomsEngine, c: Crossing, field: str, union: str
+) -> None:
+    """Imports whose duty/VAT rules are not tabled raise CustomsNotCovered naming the field, with
+    the part that is covered: a border, the union, the documents and a note that the amounts
+    (0) are not assessed."""
+    with pytest.raises(CustomsNotCovered) as raised:
+        _assess(engine, c)
+    assert raised.value.field == field
+    partial = raised.value.partial
+    assert partial is not None
+    assert (partial.border, partial.union) == (True, union)
+    assert (partial.duty_due_minor, partial.vat_due_minor, partial.relief) == (0, 0, "")
+    assert {"commercial_invoice", "CN22"} <= _codes(partial)
+    assert any("not assessed" in n for n in partial.notes)
+
+
+def test_untabled_imports_still_answer_the_reclaim(engine: CustomsEngine) -> None:
+    """Leaving Denmark for the Faroe Islands leaves the EU customs territory: the EU invalidation
+    route is answered even though the Faroese import charges are not."""
+    record = imported("DK", date(2026, 10, 1), 0, 3000)
+    with pytest.raises(CustomsNotCovered) as raised:
+        _assess(engine, crossing("DK", "FO", original_import=record))
+    partial = raised.value.partial
+    assert partial is not None
+    assert [(r.rule.rule_id, r.vat_minor, r.deadline) for r in partial.reclaims] == [
+        ("reclaim.EU.invalidation", 3000, date(2026, 12, 30))
+    ]
+    assert {"original_import_entry", "EU_proof_of_export"} <= _codes(partial)
+
+
+def test_customs_not_covered_pickles_with_its_partial(engine: CustomsEngine) -> None:
+    """Customs errors survive pickling (process pools): field, reason and the partial answer."""
+    with pytest.raises(CustomsNotCovered) as raised:
+        _assess(engine, crossing("DK", "GL"))
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert type(again) is CustomsNotCovered
+    assert (again.field, again.reason, again.partial) == (
+        raised.value.field,
+        raised.value.reason,
+        raised.value.partial,
+    )
+    plain = pickle.loads(pickle.dumps(CustomsError("on", "too early")))
+    assert (plain.field, plain.reason) == ("on", "too early")
+
+
+def test_a_country_without_rules_has_no_partial_answer(engine: CustomsEngine) -> None:
+    """A valid ISO country without any rules (Peru) cannot even answer the border."""
+    with pytest.raises(CustomsNotCovered) as raised:
+        _assess(engine, crossing("DE", "PE"))
+    assert raised.value.partial is None
 
 
 # -- Norway -> Germany: relief in DE, reclaim in NO ------------------------------------------------

@@ -1,6 +1,7 @@
 """Properties of assess() over random crossings (hypothesis).
 
-The strategies live here until the shared tests/strategies.py exists; they should move there.
+The crossing strategies stay here: the shared tests/strategies.py imports routing, and the
+customs tests must not depend on it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from customs import (
     Crossing,
     CustomsError,
     CustomsItem,
+    CustomsNotCovered,
     ImportRecord,
     ReturnReason,
+    RuleRef,
     default_engine,
 )
-from customs.rows import weakest
+from customs.rows import in_force, weakest
 
 ENGINE = default_engine()
+BOOK = ENGINE.rulebook
+ROWS = {rule.rule_id: rule for rule in BOOK.rules()}  # every dated row of the tables
+# the rows that can set an amount: duty (a duty rate, a de minimis row's flat duty), VAT, reclaims
+SETS_DUTY = {r.rule.rule_id for r in BOOK.duty_rates} | {
+    d.rule.rule_id for d in BOOK.de_minimis if d.flat_duty_per_category is not None
+}
+SETS_VAT = {v.rule.rule_id for v in BOOK.vat}
+RECLAIMS = {r.rule.rule_id for r in BOOK.reclaims}
 # A mix of EU members, special territories, partial-union parties and third countries.
 PLACES = [
     ("DE", ""),
@@ -30,9 +41,19 @@ PLACES = [
     ("NL", ""),
     ("MC", ""),
     ("ES", "ES-CN"),
+    ("ES", "ES-CE"),
+    ("ES", "ES-ML"),
     ("DE", "DE-HGL"),
+    ("DE", "DE-BSG"),
     ("IT", "IT-CMP"),
+    ("IT", "IT-LVG"),
+    ("GR", "GR-69"),
+    ("FI", "FI-01"),
+    ("DK", ""),
+    ("IE", ""),
     ("GB", ""),
+    ("GB", "GB-NIR"),
+    ("GB", "GB-ENG"),
     ("US", ""),
     ("CA", ""),
     ("CA", "CA-ON"),
@@ -53,6 +74,7 @@ PLACES = [
     ("BR", ""),
     ("ZA", ""),
     ("FO", ""),
+    ("GL", ""),
     ("RU", ""),
     ("KZ", ""),
 ]
@@ -183,3 +205,58 @@ def test_assessment_is_deterministic_and_currency_consistent(
     assert (first.border, first.union, first.relief) == (other.border, other.union, other.relief)
     assert [r.route for r in first.reclaims] == [r.route for r in other.reclaims]
     assert {d.code for d in first.documents} == {d.code for d in other.documents}
+
+
+def _answer(c: Crossing, goods: list[CustomsItem], on: date, currency: str) -> Assessment | None:
+    """The assessment, the partial answer of a CustomsNotCovered, or None for refused input
+    (a CustomsError naming a field; any other exception fails the test)."""
+    error: CustomsError | None = None
+    try:
+        return ENGINE.assess(c, goods, on, currency=currency)
+    except CustomsError as exc:
+        error = exc
+    assert error.field
+    partial = error.partial if isinstance(error, CustomsNotCovered) else None
+    if partial is not None:
+        assert partial.border
+        assert (partial.duty_due_minor, partial.vat_due_minor) == (0, 0)
+    return partial
+
+
+def _traceable(ref: RuleRef, on: date) -> None:
+    """``ref`` is a row of the tables as loaded, in force on ``on``, with known source ids."""
+    assert ROWS.get(ref.rule_id) == ref, ref.rule_id
+    assert in_force(ref, on), (ref.rule_id, on)
+    assert ref.source_ids, ref.rule_id
+    assert set(ref.source_ids) <= set(BOOK.sources), ref.rule_id
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    case=crossings(),
+    goods=st.lists(items, min_size=1, max_size=4),
+    currency=st.sampled_from(CURRENCIES),
+)
+def test_every_amount_traces_to_a_dated_sourced_rule(
+    case: tuple[Crossing, date], goods: list[CustomsItem], currency: str
+) -> None:
+    """Every non-zero duty, import VAT and reclaim amount (also in the partial answer of a
+    CustomsNotCovered) is accompanied by a cited row of a table that sets such an amount; every
+    RuleRef an assessment carries (cited, on a reclaim, on a document) is that row as tabled, in
+    force on the assessment date, with at least one source id, all of them in sources.toml."""
+    c, on = case
+    a = _answer(c, goods, on, currency)
+    if a is None:
+        return
+    cited = {ref.rule_id for ref in a.rules}
+    for ref in (*a.rules, *(r.rule for r in a.reclaims), *(d.rule for d in a.documents)):
+        _traceable(ref, on)
+    if a.duty_due_minor:
+        assert cited & SETS_DUTY, (a.duty_due_minor, sorted(cited))
+    if a.vat_due_minor:
+        assert cited & SETS_VAT, (a.vat_due_minor, sorted(cited))
+    for reclaim in a.reclaims:  # (an amount may round to 0 in the assessment currency)
+        assert reclaim.rule.rule_id in RECLAIMS
+        assert reclaim.rule.rule_id in cited
+    for document in a.documents:
+        assert document.rule.rule_id in cited
