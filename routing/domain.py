@@ -70,12 +70,17 @@ class Violations:
             raise InvalidArgument(self.items)
 
 
+# ISO 3166-1 alpha-2 and ISO 4217 codes, read from pycountry once (a lookup per call is slow)
+_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
 def is_country(code: str) -> bool:
-    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
+    return code in _COUNTRIES
 
 
 def is_currency(code: str) -> bool:
-    return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+    return code in _CURRENCIES
 
 
 def check_string(v: Violations, path: str, value: str, *, required: bool = True) -> None:
