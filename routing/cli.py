@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -23,9 +24,16 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from customs.api import Channel, CustomsAssessor, CustomsItem, ImportRecord, ReturnReason
+from customs.api import (
+    Channel,
+    CustomsAssessor,
+    CustomsError,
+    CustomsItem,
+    ImportRecord,
+    ReturnReason,
+)
 from customs.fx import format_minor, to_minor
-from hubs.model import ConditionGrade
+from hubs.model import ConditionGrade, Network, NetworkError
 from reroute.v1 import routing_pb2, routing_pb2_grpc
 from routing.convert import assessment_to_proto, decision_from_proto, request_to_proto
 from routing.domain import (
@@ -363,6 +371,74 @@ def cmd_customs(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- reroute plan / generate-returns ------------------------------------------------------
+
+
+def _network(path: str | None) -> Network:
+    from hubs import default_network, load_network
+
+    return load_network(path) if path else default_network()
+
+
+def cmd_plan(a: argparse.Namespace) -> int:
+    from customs.fx import to_minor
+    from routing.app import RoutingApp
+    from routing.batch_io import BatchError, read_batch
+    from routing.plan_output import ProgressPrinter, format_summary, write_plan
+    from routing.planner import PlanConfig, plan_batch
+    from routing.solver import Backend, solve
+
+    network = _network(a.network)
+    origins = frozenset(f.id for f in network.facilities.values() if f.kind.value == "origin")
+    try:
+        batch = read_batch(Path(a.returns), skip_invalid=a.skip_invalid, known_origins=origins)
+    except BatchError as exc:
+        print(f"error: {a.returns}: invalid rows (nothing planned):", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  row {e.row} ({e.return_id or '-'}): {e.field}: {e.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    for e in batch.skipped:
+        print(f"skipped row {e.row} ({e.return_id or '-'}): {e.field}: {e.reason}", file=sys.stderr)
+    try:
+        backend = Backend[a.backend.upper()]
+    except KeyError as exc:
+        raise UsageError(f"--backend: one of {', '.join(b.name.lower() for b in Backend)}") from exc
+    config = PlanConfig(
+        horizon_days=a.horizon_days,
+        time_limit_s=a.time_limit,
+        allow_overflow=a.allow_overflow,
+        overflow_price_minor=to_minor(a.overflow_price, network.currency),
+    )
+    router = RoutingApp(network).router
+    printer = ProgressPrinter(currency=network.currency)
+
+    run = functools.partial(solve, backend=backend)
+    try:
+        plan = plan_batch(router, batch.returns, config, solve=run, on_progress=printer)
+    finally:
+        printer.done()
+    plan_path, csv_path = write_plan(plan, Path(a.out))
+    print(format_summary(plan))
+    print(f"wrote {plan_path} and {csv_path}")
+    return EXIT_OK
+
+
+def cmd_generate(a: argparse.Namespace) -> int:
+    from routing.batch_io import write_batch
+    from routing.generate import generate_returns
+
+    if a.n < 1:
+        raise UsageError(f"N: must be >= 1, got {a.n}")
+    start = _date("--start", a.start) if a.start else datetime.now(UTC).date()
+    network = _network(a.network)
+    out = Path(a.out)
+    if out.suffix not in (".csv", ".parquet"):
+        raise UsageError(f"--out: must end in .csv or .parquet, got {out.name!r}")
+    count = write_batch(out, generate_returns(a.n, seed=a.seed, network=network, start=start))
+    print(f"wrote {count if count is not None else a.n} returns to {out}")
+    return EXIT_OK
+
+
 # -- reroute serve / network check ---------------------------------------------------------
 
 
@@ -468,6 +544,30 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the assessment as JSON")
     q.set_defaults(func=cmd_customs)
 
+    p = sub.add_parser("plan", help="plan a batch of returns (consolidation, capacities, gap)")
+    p.add_argument(
+        "returns", metavar="RETURNS", help="batch file, .csv or .parquet (docs/batch_format.md)"
+    )
+    p.add_argument("--network", metavar="FILE", help="network TOML (default: the embedded one)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (default 60)")
+    p.add_argument("--horizon-days", type=int, default=7, help="capacity horizon (default 7)")
+    p.add_argument("--backend", default="cpsat", help="cpsat (default), scip, highs or cbc")
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="writes plan.json and assignments.csv"
+    )
+    p.add_argument("--skip-invalid", action="store_true", help="plan the valid rows, list the rest")
+    p.add_argument("--allow-overflow", action="store_true", help="price capacity shortfalls")
+    p.add_argument("--overflow-price", default="50.00", help="per unit, network currency")
+    p.set_defaults(func=cmd_plan)
+
+    g = sub.add_parser("generate-returns", help="a synthetic, realistic batch of returns")
+    g.add_argument("n", type=int, metavar="N")
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("--out", required=True, metavar="FILE", help=".csv or .parquet")
+    g.add_argument("--start", help="first return date (default today)")
+    g.add_argument("--network", metavar="FILE")
+    g.set_defaults(func=cmd_generate)
+
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
     c = nsub.add_parser("check", help="validate a network file and summarise it")
@@ -486,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (RerouteError, ValueError) as exc:  # NetworkError, CustomsError are ValueErrors
+    except (RerouteError, NetworkError, CustomsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -117,10 +117,10 @@ def format_summary(plan: BatchPlan) -> str:
 class ProgressPrinter:
     """Live incumbent / bound / gap on one terminal line (one line per second when piped)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, currency: str = "EUR") -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, currency: str = "EUR") -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.currency = currency
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last = 0.0
 
     def __call__(self, p: Progress) -> None:
