@@ -255,6 +255,18 @@ def plan_batch(
 ) -> BatchPlan:
     """Plan ``batch``; ``solve`` is ``routing.solver.solve`` (injectable for tests)."""
     built = build_problem(router, batch, config)
+    return solve_built(router, built, config, solve=solve, on_progress=on_progress)
+
+
+def solve_built(
+    router: Router,
+    built: Built,
+    config: PlanConfig,
+    *,
+    solve: Callable[..., PlanResult],
+    on_progress: Callable[[Progress], None] | None = None,
+) -> BatchPlan:
+    """Solve a problem ``build_problem`` made and read the plan back."""
     if not built.problem.classes:
         raise NoFeasibleOption(
             [

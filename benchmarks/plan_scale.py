@@ -1,0 +1,94 @@
+"""Batch planning at scale on the default network: generated batches of N returns.
+
+    python benchmarks/plan_scale.py --sizes 10000,100000,1000000 --time-limit 600
+
+For each size: generate (seeded), build the plan problem (options per return, classes),
+solve within the time limit, and print returns, classes, build and solve time, peak memory
+(RSS of this process), objective, bound and gap; writes benchmarks/results/plan_scale.json.
+Targets (issue 4): 100k returns within 60 s at gap <= 1 %; 1M within 10 minutes, gap reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hubs import default_network  # noqa: E402
+from routing.app import RoutingApp  # noqa: E402
+from routing.generate import generate_returns  # noqa: E402
+from routing.planner import PlanConfig, build_problem, solve_built  # noqa: E402
+from routing.solver import Backend, solve  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--backend", default="highs")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "plan_scale.json")
+    args = ap.parse_args(argv)
+    network = default_network()
+    router = RoutingApp(network).router
+    backend = Backend[args.backend.upper()]
+    rows = []
+    print(
+        f"{'returns':>9} {'classes':>8} {'build s':>8} {'solve s':>8} {'total s':>8} "
+        f"{'peak MB':>8} {'status':>9} {'gap %':>8}"
+    )
+    for n in (int(s) for s in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        batch = list(generate_returns(n, seed=args.seed, network=network, start=date(2026, 11, 2)))
+        t1 = time.perf_counter()
+        config = PlanConfig(time_limit_s=args.time_limit)
+        built = build_problem(router, batch, config)
+        t2 = time.perf_counter()
+        plan = solve_built(
+            router, built, config, solve=lambda p, **kw: solve(p, backend=backend, **kw)
+        )
+        t3 = time.perf_counter()
+        build_s = t2 - t1
+        solve_s = plan.result.wall_time_s
+        total_s = t3 - t1  # options, classes, solve and reading the plan back
+        gap = plan.result.gap
+        row = {
+            "returns": n,
+            "classes": len(built.problem.classes),
+            "generate_s": round(t1 - t0, 2),
+            "build_s": round(build_s, 2),
+            "solve_s": round(solve_s, 2),
+            "plan_s": round(total_s, 2),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "status": plan.result.status.value,
+            "objective_minor": plan.result.objective,
+            "bound_minor": plan.result.bound,
+            "gap": None if math.isinf(gap) else round(gap, 6),
+            "backend": backend.value,
+        }
+        rows.append(row)
+        print(
+            f"{n:>9} {row['classes']:>8} {build_s:>8.1f} {solve_s:>8.1f} {total_s:>8.1f} "
+            f"{row['peak_rss_mb']:>8.0f} {row['status']:>9} "
+            f"{'n/a' if row['gap'] is None else f'{100 * gap:.3f}':>8}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"time_limit_s": args.time_limit, "runs": rows}, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
