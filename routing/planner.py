@@ -119,16 +119,19 @@ class BatchPlan:
     unroutable: tuple[tuple[str, str], ...] = field(default=())
 
 
-def build_problem(router: Router, batch: Sequence[tuple[str, Return]], config: PlanConfig) -> Built:
-    """Options per return (memoized on everything but id, postal code and key), classes."""
+def build_problem(
+    router: Router,
+    batch: Sequence[tuple[str, Return]],
+    config: PlanConfig,
+    *,
+    prune: bool = True,
+) -> Built:
+    """Options per return (memoized on everything but id, postal code and key), dominated
+    options dropped, identical returns aggregated into classes."""
     network = router.network
     memo: dict[Return, tuple[PlanChoice, ...]] = {}
-    class_of: dict[tuple[object, ...], int] = {}
-    members: list[list[Member]] = []
-    class_choices: list[tuple[PlanChoice, ...]] = []
-    class_units: list[int] = []
+    routed: list[tuple[int, str, int, tuple[PlanChoice, ...]]] = []
     unroutable: list[tuple[str, str]] = []
-    units_total = 0
     for index, (return_id, ret) in enumerate(batch):
         signature = replace(ret, customer_postal_code="0", idempotency_key="")
         choices = memo.get(signature)
@@ -142,14 +145,25 @@ def build_problem(router: Router, batch: Sequence[tuple[str, Return]], config: P
         if not choices:
             unroutable.append((return_id, "no feasible option (carrier, weight, SLA)"))
             continue
-        units = ret.units
+        routed.append((index, return_id, ret.units, choices))
+    binding = _binding_facilities(network, config, routed)
+    class_of: dict[tuple[object, ...], int] = {}
+    members: list[list[Member]] = []
+    class_choices: list[tuple[PlanChoice, ...]] = []
+    class_units: list[int] = []
+    units_total = 0
+    pruned_memo: dict[tuple[PlanChoice, ...], tuple[PlanChoice, ...]] = {}
+    for index, return_id, units, choices in routed:
+        kept = pruned_memo.get(choices)
+        if kept is None:
+            kept = pruned_memo[choices] = undominated(choices, binding) if prune else choices
         units_total += units
-        key = (units, tuple((c.key, c.cost_minor) for c in choices))
+        key = (units, tuple((c.key, c.cost_minor) for c in kept))
         k = class_of.get(key)
         if k is None:
             k = class_of[key] = len(members)
             members.append([])
-            class_choices.append(choices)
+            class_choices.append(kept)
             class_units.append(units)
         members[k].append(Member(return_id, index))
     lane_costs = {
@@ -167,6 +181,51 @@ def build_problem(router: Router, batch: Sequence[tuple[str, Return]], config: P
         units_total,
         len(batch),
     )
+
+
+def _binding_facilities(
+    network: Network,
+    config: PlanConfig,
+    routed: Sequence[tuple[int, str, int, tuple[PlanChoice, ...]]],
+) -> frozenset[str]:
+    """Facilities whose capacity could bind: all the units that could go there exceed it."""
+    could: dict[str, int] = {}
+    for _, _, units, choices in routed:
+        for f in {c.facility_id for c in choices if c.facility_id}:
+            could[f] = could.get(f, 0) + units
+    return frozenset(
+        f
+        for f, units in could.items()
+        if units > network.facilities[f].capacity_units_per_day * config.horizon_days
+    )
+
+
+def undominated(choices: tuple[PlanChoice, ...], binding: frozenset[str]) -> tuple[PlanChoice, ...]:
+    """Drop options no optimal plan needs. An option that rides no lane and uses no facility
+    that can bind ("free") costs only its own cost, so only the cheapest free one matters;
+    any other option is kept only when it is cheaper than that (it may pay off by sharing a
+    dispatch or using scarce capacity), and of several on the same lane at a non-binding
+    facility only the cheapest."""
+
+    def free(c: PlanChoice) -> bool:
+        return c.lane_id is None and (c.facility_id is None or c.facility_id not in binding)
+
+    frees = [c for c in choices if free(c)]
+    best_free = min(frees, key=lambda c: c.cost_minor) if frees else None
+    limit = best_free.cost_minor if best_free is not None else None
+    kept: list[PlanChoice] = [best_free] if best_free is not None else []
+    per_lane: dict[str, PlanChoice] = {}
+    for c in choices:
+        if free(c) or (limit is not None and c.cost_minor >= limit):
+            continue
+        if c.lane_id is not None and (c.facility_id is None or c.facility_id not in binding):
+            seen = per_lane.get(c.lane_id)
+            if seen is None or c.cost_minor < seen.cost_minor:
+                per_lane[c.lane_id] = c
+            continue
+        kept.append(c)
+    kept.extend(per_lane.values())
+    return tuple(sorted(kept, key=lambda c: (c.cost_minor, c.key)))
 
 
 def _assemble(
