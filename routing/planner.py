@@ -12,7 +12,6 @@ shortfall) or, with ``allow_overflow``, planned at a priced overflow.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -28,7 +27,6 @@ from routing.plan_model import (
     PlanResult,
     Progress,
     ReturnClass,
-    Status,
 )
 
 # An overflow unit when overflow is not allowed: dearer than any real option, so a plan uses
@@ -427,7 +425,3 @@ def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanCon
         overflow_units=sum(overflow.values()),
         unroutable=built.unroutable,
     )
-
-
-def is_proven(plan: BatchPlan) -> bool:
-    return plan.result.status is Status.OPTIMAL and math.isclose(plan.result.gap, 0.0)
