@@ -297,6 +297,16 @@ def _mathopt(
     return status, assignment, bound
 
 
+def _cbc_cmd(time_limit_s: float, workers: int) -> object:
+    """CBC from the cbcbox package (pulp[cbc]); PuLP's bundled CBC command is deprecated."""
+    import cbcbox
+    import pulp
+
+    return pulp.COIN_CMD(
+        path=cbcbox.cbc_bin_path(), msg=False, timeLimit=time_limit_s, threads=workers
+    )
+
+
 def _cbc(
     problem: PlanProblem, time_limit_s: float, workers: int
 ) -> tuple[Status, Assignment | None, float | None]:
@@ -308,18 +318,18 @@ def _cbc(
         cat = "Continuous" if relax else "Integer"
         lp = pulp.LpProblem("plan", pulp.LpMinimize)
         x = {
-            (k, o): pulp.LpVariable(f"x_{k}_{o}", 0, cls.count, cat)
+            (k, o): lp.add_variable(f"x_{k}_{o}", 0, cls.count, cat=cat)
             for k, cls in enumerate(problem.classes)
             for o in range(len(cls.options))
         }
         y = {
-            i: pulp.LpVariable(f"y_{i}", 0, 1, cat)
+            i: lp.add_variable(f"y_{i}", 0, 1, cat=cat)
             for i, f in enumerate(problem.facilities)
             if f.fixed_cost_minor is not None
         }
         ub = _lane_bounds(problem)
         z = {
-            lane: pulp.LpVariable(f"z_{lane}", 0, ub[lane], cat)
+            lane: lp.add_variable(f"z_{lane}", 0, ub[lane], cat=cat)
             for lane in range(len(problem.lanes))
         }
         lp += (
@@ -351,7 +361,7 @@ def _cbc(
         return lp, x
 
     lp, x = build(relax=False)
-    lp.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=workers))
+    lp.solve(_cbc_cmd(time_limit_s, workers))
     status_name = pulp.LpStatus[lp.status]
     if status_name == "Infeasible":
         return Status.INFEASIBLE, None, None
@@ -367,6 +377,6 @@ def _cbc(
     if optimal:
         return Status.OPTIMAL, assignment, None
     relaxed, _ = build(relax=True)
-    relaxed.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    relaxed.solve(_cbc_cmd(time_limit_s, 1))
     bound = pulp.value(relaxed.objective) if pulp.LpStatus[relaxed.status] == "Optimal" else None
     return Status.FEASIBLE, assignment, bound
