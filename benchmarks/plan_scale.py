@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--backend", default="highs")
+    ap.add_argument("--backend", default="auto")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "plan_scale.json")
     args = ap.parse_args(argv)

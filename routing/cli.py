@@ -551,7 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", metavar="FILE", help="network TOML (default: the embedded one)")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (default 60)")
     p.add_argument("--horizon-days", type=int, default=7, help="capacity horizon (default 7)")
-    p.add_argument("--backend", default="highs", help="highs (default), cpsat, scip or cbc")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        help="auto (default: Lagrangian + SCIP on facility-location shapes, else HiGHS),"
+        " highs, cpsat, scip or cbc",
+    )
     p.add_argument(
         "--out", required=True, metavar="DIR", help="writes plan.json and assignments.csv"
     )

@@ -11,6 +11,7 @@ capacity and, optionally, a fixed cost charged when it is used at all ("opened")
     minimise   sum_k,o cost_ko x_ko + sum_i f_i y_i + sum_l g_l z_l
     subject to sum_o x_ko = count_k                          (every unit assigned)
                sum_{k,o at i} demand_k x_ko <= cap_i * y_i    (y_i = 1 when f_i is None)
+               x_ko <= count_k * y_i  for o at i              (any unit at i opens it)
                sum_{k,o on l} load_ko x_ko  <= lanecap_l * z_l
                x_ko in {0..count_k}, y_i in {0,1}, z_l in {0,1,2,...}
 
@@ -203,10 +204,16 @@ class PlanProblem:
         dispatches = tuple(
             -(-load // lane.capacity) for load, lane in zip(lane_loads, self.lanes, strict=True)
         )
+        used = {
+            cls.options[o].facility
+            for cls, pairs in zip(self.classes, assignment, strict=True)
+            for o, _ in pairs
+        }
+        # a facility with a fixed cost is opened by any unit sent to it, even of zero demand
         opened = tuple(
             i
-            for i, (fac, load) in enumerate(zip(self.facilities, fac_loads, strict=True))
-            if fac.fixed_cost_minor is not None and load > 0
+            for i, fac in enumerate(self.facilities)
+            if fac.fixed_cost_minor is not None and i in used
         )
         cost = sum(
             cls.options[o].cost_minor * units
