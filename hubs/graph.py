@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import networkx as nx
 
@@ -122,6 +123,13 @@ class LaneGraph:
             for origin in self._origins:
                 paths[(country, origin)] = self._paths_to(parcel_paths, origin)
         self._paths: Mapping[tuple[str, str], tuple[Path, ...]] = MappingProxyType(paths)
+
+    # a read-only view does not pickle; its dict does (a router is sent to planner workers)
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_paths": dict(self._paths)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _paths=MappingProxyType(state["_paths"]))
 
     # -- construction ----------------------------------------------------------------------
 

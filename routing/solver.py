@@ -424,10 +424,17 @@ def _scip_log(reporter: _Reporter, global_bound: bool) -> Callable[[Sequence[str
 
 
 def _highs_log(reporter: _Reporter) -> Callable[[Sequence[str]], None]:
-    """HiGHS's node table: ``... Expl.% | BestBound BestSol Gap | ...``"""
+    """HiGHS's node table: ``... Expl.% | BestBound BestSol Gap | ...``. Before the main
+    solve, HiGHS may complete a partial MIP start in a sub-MIP whose table prints the bound of
+    that restricted model: its solutions count, its bounds do not."""
+    main = False
 
     def on_lines(lines: Sequence[str]) -> None:
+        nonlocal main
         for line in lines:
+            if line.startswith("Solving MIP model with"):
+                main = True
+                continue
             toks = line.split()
             pct = [i for i, t in enumerate(toks) if t.endswith("%")]
             if len(pct) < 2 or pct[0] + 2 >= len(toks):
@@ -437,7 +444,7 @@ def _highs_log(reporter: _Reporter) -> Callable[[Sequence[str]], None]:
                 best = float(toks[pct[0] + 2])
             except ValueError:
                 continue
-            reporter.update(best + _printed(best), bound - _printed(bound))
+            reporter.update(best + _printed(best), bound - _printed(bound) if main else None)
 
     return on_lines
 
@@ -455,16 +462,25 @@ class _Spec:
     pierce: tuple[BoolArray, BoolArray, BoolArray] | None = None  # (keep1, closed1, forced1)
     cutoff: int | None = None  # objective <= cutoff (a row)
     hint: IntArray | None = None  # units per option
+    gap_limit: float = 0.0  # stop once (incumbent - bound) / |incumbent| is at most this
 
 
-def _full_spec(arr: _Arrays, hint: IntArray | None) -> _Spec:
+def _full_spec(arr: _Arrays, hint: IntArray | None, gap_limit: float = 0.0) -> _Spec:
     m = arr.n_facilities
     return _Spec(
         keep=arr.opt_ub > 0,
         y_lo=np.zeros(m, dtype=np.int64),
         y_hi=np.ones(m, dtype=np.int64),
         hint=hint,
+        gap_limit=gap_limit,
     )
+
+
+def _close_enough(incumbent: int | None, bound: int, gap_limit: float) -> bool:
+    """Proven optimal, or within the asked relative gap."""
+    if incumbent is None:
+        return False
+    return bound >= incumbent or (gap_limit > 0 and relative_gap(incumbent, bound) <= gap_limit)
 
 
 @dataclass
@@ -597,7 +613,7 @@ def _solve_mathopt(
     params = mathopt.SolveParameters(
         random_seed=_SEED,
         time_limit=datetime.timedelta(seconds=max(0.01, time_limit_s)),
-        relative_gap_tolerance=0.0,
+        relative_gap_tolerance=spec.gap_limit,
         absolute_gap_tolerance=0.99,  # the objective is an integer
     )
     if scip:
@@ -632,7 +648,8 @@ def _solve_mathopt(
     dual = result.termination.objective_bounds.dual_bound
     if math.isfinite(dual):
         raw.bound = _ceil(dual)
-    if reason == mathopt.TerminationReason.OPTIMAL and raw.units is not None:
+    # OPTIMAL means within the tolerances: exact only when no relative gap was allowed
+    if reason == mathopt.TerminationReason.OPTIMAL and raw.units is not None and not spec.gap_limit:
         cost = _plan_cost(arr, raw.units)[0]
         raw.bound = cost if raw.bound is None else max(raw.bound, cost)
     return raw
@@ -694,6 +711,7 @@ def _solve_cpsat(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
     solver.parameters.num_workers = max(1, workers)
+    solver.parameters.relative_gap_limit = spec.gap_limit
 
     class _OnSolution(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
         def on_solution_callback(self) -> None:
@@ -767,6 +785,7 @@ def _solve_cbc(
             threads=max(1, workers),
             warmStart=spec.hint is not None,
             logPath=log_path,
+            gapRel=spec.gap_limit if spec.gap_limit > 0 else None,
         )
         prob.solve(cbc)
         with open(log_path, encoding="utf-8", errors="replace") as fh:
@@ -783,7 +802,7 @@ def _solve_cbc(
     for line in log.splitlines():
         if line.startswith("Lower bound:"):
             raw.bound = _ceil(float(line.split(":", 1)[1]))
-    if "Result - Optimal solution found" in log and raw.units is not None:
+    if "Result - Optimal solution found" in log and raw.units is not None and not spec.gap_limit:
         raw.bound = _plan_cost(arr, raw.units)[0]
     if raw.units is not None:
         reporter.update(_plan_cost(arr, raw.units)[0], raw.bound)
@@ -1198,8 +1217,10 @@ def _solve_auto(
     hint: IntArray | None,
     reporter: _Reporter,
     notes: list[str],
+    gap_limit: float = 0.0,
 ) -> tuple[IntArray | None, int | None, bool]:
-    """Lagrangian bound and fixing, then cut-and-solve with SCIP.
+    """Lagrangian bound and fixing, then cut-and-solve with SCIP (stopping early once the
+    incumbent is within ``gap_limit`` of the bound).
 
     Returns (best plan, valid lower bound, proven infeasible). Penalties give, for each
     option and facility decision, a lower bound on every plan that uses it; hence:
@@ -1232,7 +1253,7 @@ def _solve_auto(
         lower = min(lower, inc.cost)
     reporter.update(None, lower)
     notes.append(f"lagrangian bound {lower} after {time.monotonic() - started:.2f} s")
-    if inc.cost is not None and lower >= inc.cost:
+    if _close_enough(inc.cost, lower, gap_limit):
         return inc.units, lower, False
 
     def left() -> float:
@@ -1243,6 +1264,7 @@ def _solve_auto(
             keep=keep & (arr.opt_ub > 0),
             y_lo=forced.astype(np.int64),
             y_hi=(~closed).astype(np.int64),
+            gap_limit=gap_limit,
             **kw,  # type: ignore[arg-type]
         )
         started = time.monotonic()
@@ -1276,7 +1298,7 @@ def _solve_auto(
         if inc.cost is not None:
             lower = min(lower, inc.cost)
         reporter.update(None, lower)
-        if inc.cost is not None and lower >= inc.cost:
+        if _close_enough(inc.cost, lower, gap_limit):
             return inc.units, lower, False
         if raw1.infeasible or (
             best1 is not None and raw1.bound is not None and raw1.bound >= best1
@@ -1327,6 +1349,7 @@ def solve(
     workers: int = 2,
     hint: Assignment | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    gap_limit: float = 0.0,
 ) -> PlanResult:
     """Solve a plan problem within ``time_limit_s`` seconds of wall time.
 
@@ -1335,7 +1358,8 @@ def solve(
     plan was found in time. ``hint`` (e.g. from :func:`greedy`) warm-starts the solver;
     ``on_progress`` receives improvements of the incumbent or the bound as they happen
     (possibly from a solver thread). ``workers`` is CP-SAT's and CBC's thread count; the SCIP
-    and HiGHS MIPs run on one thread.
+    and HiGHS MIPs run on one thread. ``gap_limit`` (0 <= g < 1) stops the search once the plan
+    is proven within that relative gap of the optimum (status FEASIBLE unless it is exact).
     """
     if not isinstance(problem, PlanProblem):
         raise ValueError(f"problem must be a PlanProblem, got {type(problem).__name__}")
@@ -1347,6 +1371,12 @@ def solve(
         raise ValueError(f"backend must be a Backend, got {backend!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if (
+        isinstance(gap_limit, bool)
+        or not isinstance(gap_limit, int | float)
+        or not 0 <= gap_limit < 1
+    ):
+        raise ValueError(f"gap_limit must be a number in [0, 1), got {gap_limit!r}")
     if hint is not None:
         problem.check_assignment(hint)
     t0 = time.monotonic()
@@ -1367,14 +1397,19 @@ def solve(
         return _result(problem, arr, None, None, True, t0, backend.value, notes, reporter)
     if backend is Backend.AUTO and _uses_lagrangian(arr):
         units, bound, infeasible = _solve_auto(
-            arr, deadline=deadline, hint=hint_units, reporter=reporter, notes=notes
+            arr,
+            deadline=deadline,
+            hint=hint_units,
+            reporter=reporter,
+            notes=notes,
+            gap_limit=float(gap_limit),
         )
     else:
         if backend is Backend.AUTO:
             chosen = Backend.HIGHS
         if hint_units is None and chosen is not Backend.CBC:  # the textbook model has none
             hint_units = _greedy_units(arr, None)
-        spec = _full_spec(arr, hint_units)
+        spec = _full_spec(arr, hint_units, float(gap_limit))
         left = deadline - time.monotonic()
         if chosen is Backend.CPSAT:
             raw = _solve_cpsat(arr, spec, time_limit_s=left, workers=workers, reporter=reporter)

@@ -449,3 +449,51 @@ def test_optima_loader_names_the_bad_line(tmp_path: Path) -> None:
     bad = write(tmp_path, "8848\n79 13x\n", "os2")
     with pytest.raises(InstanceFormatError, match=r"os2:2: optimal value: expected an integer"):
         load_optima(bad)
+
+
+def test_highs_progress_bounds_stay_below_the_optimum_on_a_planner_batch() -> None:
+    """HiGHS first completes the greedy hint in a restricted sub-MIP whose printed bound is not
+    a bound of the whole problem: no reported bound may exceed the proven optimum."""
+    from datetime import date
+
+    from hubs import default_network
+    from routing.app import RoutingApp
+    from routing.generate import generate_returns
+    from routing.planner import PlanConfig, build_problem
+
+    network = default_network()
+    router = RoutingApp(network).router
+    batch = list(generate_returns(1500, seed=3, network=network, start=date(2026, 11, 2)))
+    problem = build_problem(router, batch, PlanConfig()).problem
+    seen: list[Progress] = []
+    result = solve(problem, time_limit_s=60, backend=Backend.HIGHS, on_progress=seen.append)
+    assert result.status is Status.OPTIMAL
+    assert result.objective is not None
+    bounds = [p.bound for p in seen if p.bound is not None]
+    assert bounds
+    assert max(bounds) <= result.objective
+
+
+@needs_holmberg
+@pytest.mark.parametrize("backend", [Backend.AUTO, Backend.HIGHS, Backend.CPSAT])
+def test_gap_limit_stops_within_the_gap_with_a_valid_bound(backend: Backend) -> None:
+    """With a 3 % gap limit the plan is feasible, its bound is at most the published optimum,
+    and the plan is within 3 % of its own bound (hence of the optimum)."""
+    problem = load_sscflp(HOLMBERG / "p57")
+    optimum = load_optima(HOLMBERG / "os")[56]
+    result = solve(problem, time_limit_s=60, backend=backend, gap_limit=0.03)
+    assert result.objective is not None
+    assert result.bound is not None
+    assert result.bound <= optimum <= result.objective
+    assert result.gap <= 0.03
+    check_plan(problem, result)
+
+
+def test_gap_limit_is_validated() -> None:
+    problem = PlanProblem(
+        classes=(ReturnClass(count=1, demand=1, options=(ClassOption(5, facility=0),)),),
+        facilities=(CapacityRow(capacity=1),),
+    )
+    for bad in (-0.1, 1.0, math.nan, True, "0.1"):
+        with pytest.raises(ValueError, match="gap_limit"):
+            solve(problem, time_limit_s=1, gap_limit=bad)  # type: ignore[arg-type]
