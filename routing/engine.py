@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import Facility, FacilityKind, Network
@@ -109,9 +109,20 @@ class Router:
             raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         return tuple(out)
 
-    def route(self, ret: Return, *, time_limit_s: float | None = None) -> Decision:
-        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split)."""
+    def route(
+        self,
+        ret: Return,
+        *,
+        time_limit_s: float | None = None,
+        full_facilities: frozenset[str] = frozenset(),
+    ) -> Decision:
+        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split).
+
+        ``full_facilities``: facilities whose capacity on the routing day cannot take this return; a
+        route received there is excluded (violation CAPACITY_FULL, and the chosen option
+        carries the reason code ``CAPACITY_FULL:<facility id>`` for each one it skipped)."""
         origin, units, ctx = self._context(ret)
+        skipped: set[str] = set()
         routes = self.compiled.routes(ret.customer_country, origin.id)
         violations: list[PreconditionViolation] = []
         if not routes:
@@ -129,6 +140,10 @@ class Router:
             #    most what was paid at import, which gives a lower bound per route
             bases: list[Evaluation] = []
             for route in routes:
+                if route.first_stop.id in full_facilities:
+                    skipped.add(route.first_stop.id)
+                    violations.append(_full(route.first_stop.id, ret))
+                    continue
                 got = evaluate_base(ctx, route, units, 10_000)
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
@@ -168,7 +183,8 @@ class Router:
             options.insert(0, split)
             options = options[: 1 + ret.constraints.max_alternatives]
         chosen = options[0]
-        chosen = Option(chosen.shipments, (*chosen.reason_codes, "LEAST_NET_COST"))
+        capacity_codes = tuple(f"CAPACITY_FULL:{f}" for f in sorted(skipped))
+        chosen = Option(chosen.shipments, (*chosen.reason_codes, "LEAST_NET_COST", *capacity_codes))
         return Decision(
             decision_id=uuid.uuid4().hex,
             idempotency_key=ret.idempotency_key,
@@ -232,9 +248,9 @@ class Router:
         return units
 
 
-@dataclass(frozen=True, slots=True)
-class PlanChoice:
-    """One whole-return option as the batch planner sees it."""
+class PlanChoice(NamedTuple):
+    """One whole-return option as the batch planner sees it (a named tuple: a batch makes
+    millions of them, and they travel back from option workers by pickle)."""
 
     key: str  # the route key ("service:first_stop[>lane]") or "returnless"
     cost_minor: int  # net cost without the line-haul dispatch share, base currency
@@ -246,6 +262,15 @@ class PlanChoice:
 
 def _key(e: Evaluation) -> tuple[int, int, str]:
     return (e.net_cost_minor, e.days_to_refund, e.route.key)
+
+
+def _full(facility: str, ret: Return) -> PreconditionViolation:
+    return PreconditionViolation(
+        "CAPACITY_FULL",
+        f"facility:{facility}",
+        f"its intake capacity left on {ret.return_date} cannot take this return's"
+        f" {ret.units} units",
+    )
 
 
 def _sla(destination: str, days: int, limit: int) -> PreconditionViolation:
