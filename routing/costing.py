@@ -402,8 +402,25 @@ def evaluate_base(
     )
 
 
-def add_customs(ctx: Context, e: Evaluation) -> Evaluation | PreconditionViolation:
-    """Assess each border of the route and add duties, import VAT and reclaims to ``e``."""
+@dataclass(frozen=True, slots=True)
+class CustomsCharges:
+    """What a route's borders add: duties and import VAT due, and reclaims of the original
+    import's duty and VAT (when the goods leave the customer's country)."""
+
+    assessments: tuple[Assessment, ...]
+    duty_due: int
+    vat_due: int
+    reclaim_duty: int
+    reclaim_vat: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.duty_due + self.vat_due - self.reclaim_duty - self.reclaim_vat
+
+
+def customs_charges(ctx: Context, e: Evaluation) -> CustomsCharges | PreconditionViolation:
+    """Assess each border of the route of ``e`` (its cost is ``e.net_cost_minor`` plus
+    ``net_minor``); the batch planner needs only this, not a new Evaluation."""
     route = e.route
     try:
         assessments = crossings(ctx, route, e.units)
@@ -422,15 +439,22 @@ def add_customs(ctx: Context, e: Evaluation) -> Evaluation | PreconditionViolati
         for claim in assessments[0].reclaims:
             reclaim_duty += claim.duty_minor
             reclaim_vat += claim.vat_minor
-    net = e.net_cost_minor + duty_due + vat_due - reclaim_duty - reclaim_vat
+    return CustomsCharges(assessments, duty_due, vat_due, reclaim_duty, reclaim_vat)
+
+
+def add_customs(ctx: Context, e: Evaluation) -> Evaluation | PreconditionViolation:
+    """Assess each border of the route and add duties, import VAT and reclaims to ``e``."""
+    c = customs_charges(ctx, e)
+    if isinstance(c, PreconditionViolation):
+        return c
     return replace(
         e,
-        duty_due=duty_due,
-        vat_due=vat_due,
-        reclaim_duty=reclaim_duty,
-        reclaim_vat=reclaim_vat,
-        assessments=assessments,
-        net_cost_minor=net,
+        duty_due=c.duty_due,
+        vat_due=c.vat_due,
+        reclaim_duty=c.reclaim_duty,
+        reclaim_vat=c.reclaim_vat,
+        assessments=c.assessments,
+        net_cost_minor=e.net_cost_minor + c.net_minor,
         customs_done=True,
     )
 

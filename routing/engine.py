@@ -23,6 +23,7 @@ from routing.costing import (
     Unit,
     add_customs,
     build,
+    customs_charges,
     evaluate_base,
     returnless,
 )
@@ -84,19 +85,19 @@ class Router:
                     continue
                 if limit is not None and got.days_to_refund > limit:
                     continue
-                full = add_customs(ctx, got)
-                if isinstance(full, PreconditionViolation):
+                charges = customs_charges(ctx, got)
+                if isinstance(charges, PreconditionViolation):
                     continue
                 lane = route.lane
                 share = route.lane_share_per_unit_minor * n_units if lane is not None else 0
                 out.append(
                     PlanChoice(
-                        key=route.key,
-                        cost_minor=full.net_cost_minor - share,
-                        facility_id=route.first_stop.id,
-                        lane_id=lane.id if lane is not None else None,
-                        units=n_units,
-                        days_to_refund=full.days_to_refund,
+                        route.key,
+                        got.net_cost_minor + charges.net_minor - share,
+                        route.first_stop.id,
+                        lane.id if lane is not None else None,
+                        n_units,
+                        got.days_to_refund,
                     )
                 )
             if ret.constraints.allow_returnless:
