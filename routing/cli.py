@@ -464,6 +464,52 @@ def cmd_network_check(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_whatif(a: argparse.Namespace) -> int:
+    """Run a what-if scenario (docs/scenario_format.md) and write its report."""
+    from routing.executor import ExecutorError
+    from routing.whatif.report import write_report
+    from routing.whatif.runner import ProgressBar, run_scenario
+    from routing.whatif.scenario import ScenarioError, load_scenario
+
+    if a.workers is not None and a.workers < 1:
+        raise UsageError(f"--workers: must be >= 1, got {a.workers}")
+    if a.time_limit is not None and not 0 < a.time_limit <= 3600:
+        raise UsageError(f"--time-limit: must be > 0 and <= 3600, got {a.time_limit}")
+    try:
+        total = len(load_scenario(a.scenario).names)
+        bar = ProgressBar(total)
+        bar.start()
+        try:
+            result = run_scenario(
+                a.scenario,
+                workers=a.workers,
+                ray_address=a.ray_address,
+                time_limit_s=a.time_limit,
+                on_progress=bar.update,
+            )
+        finally:
+            bar.finish()
+    except ScenarioError as exc:
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except ExecutorError as exc:
+        raise UsageError(f"--ray-address/--workers: {exc}") from exc
+    paths = write_report(result, Path(a.out))
+    for v in result.variants:
+        best = min(
+            (p for p in v.policies if p.policy != "optimized"), key=lambda p: p.total_cost_minor
+        )
+        opt = v.policy("optimized")
+        print(
+            f"{v.name}: optimized {format_minor(opt.total_cost_minor, v.currency)}"
+            f" ({opt.solver}); best rule {best.policy}"
+            f" {format_minor(best.total_cost_minor, v.currency)}"
+        )
+    print(f"wrote {', '.join(str(p) for p in paths[:2])} and {len(paths) - 2} CSV files")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="reroute", description="Route cross-border e-commerce returns."
@@ -578,6 +624,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = nsub.add_parser("check", help="validate a network file and summarise it")
     c.add_argument("file")
     c.set_defaults(func=cmd_network_check)
+
+    w = sub.add_parser("whatif", help="compare policies on a what-if scenario, write a report")
+    w.add_argument("scenario", metavar="SCENARIO.toml", help="docs/scenario_format.md")
+    w.add_argument("--out", required=True, metavar="DIR", help="report.html, report.json, CSVs")
+    w.add_argument("--workers", type=int, help="variants at once (default: the machine's cores)")
+    w.add_argument("--ray-address", help="run the variants on Ray ('local' starts one)")
+    w.add_argument("--time-limit", type=float, help="solver seconds per variant (default: file)")
+    w.set_defaults(func=cmd_whatif)
     return ap
 
 

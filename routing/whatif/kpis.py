@@ -1,0 +1,263 @@
+"""KPIs of one policy's plan: cost by term, customs, time, capacity use, CO2e, flows.
+
+Each return's terms are the engine's own (``routing.costing.build`` of the chosen route, the
+same shipment RouteReturn answers), except the line-haul: a plan pays its dispatches, not a
+per-unit share, so a return keeps only the per-kg part of its line-haul term and the plan's
+dispatch costs are added to the policy's ``linehaul_share`` total. A return the plan sends to
+overflow carries the terms of its class's cheapest facility option plus the overflow price
+(term ``overflow``), as the planner prices it. The terms therefore add up to the plan problem's
+objective exactly; :func:`policy_kpis` checks that they do.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from customs.api import CustomsError
+from hubs.model import FacilityKind
+from routing.costing import Context, Unit, build, evaluate, returnless
+from routing.domain import DestinationKind, Return, Shipment, Term
+from routing.engine import PlanChoice, Router
+from routing.errors import PreconditionViolation
+from routing.planner import Built
+from routing.whatif.policies import PolicyPlan
+
+OVERFLOW = "overflow"
+TERMS: tuple[str, ...] = (*(t.value for t in Term), OVERFLOW)
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityLoad:
+    facility_id: str
+    kind: str
+    load_units: int
+    capacity_units: int
+
+    @property
+    def utilization(self) -> float:
+        return self.load_units / self.capacity_units if self.capacity_units else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LaneLoad:
+    lane_id: str
+    load_units: int
+    dispatches: int
+    capacity_units_per_dispatch: int
+    fixed_cost_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    country: str
+    first_stop: str  # "" for returnless
+    destination: str
+    lane: str
+    returns: int
+    overflow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyKpis:
+    policy: str
+    currency: str
+    returns: int
+    units: int
+    total_cost_minor: int
+    terms: tuple[tuple[str, int], ...]  # TERMS order; they add up to total_cost_minor
+    duties_paid_minor: int  # duty + import VAT due at the borders crossed
+    reclaimed_minor: int  # duty + VAT of the original import reclaimed
+    days_to_refund_p50: int
+    days_to_refund_p90: int
+    days_to_resale_p50: int | None  # over the returns resold
+    days_to_resale_p90: int | None
+    co2e_g: int
+    returnless_returns: int
+    overflow_units: int
+    facilities: tuple[FacilityLoad, ...]
+    lanes: tuple[LaneLoad, ...]
+    flows: tuple[Flow, ...]
+    fallbacks: int = 0
+    solver: str = ""  # the optimized plan: status, backend, gap, time
+    optimal: bool | None = None
+
+    @property
+    def per_return_cost_minor(self) -> float:
+        return self.total_cost_minor / self.returns if self.returns else 0.0
+
+    @property
+    def returnless_share(self) -> float:
+        return self.returnless_returns / self.returns if self.returns else 0.0
+
+    @property
+    def dispatch_fill(self) -> float | None:
+        cap = sum(lane.dispatches * lane.capacity_units_per_dispatch for lane in self.lanes)
+        return sum(lane.load_units for lane in self.lanes) / cap if cap else None
+
+    @property
+    def max_hub_utilization(self) -> float:
+        used = [f.utilization for f in self.facilities if f.kind != FacilityKind.ORIGIN.value]
+        return max(used, default=0.0)
+
+    def term(self, name: str) -> int:
+        return dict(self.terms)[name]
+
+
+class ShipmentCache:
+    """The engine's shipment for (return, route key), built once per return signature."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._ctx: dict[Return, tuple[Context, list[Unit]]] = {}
+        self._shipments: dict[tuple[Return, str], Shipment] = {}
+
+    def shipment(self, ret: Return, choice: PlanChoice) -> Shipment:
+        sig = replace(ret, customer_postal_code="0", idempotency_key="")
+        got = self._shipments.get((sig, choice.key))
+        if got is not None:
+            return got
+        ctx_units = self._ctx.get(sig)
+        if ctx_units is None:
+            # the Router builds the per-return costing context; reused, never re-implemented
+            _, units, ctx = self.router._context(sig)
+            ctx_units = self._ctx[sig] = (ctx, units)
+        ctx, units = ctx_units
+        try:
+            if choice.key == "returnless":
+                made: Shipment | PreconditionViolation = returnless(ctx, units)
+            else:
+                routes = self.router.compiled.routes(sig.customer_country, sig.origin_facility_id)
+                route = next(r for r in routes if r.key == choice.key)
+                e = evaluate(ctx, route, units, 10_000)
+                made = e if isinstance(e, PreconditionViolation) else build(ctx, e)
+        except CustomsError as exc:  # the planner costed it: it cannot fail now
+            raise RuntimeError(f"costing {choice.key} again failed: {exc}") from exc
+        if isinstance(made, PreconditionViolation):
+            raise RuntimeError(f"costing {choice.key} again failed: {made.description}")
+        self._shipments[(sig, choice.key)] = made
+        return made
+
+
+def _lane_share(router: Router, ret: Return, choice: PlanChoice) -> int:
+    if choice.lane_id is None:
+        return 0
+    routes = router.compiled.routes(ret.customer_country, ret.origin_facility_id)
+    route = next(r for r in routes if r.key == choice.key)
+    return route.lane_share_per_unit_minor * choice.units
+
+
+def _pct(values: Sequence[int], q: float) -> int | None:
+    if not values:
+        return None
+    return int(np.percentile(np.asarray(values), q, method="inverted_cdf"))
+
+
+def policy_kpis(
+    router: Router,
+    built: Built,
+    batch: Sequence[tuple[str, Return]],
+    plan: PolicyPlan,
+    cache: ShipmentCache,
+) -> PolicyKpis:
+    """The KPIs of ``plan``; raises RuntimeError if its terms do not add up to its cost."""
+    problem = built.problem
+    evaluation = problem.evaluate(plan.assignment)
+    network = router.network
+    terms: dict[str, int] = dict.fromkeys(TERMS, 0)
+    duties = reclaimed = co2e = returnless_n = overflow_units = units_total = returns = 0
+    refund_days: list[int] = []
+    resale_days: list[int] = []
+    flows: Counter[tuple[str, str, str, str, bool]] = Counter()
+    for index, pick in enumerate(plan.picks):
+        if pick is None:
+            continue
+        k, o = pick
+        ret = batch[index][1]
+        cls = problem.classes[k]
+        choice = built.choices[k][o]
+        returns += 1
+        units_total += cls.demand
+        overflow = choice is None
+        if choice is None:  # the overflow twin of the class's cheapest facility option
+            price_row = cls.options[o].cost_minor
+            real = [c for c in built.choices[k] if c is not None and c.facility_id]
+            choice = min(real, key=lambda c: c.cost_minor)
+            terms[OVERFLOW] += price_row - choice.cost_minor
+            overflow_units += cls.demand
+        s = cache.shipment(ret, choice)
+        share = _lane_share(router, ret, choice)
+        if s.net_cost_minor - share != choice.cost_minor:
+            raise RuntimeError(
+                f"{batch[index][0]}: shipment costs {s.net_cost_minor - share},"
+                f" the planner's option {choice.cost_minor}"
+            )
+        for t in s.terms:
+            terms[t.term.value] += t.amount_minor
+        terms[Term.LINEHAUL_SHARE.value] -= share
+        duties += sum(a.duty_due_minor + a.vat_due_minor for a in s.customs)
+        reclaimed -= sum(
+            t.amount_minor for t in s.terms if t.term in (Term.DUTY_RECLAIM, Term.VAT_RECLAIM)
+        )
+        co2e += s.co2e_g
+        refund_days.append(s.days_to_refund)
+        if s.days_to_resale is not None:
+            resale_days.append(s.days_to_resale)
+        if s.destination_kind is DestinationKind.NONE:
+            returnless_n += 1
+        first = s.legs[0].to_facility if s.legs else ""
+        flows[(ret.customer_country, first, s.destination_id, choice.lane_id or "", overflow)] += 1
+    lanes: list[LaneLoad] = []
+    for i, lane_id in enumerate(built.lane_ids):
+        lane = problem.lanes[i]
+        n = evaluation.dispatches[i]
+        terms[Term.LINEHAUL_SHARE.value] += n * lane.fixed_cost_minor
+        lanes.append(
+            LaneLoad(lane_id, evaluation.lane_loads[i], n, lane.capacity, lane.fixed_cost_minor)
+        )
+    total = sum(terms.values())
+    if total != evaluation.cost_minor:
+        raise RuntimeError(
+            f"{plan.policy}: terms add up to {total}, the plan costs {evaluation.cost_minor}"
+        )
+    facilities = tuple(
+        FacilityLoad(
+            fid,
+            network.facilities[fid].kind.value,
+            evaluation.facility_loads[i],
+            problem.facilities[i].capacity,
+        )
+        for i, fid in enumerate(built.facility_ids)
+        if not fid.startswith("overflow:")
+    )
+    result = plan.result
+    solver = ""
+    if result is not None:
+        gap = "n/a" if result.gap == float("inf") else f"{100 * result.gap:.3f} %"
+        solver = f"{result.status.value}, {result.backend}, gap {gap}, {result.wall_time_s:.2f} s"
+    return PolicyKpis(
+        policy=plan.policy,
+        currency=network.currency,
+        returns=returns,
+        units=units_total,
+        total_cost_minor=total,
+        terms=tuple((t, terms[t]) for t in TERMS),
+        duties_paid_minor=duties,
+        reclaimed_minor=reclaimed,
+        days_to_refund_p50=_pct(refund_days, 50) or 0,
+        days_to_refund_p90=_pct(refund_days, 90) or 0,
+        days_to_resale_p50=_pct(resale_days, 50),
+        days_to_resale_p90=_pct(resale_days, 90),
+        co2e_g=co2e,
+        returnless_returns=returnless_n,
+        overflow_units=overflow_units,
+        facilities=facilities,
+        lanes=tuple(lanes),
+        flows=tuple(Flow(c, f, d, lane, n, ov) for (c, f, d, lane, ov), n in sorted(flows.items())),
+        fallbacks=plan.fallbacks,
+        solver=solver,
+        optimal=None if result is None else result.proven,
+    )
