@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import date
@@ -57,13 +58,20 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
+def _metadata() -> tuple[tuple[str, str], ...]:
+    """The API key the server wrote at its first start (both methods carry it alike)."""
+    key = (Path(os.environ["REROUTE_DATA_DIR"]) / "default.key").read_text().strip()
+    return (("authorization", f"Bearer {key}"),)
+
+
 async def _drive(
     target: str, method: str, payload: bytes, seconds: float, concurrency: int
 ) -> Figures:
+    metadata = _metadata()
     async with grpc.aio.insecure_channel(target) as channel:
         call = channel.unary_unary(method)  # bytes in, bytes out: the client never parses
         for _ in range(50):  # warm-up
-            await call(payload)
+            await call(payload, metadata=metadata)
         latencies: list[float] = []
         errors = 0
         stop = time.perf_counter() + seconds
@@ -73,7 +81,7 @@ async def _drive(
             while time.perf_counter() < stop:
                 t0 = time.perf_counter()
                 try:
-                    await call(payload, timeout=10)
+                    await call(payload, timeout=10, metadata=metadata)
                 except grpc.aio.AioRpcError:
                     errors += 1
                     continue
@@ -102,8 +110,13 @@ def _median(runs: list[Figures]) -> Figures:
 
 
 def _start_server() -> tuple[subprocess.Popen[str], str]:
+    # a fresh database in a temp data dir (every RouteReturn is stored, as in production);
+    # no rate limit: the benchmark measures the server's work, not the limiter
+    os.environ["REROUTE_DATA_DIR"] = tempfile.mkdtemp(prefix="reroute-rpc-load-")
+    os.environ.pop("REROUTE_DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--bench-echo"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--bench-echo"],
+        [*cmd, "--rate-limit", "0", "--log-format", "text"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

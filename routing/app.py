@@ -2,10 +2,20 @@
 
 It owns the loaded network, the router and the decision store; servicers convert wire
 messages and call it. Nothing here knows about protobuf.
+
+Capacity: RouteReturn consumes facility intake through holds (``routing.store``). A facility
+that cannot take the whole return on the routing day (``capacity_units_per_day`` minus what
+earlier decisions hold) is excluded from the options, and the decision names it in its reason
+codes (``CAPACITY_FULL:<facility>``); when every option is excluded the answer is
+FAILED_PRECONDITION with a CAPACITY_FULL violation per facility. Excluding, not pricing: a
+3PL at capacity cannot receive the parcel, whatever we pay it; the batch planner is where
+overflow is priced (``reroute plan --allow-overflow``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,8 +27,23 @@ from hubs.model import Network
 from routing.compiled import FxConverter
 from routing.domain import Decision, Return
 from routing.engine import Router
+from routing.errors import InvalidArgument, ResourceExhausted
 from routing.quote import QuoteInput, quote
-from routing.store import DecisionStore, MemoryDecisionStore, fingerprint
+from routing.store import (
+    CapacityTaken,
+    DecisionPage,
+    DecisionStore,
+    MemoryDecisionStore,
+    StoredDecision,
+    fingerprint,
+    holds_of,
+)
+
+DEFAULT_TENANT = "default"  # the tenant of calls on a server without authentication
+MAX_ROUTE_ATTEMPTS = 8  # re-routes when capacity is taken between routing and storing
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500  # larger page sizes are reduced to this (AIP-158)
+_TOKEN_PREFIX = "d1:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +71,81 @@ class RoutingApp:
             compiled_on=compiled_on or date.today(),
         )
         self.store: DecisionStore = store or MemoryDecisionStore()
+        self.capacity = {f.id: f.capacity_units_per_day for f in network.facilities.values()}
 
     @classmethod
-    def from_config(cls, config: AppConfig) -> RoutingApp:
+    def from_config(cls, config: AppConfig, *, store: DecisionStore | None = None) -> RoutingApp:
         network = load_network(config.network_file) if config.network_file else default_network()
-        return cls(network, compiled_on=config.compiled_on)
+        return cls(network, compiled_on=config.compiled_on, store=store)
 
-    def route_return(self, ret: Return, *, time_limit_s: float | None = None) -> Decision:
-        """Route one return; the same idempotency key always answers the same decision.
+    def route_return(
+        self, ret: Return, *, tenant: str = DEFAULT_TENANT, time_limit_s: float | None = None
+    ) -> Decision:
+        """Route one return and keep the decision; the same idempotency key always answers the
+        same decision and holds capacity once.
 
         ``time_limit_s`` bounds the split model (None = its default; 0 = no split attempt).
         """
-        if not ret.idempotency_key:
-            return self.router.route(ret, time_limit_s=time_limit_s)
         digest = fingerprint(ret)
-        found = self.store.get(ret.idempotency_key, digest)
-        if found is not None:
-            return found
-        decision = self.router.route(ret, time_limit_s=time_limit_s)
-        return self.store.put(ret.idempotency_key, digest, decision)
+        key = ret.idempotency_key
+        if key:
+            found = self.store.get(tenant, key, digest)
+            if found is not None:
+                return found
+        full: set[str] = set()
+        for _ in range(MAX_ROUTE_ATTEMPTS):
+            held = self.store.reserved(ret.return_date)
+            full.update(f for f, cap in self.capacity.items() if held.get(f, 0) + ret.units > cap)
+            decision = self.router.route(
+                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full)
+            )
+            try:
+                return self.store.put(
+                    tenant, key, digest, decision, holds_of(decision), self.capacity
+                )
+            except CapacityTaken as exc:  # taken meanwhile: route again without it
+                full.add(exc.facility_id)
+        raise ResourceExhausted(
+            "facility capacity kept changing while this return was routed; retry",
+            retry_after_s=0.05,
+        )
+
+    def get_decision(self, decision_id: str, *, tenant: str = DEFAULT_TENANT) -> StoredDecision:
+        if not decision_id:
+            raise InvalidArgument.one("decision_id", "is required")
+        return self.store.find(tenant, decision_id)
+
+    def list_decisions(
+        self, *, tenant: str = DEFAULT_TENANT, page_size: int = 0, page_token: str = ""
+    ) -> tuple[DecisionPage, str]:
+        """A page of ``tenant``'s decisions, newest first, and the token of the next page
+        ("" when there is none)."""
+        if page_size < 0:
+            raise InvalidArgument.one("page_size", f"must be >= 0, got {page_size}")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = self.store.page(tenant, size=size, before=parse_page_token(page_token))
+        token = "" if page.next_before is None else make_page_token(page.next_before)
+        return page, token
 
     def quote_customs(self, q: QuoteInput) -> Assessment:
         """One crossing assessed by the customs engine RouteReturn uses."""
         return quote(self.customs, q)
+
+
+def make_page_token(before: int) -> str:
+    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{before}".encode()).decode().rstrip("=")
+
+
+def parse_page_token(token: str) -> int | None:
+    if not token:
+        return None
+    bad = InvalidArgument.one("page_token", "not a token this server issued")
+    if len(token) > 100:
+        raise bad
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise bad from exc
+    if not text.startswith(_TOKEN_PREFIX) or not text[len(_TOKEN_PREFIX) :].isdigit():
+        raise bad
+    return int(text[len(_TOKEN_PREFIX) :])

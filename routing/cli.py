@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import functools
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +34,11 @@ from customs.api import (
 from customs.fx import format_minor, to_minor
 from hubs.model import ConditionGrade, Network, NetworkError
 from reroute.v1 import routing_pb2, routing_pb2_grpc
+from routing import client
+from routing.admin_cli import add_admin_commands
+from routing.client import ClientConfigError
 from routing.convert import assessment_to_proto, decision_from_proto, request_to_proto
+from routing.db.engine import DatabaseConfigError
 from routing.domain import (
     Constraints,
     Item,
@@ -205,12 +208,12 @@ def _describe_details(status: status_pb2.Status) -> list[str]:
 
 
 async def _call(
-    target: str, request: routing_pb2.RouteReturnRequest, timeout_s: float
+    a: argparse.Namespace, request: routing_pb2.RouteReturnRequest
 ) -> routing_pb2.RouteReturnResponse:
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with client.open_channel(a.server, a) as channel:
         stub = routing_pb2_grpc.ReturnsRoutingStub(channel)
         response: routing_pb2.RouteReturnResponse = await stub.RouteReturn(
-            request, timeout=timeout_s
+            request, timeout=a.timeout, metadata=client.metadata(client.api_key(a.api_key))
         )
         return response
 
@@ -218,7 +221,7 @@ async def _call(
 def cmd_route(a: argparse.Namespace) -> int:
     request = _request(a)
     try:
-        response = asyncio.run(_call(a.server, request, a.timeout))
+        response = asyncio.run(_call(a, request))
     except grpc.aio.AioRpcError as err:
         if err.code() is grpc.StatusCode.UNAVAILABLE:
             print(
@@ -227,6 +230,11 @@ def cmd_route(a: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAIL
+        if err.code() is grpc.StatusCode.UNAUTHENTICATED:
+            print(
+                "hint: give --api-key or REROUTE_API_KEY (`reroute keys create --tenant T`)",
+                file=sys.stderr,
+            )
         return _print_status_error(err, a.json)
     if a.json:
         print(
@@ -384,6 +392,7 @@ def cmd_plan(a: argparse.Namespace) -> int:
     from customs.fx import to_minor
     from routing.app import RoutingApp
     from routing.batch_io import BatchError, read_batch
+    from routing.executor import ExecutorError, make_executor
     from routing.plan_output import ProgressPrinter, format_summary, write_plan
     from routing.planner import PlanConfig, plan_batch
     from routing.solver import Backend, solve
@@ -410,11 +419,28 @@ def cmd_plan(a: argparse.Namespace) -> int:
         overflow_price_minor=to_minor(a.overflow_price, network.currency),
     )
     router = RoutingApp(network).router
+    if a.workers is not None and a.workers < 1:
+        raise UsageError(f"--workers: must be >= 1, got {a.workers}")
+    try:
+        executor = make_executor(a.workers, a.ray_address)
+    except ExecutorError as exc:
+        raise UsageError(f"--ray-address: {exc}") from exc
     printer = ProgressPrinter(currency=network.currency)
 
-    run = functools.partial(solve, backend=backend)
+    if not 0 <= a.gap_limit < 1:  # also refuses NaN
+        raise UsageError(f"--gap-limit: must be in [0, 1), got {a.gap_limit}")
+    run = functools.partial(solve, backend=backend, gap_limit=a.gap_limit)
     try:
-        plan = plan_batch(router, batch.returns, config, solve=run, on_progress=printer)
+        with executor:
+            plan = plan_batch(
+                router,
+                batch.returns,
+                config,
+                solve=run,
+                on_progress=printer,
+                executor=executor,
+                workers=a.workers,
+            )
     finally:
         printer.done()
     plan_path, csv_path = write_plan(plan, Path(a.out))
@@ -443,16 +469,37 @@ def cmd_generate(a: argparse.Namespace) -> int:
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    from routing.service import ServerConfig, serve
+    from routing.observe import configure_logging
+    from routing.service import ServerConfig, ServerConfigError, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not a.rate_limit >= 0:  # also refuses NaN
+        raise UsageError(f"--rate-limit: must be >= 0 (0 = off), got {a.rate_limit}")
+    if a.burst < 1:
+        raise UsageError(f"--burst: must be >= 1, got {a.burst}")
+    if a.max_message_bytes < 1024:
+        raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
+    if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
+        raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+    configure_logging(a.log_format)
     config = ServerConfig(
         host=a.host,
         port=a.port,
         network_file=Path(a.network) if a.network else None,
         bench_echo=a.bench_echo,
+        database_url=a.database_url,
+        tls_cert=Path(a.tls_cert) if a.tls_cert else None,
+        tls_key=Path(a.tls_key) if a.tls_key else None,
+        tls_client_ca=Path(a.tls_client_ca) if a.tls_client_ca else None,
+        metrics_port=a.metrics_port,
+        max_message_bytes=a.max_message_bytes,
+        rate_per_s=a.rate_limit or None,
+        burst=a.burst,
+        auth=a.auth == "key",
     )
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except ServerConfigError as exc:
+        raise UsageError(str(exc)) from exc
     return EXIT_OK
 
 
@@ -523,6 +570,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=50051, help="0 = any free port (default 50051)")
     s.add_argument("--host", default="0.0.0.0")
     s.add_argument("--bench-echo", action="store_true", help=argparse.SUPPRESS)
+    s.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL, sqlite:///FILE or postgresql+psycopg://... (default:"
+        " $REROUTE_DATABASE_URL, else sqlite:///<data dir>/reroute.db)",
+    )
+    s.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate")
+    s.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    s.add_argument("--tls-client-ca", metavar="PEM", help="require client certs from this CA")
+    s.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (default: off)")
+    s.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
+    s.add_argument(
+        "--rate-limit", type=float, default=200.0, help="per tenant per second (0 = off)"
+    )
+    s.add_argument("--burst", type=int, default=400, help="rate-limit burst per tenant")
+    s.add_argument("--log-format", choices=("json", "text"), default="json")
+    s.add_argument(
+        "--auth",
+        choices=("key", "none"),
+        default="key",
+        help="key (default): calls need an API key; none: no keys, every caller is tenant"
+        " 'default' (local development and tests only)",
+    )
     s.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("route", help="ask a server where one return should go")
@@ -562,6 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-split", action="store_true")
     r.add_argument("--alternatives", type=int, default=5)
     r.add_argument("--idempotency-key")
+    client.add_client_flags(r)
     r.set_defaults(func=cmd_route)
 
     q = sub.add_parser("customs", help="assess one border crossing (no server needed)")
@@ -596,6 +666,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--network", metavar="FILE", help="network TOML (default: the embedded one)")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (default 60)")
+    p.add_argument(
+        "--gap-limit",
+        type=float,
+        default=0.0,
+        help="stop once the plan is proven within this relative gap, e.g. 0.01 = 1%% (default 0:"
+        " prove optimality or use the whole time limit)",
+    )
     p.add_argument("--horizon-days", type=int, default=7, help="capacity horizon (default 7)")
     p.add_argument(
         "--backend",
@@ -609,6 +686,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="plan the valid rows, list the rest")
     p.add_argument("--allow-overflow", action="store_true", help="price capacity shortfalls")
     p.add_argument("--overflow-price", default="50.00", help="per unit, network currency")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="processes for independent parts of the batch (default: the machine's cores)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="solve the parts on a Ray cluster ('local' starts one; needs reroute[ray])",
+    )
     p.set_defaults(func=cmd_plan)
 
     g = sub.add_parser("generate-returns", help="a synthetic, realistic batch of returns")
@@ -618,6 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--start", help="first return date (default today)")
     g.add_argument("--network", metavar="FILE")
     g.set_defaults(func=cmd_generate)
+
+    add_admin_commands(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
@@ -645,7 +734,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (RerouteError, NetworkError, CustomsError) as exc:
+    except (
+        RerouteError,
+        NetworkError,
+        CustomsError,
+        DatabaseConfigError,
+        ClientConfigError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

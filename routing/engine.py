@@ -110,6 +110,32 @@ class Router:
             raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         return tuple(out)
 
+    def shipment(self, ret: Return, key: str) -> Shipment:
+        """The fully explained shipment of one whole-return option (a route key of
+        :meth:`plan_choices`, or "returnless"), e.g. to report a plan term by term. Raises
+        InvalidArgument for a bad return or an unknown key, NoFeasibleOption when the option
+        is not feasible for this return."""
+        origin, units, ctx = self._context(ret)
+        try:
+            if key == "returnless":
+                made: Shipment | PreconditionViolation = returnless(ctx, units)
+            else:
+                routes = self.compiled.routes(ret.customer_country, origin.id)
+                route = next((r for r in routes if r.key == key), None)
+                if route is None:
+                    raise InvalidArgument.one(
+                        "key", f"no route {key[:80]!r} from {ret.customer_country} to {origin.id}"
+                    )
+                got = evaluate_base(ctx, route, units, 10_000)
+                if not isinstance(got, PreconditionViolation):
+                    got = add_customs(ctx, got)
+                made = got if isinstance(got, PreconditionViolation) else build(ctx, got)
+        except CustomsError as exc:
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        if isinstance(made, PreconditionViolation):
+            raise NoFeasibleOption([made])
+        return made
+
     def route(
         self,
         ret: Return,

@@ -61,3 +61,20 @@ class Conflict(RerouteError):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+
+class Unauthenticated(RerouteError):
+    """No credentials, or credentials that do not identify a tenant."""
+
+
+class PermissionDenied(RerouteError):
+    """The caller is known but may not touch this resource (another tenant's)."""
+
+
+class ResourceExhausted(RerouteError):
+    """A limit was reached (rate, stream size); ``retry_after_s`` when waiting helps."""
+
+    def __init__(self, description: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.retry_after_s = retry_after_s

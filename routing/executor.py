@@ -12,7 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -30,6 +30,10 @@ class Executor(Protocol):
     name: str
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """``(index of the item, result)`` pairs as each item finishes (for progress)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -61,6 +65,10 @@ class SerialExecutor(_Closing):
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
 
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+
 
 class ProcessExecutor(_Closing):
     """A local pool of ``workers`` processes (spawned, so no thread or lock state is forked).
@@ -85,6 +93,23 @@ class ProcessExecutor(_Closing):
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
             )
         return list(self._pool.map(fn, items))
+
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        if len(items) <= 1 or self.workers == 1:
+            for i, item in enumerate(items):
+                yield i, fn(item)
+            return
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -121,6 +146,16 @@ class RayExecutor(_Closing):
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         remote = self._ray.remote(fn)
         return list(self._ray.get([remote.remote(item) for item in items]))
+
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        remote = self._ray.remote(fn)
+        refs = [remote.remote(item) for item in items]
+        index = {ref: i for i, ref in enumerate(refs)}
+        pending = list(refs)
+        while pending:
+            done, pending = self._ray.wait(pending, num_returns=1)
+            for ref in done:
+                yield index[ref], self._ray.get(ref)
 
     def close(self) -> None:
         if self._started:

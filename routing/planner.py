@@ -12,14 +12,19 @@ shortfall) or, with ``allow_overflow``, planned at a priced overflow.
 
 from __future__ import annotations
 
+import os
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from hubs.model import Network
+from routing.decompose import solve_parts
 from routing.domain import Return
 from routing.engine import PlanChoice, Router
 from routing.errors import InvalidArgument, NoFeasibleOption, PreconditionViolation
+from routing.executor import Executor
 from routing.plan_model import (
+    Assignment,
     CapacityRow,
     ClassOption,
     DispatchLane,
@@ -32,6 +37,9 @@ from routing.plan_model import (
 # An overflow unit when overflow is not allowed: dearer than any real option, so a plan uses
 # it only when capacity is really short, and the shortfall can be named.
 SHORTFALL_PRICE_MINOR = 10**9
+# Below this many returns, options are generated in this process: a spawned worker pays 2-3 s
+# of start-up (imports, the router's copy), about what 5-10k returns cost (~0.45 ms each).
+PARALLEL_BUILD_MIN_RETURNS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,38 +131,51 @@ def build_problem(
     config: PlanConfig,
     *,
     prune: bool = True,
+    executor: Executor | None = None,
 ) -> Built:
     """Options per return (memoized on everything but id, postal code and key), dominated
-    options dropped, identical returns aggregated into classes."""
+    options dropped, identical returns aggregated into classes. With an ``executor``, a large
+    batch's options are generated in parallel chunks (each worker gets a copy of the router)."""
     network = router.network
-    memo: dict[Return, tuple[PlanChoice, ...]] = {}
-    routed: list[tuple[int, str, int, tuple[PlanChoice, ...]]] = []
+    if executor is None or len(batch) < PARALLEL_BUILD_MIN_RETURNS:
+        found = [_choices_for((router, batch))]
+    else:
+        # a few chunks per worker: each chunk carries a copy of the router (~1.5 MB)
+        parallel = max(1, int(getattr(executor, "workers", 0) or os.cpu_count() or 1))
+        n_chunks = max(2, min(4 * parallel, len(batch) // (PARALLEL_BUILD_MIN_RETURNS // 2)))
+        size = -(-len(batch) // n_chunks)
+        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+        found = executor.map(_choices_for, [(router, chunk) for chunk in chunks])
+    # 1. per return its packed choices (kept packed: a million returns' choices as objects
+    #    would take ~4 GB), and the units that could go to each facility
+    routed: list[tuple[int, str, int, array[int], _Table]] = []
     unroutable: list[tuple[str, str]] = []
-    for index, (return_id, ret) in enumerate(batch):
-        signature = replace(ret, customer_postal_code="0", idempotency_key="")
-        choices = memo.get(signature)
-        if choices is None:
-            try:
-                choices = router.plan_choices(signature)
-            except InvalidArgument as exc:
-                unroutable.append((return_id, str(exc)))
-                continue
-            memo[signature] = choices
-        if not choices:
-            unroutable.append((return_id, "no feasible option (carrier, weight, SLA)"))
-            continue
-        routed.append((index, return_id, ret.units, choices))
-    binding = _binding_facilities(network, config, routed)
+    could: dict[str, int] = {}
+    index = 0
+    for table, rows in found:
+        for return_id, units, got in rows:
+            if isinstance(got, str):
+                unroutable.append((return_id, got))
+            else:
+                routed.append((index, return_id, units, got, table))
+                for f in {table[got[i]][1] for i in range(0, len(got), 3)}:
+                    if f is not None:
+                        could[f] = could.get(f, 0) + units
+            index += 1
+    binding = frozenset(
+        f
+        for f, units in could.items()
+        if units > network.facilities[f].capacity_units_per_day * config.horizon_days
+    )
+    # 2. dominated options dropped, identical returns aggregated into classes
     class_of: dict[tuple[object, ...], int] = {}
     members: list[list[Member]] = []
     class_choices: list[tuple[PlanChoice, ...]] = []
     class_units: list[int] = []
     units_total = 0
-    pruned_memo: dict[tuple[PlanChoice, ...], tuple[PlanChoice, ...]] = {}
-    for index, return_id, units, choices in routed:
-        kept = pruned_memo.get(choices)
-        if kept is None:
-            kept = pruned_memo[choices] = undominated(choices, binding) if prune else choices
+    for index, return_id, units, packed, table in routed:
+        choices = _unpack(packed, table, units)
+        kept = undominated(choices, binding) if prune else choices
         units_total += units
         key = (units, tuple((c.key, c.cost_minor) for c in kept))
         k = class_of.get(key)
@@ -181,21 +202,47 @@ def build_problem(
     )
 
 
-def _binding_facilities(
-    network: Network,
-    config: PlanConfig,
-    routed: Sequence[tuple[int, str, int, tuple[PlanChoice, ...]]],
-) -> frozenset[str]:
-    """Facilities whose capacity could bind: all the units that could go there exceed it."""
-    could: dict[str, int] = {}
-    for _, _, units, choices in routed:
-        for f in {c.facility_id for c in choices if c.facility_id}:
-            could[f] = could.get(f, 0) + units
-    return frozenset(
-        f
-        for f, units in could.items()
-        if units > network.facilities[f].capacity_units_per_day * config.horizon_days
-    )
+_Table = tuple[tuple[str, str | None, str | None], ...]  # route key, facility, lane
+
+
+def _choices_for(
+    job: tuple[Router, Sequence[tuple[str, Return]]],
+) -> tuple[_Table, list[tuple[str, int, array[int] | str]]]:
+    """The plan choices of a chunk of returns, packed: a table of the distinct (route key,
+    facility, lane) and per return (id, units, [table index, cost, days to refund] * n as an
+    int64 array), or why the return has no choice. Module-level and on plain data, so a
+    process pool can run it; packed, it pickles and stays small."""
+    router, chunk = job
+    slots: dict[tuple[str, str | None, str | None], int] = {}
+    memo: dict[Return, array[int] | str] = {}
+    rows: list[tuple[str, int, array[int] | str]] = []
+    for return_id, ret in chunk:
+        signature = replace(ret, customer_postal_code="0", idempotency_key="")
+        got = memo.get(signature)
+        if got is None:
+            try:
+                choices = router.plan_choices(signature)
+            except InvalidArgument as exc:
+                got = str(exc)
+            else:
+                if not choices:
+                    got = "no feasible option (carrier, weight, SLA)"
+                else:
+                    got = array("q")
+                    for c in choices:
+                        slot = slots.setdefault((c.key, c.facility_id, c.lane_id), len(slots))
+                        got.extend((slot, c.cost_minor, c.days_to_refund))
+            memo[signature] = got
+        rows.append((return_id, ret.units, got))
+    return tuple(slots), rows
+
+
+def _unpack(packed: array[int], table: _Table, units: int) -> tuple[PlanChoice, ...]:
+    out = []
+    for i in range(0, len(packed), 3):
+        key, facility, lane = table[packed[i]]
+        out.append(PlanChoice(key, packed[i + 1], facility, lane, units, packed[i + 2]))
+    return tuple(out)
 
 
 def undominated(choices: tuple[PlanChoice, ...], binding: frozenset[str]) -> tuple[PlanChoice, ...]:
@@ -309,10 +356,22 @@ def plan_batch(
     *,
     solve: Callable[..., PlanResult],
     on_progress: Callable[[Progress], None] | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
 ) -> BatchPlan:
-    """Plan ``batch``; ``solve`` is ``routing.solver.solve`` (injectable for tests)."""
-    built = build_problem(router, batch, config)
-    return solve_built(router, built, config, solve=solve, on_progress=on_progress)
+    """Plan ``batch``; ``solve`` is ``routing.solver.solve`` (injectable for tests); an
+    ``executor`` generates the options of a large batch in parallel and solves the batch's
+    independent parts apart (``solve`` must then pickle; see :func:`solve_built`)."""
+    built = build_problem(router, batch, config, executor=executor)
+    return solve_built(
+        router,
+        built,
+        config,
+        solve=solve,
+        on_progress=on_progress,
+        executor=executor,
+        workers=workers,
+    )
 
 
 def solve_built(
@@ -322,8 +381,14 @@ def solve_built(
     *,
     solve: Callable[..., PlanResult],
     on_progress: Callable[[Progress], None] | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    hint: Assignment | None = None,
 ) -> BatchPlan:
-    """Solve a problem ``build_problem`` made and read the plan back."""
+    """Solve a problem ``build_problem`` made and read the plan back (``hint``: a plan of
+    ``built.problem`` to warm-start from). With an ``executor``, the
+    problem's independent parts (:mod:`routing.decompose`) are solved apart in up to
+    ``workers`` bundles (default: the machine's cores); ``solve`` must then be module-level."""
     if not built.problem.classes:
         raise NoFeasibleOption(
             [
@@ -332,7 +397,17 @@ def solve_built(
                 )
             ]
         )
-    result = solve(built.problem, time_limit_s=config.time_limit_s, on_progress=on_progress)
+    # independent parts are solved apart even in this process: a class linked to no binding
+    # resource takes its cheapest option outright, and smaller MIPs solve faster
+    result = solve_parts(
+        built.problem,
+        time_limit_s=config.time_limit_s,
+        solve=solve,
+        executor=executor,
+        workers=workers or os.cpu_count() or 1,
+        on_progress=on_progress,
+        hint=hint,
+    )
     if result.assignment is None:
         raise NoFeasibleOption(
             [

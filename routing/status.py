@@ -11,7 +11,16 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from customs.api import CustomsError
 from hubs.model import NetworkError
-from routing.errors import Conflict, InvalidArgument, NoFeasibleOption, NotFound, RerouteError
+from routing.errors import (
+    Conflict,
+    InvalidArgument,
+    NoFeasibleOption,
+    NotFound,
+    PermissionDenied,
+    RerouteError,
+    ResourceExhausted,
+    Unauthenticated,
+)
 
 log = logging.getLogger("reroute.status")
 DOMAIN = "reroute.dev"
@@ -67,6 +76,22 @@ def to_status(exc: BaseException) -> status_pb2.Status:
         )
         return status_pb2.Status(
             code=code_pb2.INVALID_ARGUMENT, message=str(exc), details=[_pack(bad)]
+        )
+    if isinstance(exc, Unauthenticated):
+        info = error_details_pb2.ErrorInfo(reason="API_KEY_INVALID", domain=DOMAIN)
+        return status_pb2.Status(
+            code=code_pb2.UNAUTHENTICATED, message=str(exc), details=[_pack(info)]
+        )
+    if isinstance(exc, PermissionDenied):
+        return status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=str(exc))
+    if isinstance(exc, ResourceExhausted):
+        details = []
+        if exc.retry_after_s is not None:
+            retry = error_details_pb2.RetryInfo()
+            retry.retry_delay.FromNanoseconds(max(1, int(exc.retry_after_s * 1e9)))
+            details.append(_pack(retry))
+        return status_pb2.Status(
+            code=code_pb2.RESOURCE_EXHAUSTED, message=exc.description, details=details
         )
     if isinstance(exc, RerouteError):
         return status_pb2.Status(code=code_pb2.FAILED_PRECONDITION, message=str(exc))

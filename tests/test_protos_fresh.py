@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from google.protobuf.descriptor import EnumDescriptor, FileDescriptor
 
-from reroute.v1 import common_pb2, customs_pb2, routing_pb2
+from reroute.v1 import common_pb2, customs_pb2, planning_pb2, routing_pb2
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = ROOT / "protos" / "reroute" / "v1"
@@ -18,6 +18,7 @@ GENERATED = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py")
 FILES: tuple[FileDescriptor, ...] = (
     common_pb2.DESCRIPTOR,
     customs_pb2.DESCRIPTOR,
+    planning_pb2.DESCRIPTOR,
     routing_pb2.DESCRIPTOR,
 )
 

@@ -17,12 +17,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from customs.api import CustomsError
 from hubs.model import FacilityKind
-from routing.costing import Context, Unit, build, evaluate, returnless
 from routing.domain import DestinationKind, Return, Shipment, Term
 from routing.engine import PlanChoice, Router
-from routing.errors import PreconditionViolation
+from routing.errors import RerouteError
 from routing.planner import Built
 from routing.whatif.policies import PolicyPlan
 
@@ -112,34 +110,18 @@ class ShipmentCache:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._ctx: dict[Return, tuple[Context, list[Unit]]] = {}
         self._shipments: dict[tuple[Return, str], Shipment] = {}
 
     def shipment(self, ret: Return, choice: PlanChoice) -> Shipment:
         sig = replace(ret, customer_postal_code="0", idempotency_key="")
         got = self._shipments.get((sig, choice.key))
-        if got is not None:
-            return got
-        ctx_units = self._ctx.get(sig)
-        if ctx_units is None:
-            # the Router builds the per-return costing context; reused, never re-implemented
-            _, units, ctx = self.router._context(sig)
-            ctx_units = self._ctx[sig] = (ctx, units)
-        ctx, units = ctx_units
-        try:
-            if choice.key == "returnless":
-                made: Shipment | PreconditionViolation = returnless(ctx, units)
-            else:
-                routes = self.router.compiled.routes(sig.customer_country, sig.origin_facility_id)
-                route = next(r for r in routes if r.key == choice.key)
-                e = evaluate(ctx, route, units, 10_000)
-                made = e if isinstance(e, PreconditionViolation) else build(ctx, e)
-        except CustomsError as exc:  # the planner costed it: it cannot fail now
-            raise RuntimeError(f"costing {choice.key} again failed: {exc}") from exc
-        if isinstance(made, PreconditionViolation):
-            raise RuntimeError(f"costing {choice.key} again failed: {made.description}")
-        self._shipments[(sig, choice.key)] = made
-        return made
+        if got is None:
+            try:  # the engine's own costing, never re-implemented here
+                got = self.router.shipment(sig, choice.key)
+            except RerouteError as exc:  # the planner costed it: it cannot fail now
+                raise RuntimeError(f"costing {choice.key} again failed: {exc}") from exc
+            self._shipments[(sig, choice.key)] = got
+        return got
 
 
 def _lane_share(router: Router, ret: Return, choice: PlanChoice) -> int:

@@ -25,7 +25,6 @@ return takes its cheapest option and the rule's ``fallbacks`` counts it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -194,8 +193,7 @@ def optimized_plan(
     hint: Assignment | None,
 ) -> PolicyPlan:
     """The planner's plan of ``built`` with the default solver, warm-started with ``hint``."""
-    run = functools.partial(solve, hint=hint)
-    plan = solve_built(router, built, config, solve=run)
+    plan = solve_built(router, built, config, solve=solve, hint=hint)
     where = {batch[m.index][0]: (k, m.index) for k, ms in enumerate(built.members) for m in ms}
     picks: list[tuple[int, int] | None] = [None] * len(batch)
     counts: list[dict[int, int]] = [{} for _ in built.problem.classes]

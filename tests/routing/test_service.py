@@ -40,16 +40,25 @@ TODAY = date(2026, 11, 2)
 
 
 class Server:
-    def __init__(self) -> None:
+    """``reroute serve`` on a fresh database in its own data dir; without API keys unless
+    ``auth`` (the auth tests are in tests/routing/test_edge.py)."""
+
+    def __init__(self, *, auth: bool = False, data_dir: Path | None = None) -> None:
         # the server's stderr goes to a file, never to a pipe that could fill up
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
+        self.data = tempfile.TemporaryDirectory()  # closed in close()
+        folder = str(data_dir) if data_dir is not None else self.data.name
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "REROUTE_DATA_DIR": folder}
+        self.env.pop("REROUTE_DATABASE_URL", None)
+        cmd = [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--host", "127.0.0.1"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--host", "127.0.0.1"],
+            # no rate limit: these tests send bursts; tests/routing/test_edge.py tests limits
+            [*cmd, "--auth", "key" if auth else "none", "--rate-limit", "0"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=self.env,
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 60
@@ -73,6 +82,12 @@ class Server:
         finally:
             self.close()
 
+    def kill(self) -> None:
+        """SIGKILL: no draining, no cleanup (the crash the durability tests need)."""
+        self.proc.kill()
+        self.proc.wait()
+        self.close()
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -80,6 +95,7 @@ class Server:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self.log.close()
+        self.data.cleanup()
 
 
 @pytest.fixture(scope="module")

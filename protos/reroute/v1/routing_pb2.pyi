@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from google.type import date_pb2 as _date_pb2
 from reroute.v1 import common_pb2 as _common_pb2
@@ -65,6 +68,36 @@ DESTINATION_KIND_NONE: DestinationKind
 LEG_KIND_UNSPECIFIED: LegKind
 LEG_KIND_PARCEL: LegKind
 LEG_KIND_LINEHAUL: LegKind
+
+class GetDecisionRequest(_message.Message):
+    __slots__ = ("decision_id",)
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    def __init__(self, decision_id: _Optional[str] = ...) -> None: ...
+
+class GetDecisionResponse(_message.Message):
+    __slots__ = ("decision", "create_time")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    decision: RouteDecision
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, decision: _Optional[_Union[RouteDecision, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListDecisionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDecisionsResponse(_message.Message):
+    __slots__ = ("decisions", "next_page_token")
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    decisions: _containers.RepeatedCompositeFieldContainer[GetDecisionResponse]
+    next_page_token: str
+    def __init__(self, decisions: _Optional[_Iterable[_Union[GetDecisionResponse, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RouteReturnRequest(_message.Message):
     __slots__ = ("customer_return", "correlation_id")

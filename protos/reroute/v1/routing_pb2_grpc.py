@@ -57,6 +57,16 @@ class ReturnsRoutingStub:
                 request_serializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.SerializeToString,
                 response_deserializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.FromString,
                 _registered_method=True)
+        self.GetDecision = channel.unary_unary(
+                '/reroute.v1.ReturnsRouting/GetDecision',
+                request_serializer=reroute_dot_v1_dot_routing__pb2.GetDecisionRequest.SerializeToString,
+                response_deserializer=reroute_dot_v1_dot_routing__pb2.GetDecisionResponse.FromString,
+                _registered_method=True)
+        self.ListDecisions = channel.unary_unary(
+                '/reroute.v1.ReturnsRouting/ListDecisions',
+                request_serializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.SerializeToString,
+                response_deserializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.FromString,
+                _registered_method=True)
 
 
 class ReturnsRoutingServicer:
@@ -99,6 +109,21 @@ class ReturnsRoutingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDecision(self, request, context):
+        """One stored decision of the caller's tenant, as RouteReturn answered it. NOT_FOUND when
+        there is no such decision; PERMISSION_DENIED when it belongs to another tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDecisions(self, request, context):
+        """The caller's tenant's decisions, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReturnsRoutingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +141,16 @@ def add_ReturnsRoutingServicer_to_server(servicer, server):
                     servicer.QuoteCustoms,
                     request_deserializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.FromString,
                     response_serializer=reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.SerializeToString,
+            ),
+            'GetDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDecision,
+                    request_deserializer=reroute_dot_v1_dot_routing__pb2.GetDecisionRequest.FromString,
+                    response_serializer=reroute_dot_v1_dot_routing__pb2.GetDecisionResponse.SerializeToString,
+            ),
+            'ListDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDecisions,
+                    request_deserializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.FromString,
+                    response_serializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -206,6 +241,60 @@ class ReturnsRouting:
             '/reroute.v1.ReturnsRouting/QuoteCustoms',
             reroute_dot_v1_dot_customs__pb2.QuoteCustomsRequest.SerializeToString,
             reroute_dot_v1_dot_customs__pb2.QuoteCustomsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reroute.v1.ReturnsRouting/GetDecision',
+            reroute_dot_v1_dot_routing__pb2.GetDecisionRequest.SerializeToString,
+            reroute_dot_v1_dot_routing__pb2.GetDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reroute.v1.ReturnsRouting/ListDecisions',
+            reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.SerializeToString,
+            reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
