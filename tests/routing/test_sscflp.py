@@ -13,15 +13,11 @@ from routing.plan_model import load_optima, load_sscflp
 from routing.solver import Backend, solve
 
 ROOT = Path(__file__).resolve().parents[2]
-HOLMBERG = ROOT.parent / "shared" / "benchmarks" / "sscflp-holmberg"
+HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the tests use
 TINY = ROOT / "tests" / "data" / "sscflp_tiny"
 
-needs_holmberg = pytest.mark.skipif(
-    not (HOLMBERG / "os").exists(), reason="shared/benchmarks is beside the repository in CI"
-)
 
 
-@needs_holmberg
 @pytest.mark.parametrize("number", range(1, 13))
 def test_holmberg_small_instances_reach_the_optimum(number: int) -> None:
     """p1-p12 (10 facilities x 50 customers): the planner's default solver returns the
@@ -37,7 +33,6 @@ def test_holmberg_small_instances_reach_the_optimum(number: int) -> None:
     assert all(load <= f.capacity for load, f in zip(loads, problem.facilities, strict=True))
 
 
-@needs_holmberg
 @pytest.mark.parametrize("backend", list(Backend), ids=lambda b: b.value)
 def test_every_backend_proves_the_same_optimum_on_p1(backend: Backend) -> None:
     """The five backends agree with the published optimum of p1 (8848)."""
