@@ -1,5 +1,6 @@
-"""What every ReturnsRouting call goes through before its servicer: a request id, the
-caller's tenant (API key), the tenant's rate limit, metrics and an access log line.
+"""What every reroute.v1 call (ReturnsRouting, BatchPlanning) goes through before its
+servicer: a request id, the caller's tenant (API key), the tenant's rate limit, metrics and an
+access log line.
 
 ``EdgeInterceptor`` is a grpc.aio server interceptor. Health and reflection stay open (no
 key, no limit). Each guarded call runs with a ``CallInfo`` in a context variable (request id,
@@ -222,4 +223,33 @@ class EdgeInterceptor(_Interceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler  # no other shapes in ReturnsRouting
+        if handler.unary_stream is not None:  # BatchPlanning.WatchPlan
+            inner_watch: Any = handler.unary_stream  # an aio async generator
+
+            async def watch(request: Any, context: Context) -> AsyncIterator[Any]:
+                token = CALL.set(info)
+                started = time.perf_counter()
+                context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
+                try:
+                    if deny is not None:
+                        await abort(context, deny)
+                    try:
+                        guard.take()
+                    except ResourceExhausted as exc:
+                        await abort(context, exc)
+                    async for response in inner_watch(request, context):
+                        yield response
+                except asyncio.CancelledError:
+                    info.code = "CANCELLED"
+                    raise
+                finally:
+                    done(started)
+                    with contextlib.suppress(ValueError):  # finalised in another context
+                        CALL.reset(token)
+
+            return grpc.unary_stream_rpc_method_handler(
+                watch,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # no stream-unary methods in reroute.v1

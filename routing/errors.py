@@ -71,6 +71,16 @@ class PermissionDenied(RerouteError):
     """The caller is known but may not touch this resource (another tenant's)."""
 
 
+class Unavailable(RerouteError):
+    """The service could not do it now, through no fault of the request: trying again (as
+    the description says) can succeed. ``reason`` is a machine-readable UPPER_SNAKE word."""
+
+    def __init__(self, description: str, *, reason: str = "") -> None:
+        super().__init__(description)
+        self.description = description
+        self.reason = reason
+
+
 class ResourceExhausted(RerouteError):
     """A limit was reached (rate, stream size); ``retry_after_s`` when waiting helps."""
 

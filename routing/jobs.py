@@ -1,6 +1,8 @@
 """Batch plan jobs: where they are kept (:class:`JobStore`) and how they run (:class:`PlanJobs`).
 
-A job is submitted with a validated batch, waits for a solver slot (QUEUED), plans (RUNNING) and
+A job belongs to the tenant that submitted it: :class:`PlanJobs` answers
+:class:`routing.errors.PermissionDenied` when another tenant reads, watches or cancels it. It is
+submitted with a validated batch, waits for a solver slot (QUEUED), plans (RUNNING) and
 ends SUCCEEDED with a :class:`routing.planner.BatchPlan`, FAILED with a :class:`JobError`, or
 CANCELLED. Each plan runs in its own spawned process: option generation is Python and would
 hold the GIL, so the server's event loop (and RouteReturn) stays responsive only when the work
@@ -34,6 +36,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from routing.app import DEFAULT_TENANT
 from routing.domain import Return
 from routing.engine import Router
 from routing.errors import (
@@ -41,7 +44,9 @@ from routing.errors import (
     InvalidArgument,
     NoFeasibleOption,
     NotFound,
+    PermissionDenied,
     PreconditionViolation,
+    Unavailable,
 )
 from routing.plan_model import Progress
 from routing.planner import BatchPlan, PlanConfig
@@ -63,14 +68,35 @@ class JobState(enum.Enum):
         return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
 
+JOB_ERROR_CODES = ("FAILED_PRECONDITION", "INVALID_ARGUMENT", "UNAVAILABLE", "INTERNAL")
+INTERRUPTED_REASON = "PLAN_JOB_INTERRUPTED"  # google.rpc.ErrorInfo reason of an interrupted job
+
+
 @dataclass(frozen=True, slots=True)
 class JobError:
-    """Why a job failed: a gRPC status code name, a message and the violations behind it."""
+    """Why a job failed: a gRPC status code name, a message and the violations behind it.
 
-    code: str  # "FAILED_PRECONDITION", "INVALID_ARGUMENT" or "INTERNAL"
+    UNAVAILABLE: the job was interrupted (the server stopped) and submitting the batch again
+    can succeed; INTERNAL: the plan itself failed (logged by the server, no internals here).
+    """
+
+    code: str  # one of JOB_ERROR_CODES
     message: str
     preconditions: tuple[PreconditionViolation, ...] = ()
     fields: tuple[FieldViolation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.code not in JOB_ERROR_CODES:
+            raise ValueError(f"JobError code must be one of {JOB_ERROR_CODES}, got {self.code!r}")
+
+    @classmethod
+    def interrupted(cls, state: str) -> JobError:
+        """The error of a job a server stop left ``state`` (queued, running): retryable."""
+        return cls(
+            "UNAVAILABLE",
+            f"interrupted: the server stopped while this job was {state}; nothing was planned,"
+            " submit the batch again",
+        )
 
     def to_exception(self) -> Exception:
         """The domain exception this error stands for (``routing.status`` maps it)."""
@@ -78,6 +104,8 @@ class JobError:
             return NoFeasibleOption(list(self.preconditions))
         if self.code == "INVALID_ARGUMENT" and self.fields:
             return InvalidArgument(list(self.fields))
+        if self.code == "UNAVAILABLE":
+            return Unavailable(self.message, reason=INTERRUPTED_REASON)
         return RuntimeError(self.message)
 
 
@@ -99,6 +127,7 @@ class Job:
     progress: Progress | None = None
     plan: BatchPlan | None = None  # when SUCCEEDED
     error: JobError | None = None  # when FAILED
+    tenant: str = DEFAULT_TENANT  # who submitted it: only this tenant may read or cancel it
 
 
 class JobStore(Protocol):
@@ -317,7 +346,13 @@ class PlanJobs:
     def currency(self) -> str:
         return self.router.network.currency
 
-    async def submit(self, batch: Sequence[tuple[str, Return]], spec: PlanSpec) -> Job:
+    async def submit(
+        self,
+        batch: Sequence[tuple[str, Return]],
+        spec: PlanSpec,
+        *,
+        tenant: str = DEFAULT_TENANT,
+    ) -> Job:
         if self._closed:
             raise RuntimeError("the plan job manager is closed")
         job = Job(
@@ -326,6 +361,7 @@ class PlanJobs:
             spec=spec,
             returns=len(batch),
             created_at=datetime.now(UTC),
+            tenant=tenant,
         )
         self.store.create(job)
         self._version[job.job_id] = 0
@@ -333,12 +369,16 @@ class PlanJobs:
         self._tasks[job.job_id] = asyncio.create_task(self._run(job.job_id, work))
         return job
 
-    def get(self, job_id: str) -> Job:
-        return self.store.get(job_id)
-
-    async def watch(self, job_id: str) -> AsyncIterator[Job]:
-        """The job now, then after each change, until (and including) a final state."""
+    def get(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> Job:
+        """The job; NotFound for an unknown id, PermissionDenied when another tenant's."""
         job = self.store.get(job_id)
+        if job.tenant != tenant:
+            raise PermissionDenied(f"plan job {job_id[:64]!r} belongs to another tenant")
+        return job
+
+    async def watch(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> AsyncIterator[Job]:
+        """The job now, then after each change, until (and including) a final state."""
+        job = self.get(job_id, tenant=tenant)
         while True:
             seen = self._version.get(job_id, 0)
             yield job
@@ -349,8 +389,11 @@ class PlanJobs:
                 await wake.wait()
             job = self.store.get(job_id)
 
-    async def cancel(self, job_id: str) -> Job:
-        job = self.store.get(job_id)
+    async def cancel(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> Job:
+        return await self._cancel(self.get(job_id, tenant=tenant))
+
+    async def _cancel(self, job: Job) -> Job:
+        job_id = job.job_id
         if job.state.final:
             return job
         with self._lock:
@@ -367,7 +410,7 @@ class PlanJobs:
         self._closed = True
         for job in self.store.list():
             if not job.state.final:
-                await self.cancel(job.job_id)
+                await self._cancel(job)
         tasks = [t for t in self._tasks.values() if not t.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=10)

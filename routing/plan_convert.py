@@ -258,7 +258,7 @@ def job_to_proto(job: Job, currency: str) -> planning_pb2.PlanJob:
     if job.error is not None:
         if job.error.code == "INTERNAL":  # logged where it happened; no internals on the wire
             msg.error.CopyFrom(status_pb2.Status(code=code_pb2.INTERNAL, message=job.error.message))
-        else:
+        else:  # FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE (interrupted: retryable)
             msg.error.CopyFrom(to_status(job.error.to_exception()))
     return msg
 

@@ -1,5 +1,10 @@
 # ruff: noqa: N802 (servicer methods carry the RPC names of the proto)
-"""The BatchPlanning servicer: converts planning messages and delegates to :class:`PlanJobs`."""
+"""The BatchPlanning servicer: converts planning messages and delegates to :class:`PlanJobs`.
+
+A job belongs to the tenant of the call that submitted it (the edge's ``CallInfo``; tenant
+``default`` without authentication): GetPlan, WatchPlan and CancelPlan of another tenant's job
+answer PERMISSION_DENIED, of an unknown id NOT_FOUND.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from grpc_status import rpc_status
 
 from reroute.v1 import planning_pb2, planning_pb2_grpc
+from routing.app import DEFAULT_TENANT
+from routing.edge import abort
 from routing.jobs import JobState, PlanJobs
+from routing.observe import CALL
 from routing.plan_convert import (
     assignments_to_proto,
     check_job_id,
@@ -21,14 +28,18 @@ from routing.plan_convert import (
     progress_to_proto,
     submit_from_proto,
 )
-from routing.status import to_status
 
 SERVICE_NAME = planning_pb2.DESCRIPTOR.services_by_name["BatchPlanning"].full_name
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> None:
-    # grpc-stubs lacks the aio context's abort_with_status
-    await context.abort_with_status(rpc_status.to_status(to_status(exc)))  # type: ignore[attr-defined]
+    # the edge's abort: google.rpc details, the request id, and the code in metrics and log
+    await abort(context, exc)
+
+
+def _tenant() -> str:
+    info = CALL.get()
+    return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
 
 
 class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: ignore[misc]
@@ -46,7 +57,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
                 today=datetime.now(UTC).date(),
                 network=self.jobs.router.network,
             )
-            job = await self.jobs.submit(batch, spec)
+            job = await self.jobs.submit(batch, spec, tenant=_tenant())
             return job_to_proto(job, self.jobs.currency)
         except Exception as exc:  # every error leaves through to_status: never UNKNOWN
             await _abort(context, exc)
@@ -58,7 +69,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
         try:
             check_job_id(request.job_id)
             offset, size = page_from_proto(request)
-            job = self.jobs.get(request.job_id)
+            job = self.jobs.get(request.job_id, tenant=_tenant())
             resp = planning_pb2.GetPlanResponse(job=job_to_proto(job, self.jobs.currency))
             if job.state is JobState.SUCCEEDED and job.plan is not None:
                 items = job.plan.assignments
@@ -77,7 +88,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
     ) -> AsyncIterator[planning_pb2.PlanProgress]:
         try:
             check_job_id(request.job_id)
-            updates = self.jobs.watch(request.job_id)
+            updates = self.jobs.watch(request.job_id, tenant=_tenant())
             first = await anext(updates)
         except Exception as exc:
             await _abort(context, exc)
@@ -91,7 +102,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
     ) -> planning_pb2.PlanJob:
         try:
             check_job_id(request.job_id)
-            job = await self.jobs.cancel(request.job_id)
+            job = await self.jobs.cancel(request.job_id, tenant=_tenant())
             return job_to_proto(job, self.jobs.currency)
         except Exception as exc:
             await _abort(context, exc)

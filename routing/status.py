@@ -20,6 +20,7 @@ from routing.errors import (
     RerouteError,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger("reroute.status")
@@ -84,6 +85,13 @@ def to_status(exc: BaseException) -> status_pb2.Status:
         )
     if isinstance(exc, PermissionDenied):
         return status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=str(exc))
+    if isinstance(exc, Unavailable):
+        details = []
+        if exc.reason:
+            details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN)))
+        return status_pb2.Status(
+            code=code_pb2.UNAVAILABLE, message=exc.description[:2000], details=details
+        )
     if isinstance(exc, ResourceExhausted):
         details = []
         if exc.retry_after_s is not None:

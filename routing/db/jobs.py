@@ -1,10 +1,11 @@
 """Plan jobs in SQL: ``SqlJobStore`` implements ``routing.jobs.JobStore``.
 
-A job survives the server: after a restart (a crash included, kill -9) ``recover()`` marks
-every job still QUEUED or RUNNING as FAILED with the reason ("interrupted by a server
-restart") and that it can be submitted again (the batch itself is not kept). A final state is
-never left: updates of a final job are no-ops (the WHERE clause checks the state), so the
-first final state wins also across processes.
+A job belongs to a tenant (``tenant_id``, like decisions; the tenant row is created on the
+first job of a tenant without one). A job survives the server: after a restart (a crash
+included, kill -9) ``recover()`` marks every job still QUEUED or RUNNING as FAILED with a
+retryable error (UNAVAILABLE: "interrupted ... submit the batch again"; the batch itself is
+not kept). A final state is never left: updates of a final job are no-ops (the WHERE clause
+checks the state), so the first final state wins also across processes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from routing.db.engine import writer
-from routing.db.models import PlanJobRow
+from routing.db.models import PlanJobRow, Tenant
+from routing.db.store import tenant_id
 from routing.errors import NotFound
 from routing.jobs import Job, JobError, JobState
 from routing.observe import Metrics
@@ -26,10 +28,7 @@ from routing.planner import BatchPlan
 
 _JOBS: Table = PlanJobRow.__table__  # type: ignore[assignment]
 _FINAL = tuple(s.value for s in JobState if s.final)
-INTERRUPTED = (
-    "interrupted: the server stopped while this job was {state}; nothing was planned,"
-    " submit the batch again"
-)
+_SELECT = select(_JOBS, Tenant.name.label("tenant")).join(Tenant, Tenant.id == _JOBS.c.tenant_id)
 
 
 def _dump(obj: object) -> bytes | None:
@@ -50,6 +49,7 @@ def _job(row: Any) -> Job:
         progress=_load(row.progress),
         plan=_load(row.plan),
         error=_load(row.error),
+        tenant=row.tenant,
     )
 
 
@@ -68,9 +68,11 @@ class SqlJobStore:
 
     def _insert(self, job: Job, now: datetime) -> None:
         with self._writer.begin() as conn:
+            tid = tenant_id(conn, job.tenant, create=True)
             conn.execute(
                 insert(_JOBS).values(
                     job_id=job.job_id,
+                    tenant_id=tid,
                     state=job.state.value,
                     returns=job.returns,
                     created_at=job.created_at,
@@ -84,7 +86,7 @@ class SqlJobStore:
 
     def get(self, job_id: str) -> Job:
         with self.engine.connect() as conn:
-            row = conn.execute(select(_JOBS).where(_JOBS.c.job_id == job_id)).one_or_none()
+            row = conn.execute(_SELECT.where(_JOBS.c.job_id == job_id)).one_or_none()
             conn.rollback()
         if row is None:
             raise NotFound(f"plan job {job_id[:64]!r}")
@@ -142,7 +144,7 @@ class SqlJobStore:
 
     def list(self) -> list[Job]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(_JOBS).order_by(_JOBS.c.created_at)).all()
+            rows = conn.execute(_SELECT.order_by(_JOBS.c.created_at)).all()
             conn.rollback()
         return [_job(r) for r in rows]
 
@@ -155,6 +157,6 @@ class SqlJobStore:
             ).all()
             conn.rollback()
         for job_id, state in rows:
-            error = JobError("INTERNAL", INTERRUPTED.format(state=state))
+            error = JobError.interrupted(state)
             self._set(job_id, state=JobState.FAILED.value, error=_dump(error))
         return tuple(r[0] for r in rows)

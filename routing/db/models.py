@@ -118,6 +118,10 @@ class PlanJobRow(Base):
 
     __tablename__ = "plan_jobs"
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # who submitted it; jobs from before tenancy (migration 0003) belong to 'default'
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", name="fk_plan_jobs_tenant_id"), index=True
+    )
     state: Mapped[str] = mapped_column(String(16), index=True)
     returns: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

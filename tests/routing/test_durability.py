@@ -72,9 +72,14 @@ def test_kill_9_during_load_loses_no_acknowledged_decision(tmp_path: Path) -> No
 
 
 def test_kill_9_during_a_plan_fails_it_with_a_reason(tmp_path: Path) -> None:
-    """A plan RUNNING when the server is killed is, after the restart, FAILED with an error
-    saying it was interrupted and can be submitted again (not left RUNNING forever)."""
+    """A plan RUNNING when the server is killed is, after the restart, FAILED with a
+    retryable UNAVAILABLE error saying it was interrupted and can be submitted again (not left
+    RUNNING forever); it still belongs to its tenant ('default' without keys)."""
+    from google.rpc import code_pb2
+
     from reroute.v1 import planning_pb2, planning_pb2_grpc
+    from routing.db.engine import make_engine
+    from routing.db.jobs import SqlJobStore
     from tests.routing.test_plan_service import batch, submit_request
 
     server = Server(data_dir=tmp_path)
@@ -99,7 +104,11 @@ def test_kill_9_during_a_plan_fails_it_with_a_reason(tmp_path: Path) -> None:
             plans = planning_pb2_grpc.BatchPlanningStub(ch)
             got = plans.GetPlan(planning_pb2.GetPlanRequest(job_id=job.job_id), timeout=10).job
         assert got.state == planning_pb2.PLAN_STATE_FAILED
+        assert got.error.code == code_pb2.UNAVAILABLE
         assert "interrupted" in got.error.message
         assert "submit the batch again" in got.error.message
+        engine = make_engine(f"sqlite:///{tmp_path / 'reroute.db'}")
+        assert SqlJobStore(engine).get(job.job_id).tenant == "default"
+        engine.dispose()
     finally:
         again.close()

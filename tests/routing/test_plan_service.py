@@ -2,7 +2,7 @@
 
 Submit, watch and get a plan equal to the in-process planner's; RouteReturn answers while a
 plan runs; a running plan is cancelled; bad submissions name the field; unknown jobs are
-NOT_FOUND.
+NOT_FOUND; with API keys, a job is only its tenant's.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import grpc
 import pytest
@@ -22,6 +23,8 @@ from hubs import default_network
 from reroute.v1 import common_pb2, planning_pb2, planning_pb2_grpc, routing_pb2_grpc
 from routing.app import RoutingApp
 from routing.convert import return_to_proto
+from routing.db.engine import make_engine
+from routing.db.repo import create_key
 from routing.domain import Return
 from routing.generate import generate_returns
 from routing.plan_model import Status
@@ -274,3 +277,53 @@ def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) ->
             plans.GetPlan(bad, timeout=5)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
         assert field in [f for f, _ in field_violations(info.value)]
+
+
+def test_a_plan_job_belongs_to_its_tenant(tmp_path: Path) -> None:
+    """On a server with API keys, a job tenant A submitted is PERMISSION_DENIED to tenant B in
+    GetPlan, WatchPlan and CancelPlan (and B's cancel does not stop it), UNAUTHENTICATED
+    without a key; A watches it to its end, gets it and cancels it (already final); an
+    unknown id is NOT_FOUND to B."""
+    authed = Server(auth=True, data_dir=tmp_path)
+    try:
+        engine = make_engine(f"sqlite:///{tmp_path / 'reroute.db'}")
+        acme, globex = (
+            (("authorization", f"Bearer {create_key(engine, t)[1]}"),) for t in ("acme", "globex")
+        )
+        engine.dispose()
+        with grpc.insecure_channel(authed.target) as ch:
+            stub = planning_pb2_grpc.BatchPlanningStub(ch)
+            calls = [
+                lambda m, j: stub.GetPlan(
+                    planning_pb2.GetPlanRequest(job_id=j), metadata=m, timeout=10
+                ),
+                lambda m, j: list(
+                    stub.WatchPlan(planning_pb2.WatchPlanRequest(job_id=j), metadata=m, timeout=10)
+                ),
+                lambda m, j: stub.CancelPlan(
+                    planning_pb2.CancelPlanRequest(job_id=j), metadata=m, timeout=10
+                ),
+            ]
+            jid = stub.SubmitPlan(
+                submit_request(batch(3, seed=4)), metadata=acme, timeout=30
+            ).job_id
+            for call in calls:
+                for metadata, job_id, code in (
+                    (globex, jid, grpc.StatusCode.PERMISSION_DENIED),
+                    ((), jid, grpc.StatusCode.UNAUTHENTICATED),
+                    (globex, "no-such-job", grpc.StatusCode.NOT_FOUND),
+                ):
+                    with pytest.raises(grpc.RpcError) as info:
+                        call(metadata, job_id)
+                    assert info.value.code() == code  # type: ignore[attr-defined]
+            watch = planning_pb2.WatchPlanRequest(job_id=jid)
+            watched = list(stub.WatchPlan(watch, metadata=acme, timeout=120))
+            assert watched[-1].state == planning_pb2.PLAN_STATE_SUCCEEDED
+            got = stub.GetPlan(planning_pb2.GetPlanRequest(job_id=jid), metadata=acme, timeout=10)
+            assert got.job.state == planning_pb2.PLAN_STATE_SUCCEEDED
+            cancel = planning_pb2.CancelPlanRequest(job_id=jid)
+            assert stub.CancelPlan(cancel, metadata=acme, timeout=10).state == (
+                planning_pb2.PLAN_STATE_SUCCEEDED
+            )
+    finally:
+        authed.close()

@@ -17,7 +17,6 @@ HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the test
 TINY = ROOT / "tests" / "data" / "sscflp_tiny"
 
 
-
 @pytest.mark.parametrize("number", range(1, 13))
 def test_holmberg_small_instances_reach_the_optimum(number: int) -> None:
     """p1-p12 (10 facilities x 50 customers): the planner's default solver returns the

@@ -29,7 +29,8 @@ class BatchPlanningStub:
     """Errors follow the google.rpc error model: INVALID_ARGUMENT carries a google.rpc.BadRequest
     naming every bad field by its path in the request (e.g.
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
-    a google.rpc.ResourceInfo for an unknown job id.
+    a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
+    submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
     """
 
     def __init__(self, channel):
@@ -64,7 +65,8 @@ class BatchPlanningServicer:
     """Errors follow the google.rpc error model: INVALID_ARGUMENT carries a google.rpc.BadRequest
     naming every bad field by its path in the request (e.g.
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
-    a google.rpc.ResourceInfo for an unknown job id.
+    a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
+    submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
     """
 
     def SubmitPlan(self, request, context):
@@ -133,7 +135,8 @@ class BatchPlanning:
     """Errors follow the google.rpc error model: INVALID_ARGUMENT carries a google.rpc.BadRequest
     naming every bad field by its path in the request (e.g.
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
-    a google.rpc.ResourceInfo for an unknown job id.
+    a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
+    submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
     """
 
     @staticmethod
