@@ -473,8 +473,14 @@ class PlanJobs:
         with self._lock:
             if job_id in self._cancelled:
                 return None
-            proc.start()
             self._procs[job_id] = proc
+        # not under the lock: a spawn blocks until the child has read the work (~1 s of its
+        # start-up), and _cancel takes the lock on the event loop
+        proc.start()
+        with self._lock:
+            cancelled = job_id in self._cancelled  # cancelled while starting: not terminated
+        if cancelled:
+            proc.terminate()
         send.close()
         outcome: BatchPlan | JobError | None = None
         try:

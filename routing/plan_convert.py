@@ -174,7 +174,8 @@ def page_from_proto(req: planning_pb2.GetPlanRequest) -> tuple[int, int]:
     offset = 0
     if req.page_token:
         token = req.page_token
-        if not token.isdigit() or len(token) > 12:
+        # ASCII digits only: str.isdigit() also takes "²" and "١", which int() rejects or reads
+        if not (token.isascii() and token.isdigit()) or len(token) > 12:
             v.add("page_token", "not a page token of this server (use next_page_token)")
         else:
             offset = int(token)

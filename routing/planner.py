@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 
 from hubs.model import Network
 from routing.decompose import solve_parts
-from routing.domain import Return
+from routing.domain import MAX_VALUE_MINOR, Return
 from routing.engine import PlanChoice, Router
 from routing.errors import InvalidArgument, NoFeasibleOption, PreconditionViolation
 from routing.executor import Executor
 from routing.plan_model import (
+    MAX_COEFFICIENT,
     Assignment,
     CapacityRow,
     ClassOption,
@@ -37,6 +38,7 @@ from routing.plan_model import (
 # An overflow unit when overflow is not allowed: dearer than any real option, so a plan uses
 # it only when capacity is really short, and the shortfall can be named.
 SHORTFALL_PRICE_MINOR = 10**9
+_MAX_OPTION_COST = MAX_COEFFICIENT - MAX_VALUE_MINOR  # an overflow twin adds up to MAX_VALUE_MINOR
 # Below this many returns, options are generated in this process: a spawned worker pays 2-3 s
 # of start-up (imports, the router's copy), about what 5-10k returns cost (~0.45 ms each).
 PARALLEL_BUILD_MIN_RETURNS = 20_000
@@ -189,6 +191,14 @@ def build_problem(
         lane_id: router.compiled.to_base(lane.fixed_cost_minor, lane.currency)
         for lane_id, lane in network.lanes.items()
     }
+    if not members:  # a PlanProblem needs a class: say why nothing could be planned
+        raise NoFeasibleOption(
+            [
+                PreconditionViolation("NO_ROUTABLE_RETURN", f"return:{rid[:64]}", why[:500])
+                for rid, why in unroutable[:20]
+            ]
+            or [PreconditionViolation("NO_ROUTABLE_RETURN", "batch", "the batch is empty")]
+        )
     return _assemble(
         network,
         config,
@@ -227,6 +237,12 @@ def _choices_for(
             else:
                 if not choices:
                     got = "no feasible option (carrier, weight, SLA)"
+                elif any(not -MAX_COEFFICIENT <= c.cost_minor <= _MAX_OPTION_COST for c in choices):
+                    # the plan model's range, with room for the overflow price on top
+                    got = (
+                        f"an option's cost is beyond the {MAX_COEFFICIENT} minor units a plan can"
+                        " carry (check the declared values and quantities)"
+                    )
                 else:
                     got = array("q")
                     for c in choices:

@@ -255,7 +255,8 @@ def test_invalid_submissions_name_the_field(
 
 def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) -> None:
     """GetPlan, WatchPlan and CancelPlan answer NOT_FOUND for a job id the server never gave,
-    INVALID_ARGUMENT naming job_id when it is empty, and bad paging names the field."""
+    INVALID_ARGUMENT naming job_id when it is empty, and bad paging (a token of anything but
+    ASCII digits included) names the field."""
     calls = [
         lambda jid: plans.GetPlan(planning_pb2.GetPlanRequest(job_id=jid), timeout=5),
         lambda jid: list(plans.WatchPlan(planning_pb2.WatchPlanRequest(job_id=jid), timeout=5)),
@@ -272,6 +273,9 @@ def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) ->
     for bad, field in (
         (planning_pb2.GetPlanRequest(job_id="x", page_size=-1), "page_size"),
         (planning_pb2.GetPlanRequest(job_id="x", page_token="abc"), "page_token"),
+        # digits str.isdigit() takes but int() does not (was INTERNAL) or reads ("١٢" = 12)
+        (planning_pb2.GetPlanRequest(job_id="x", page_token="²"), "page_token"),
+        (planning_pb2.GetPlanRequest(job_id="x", page_token="١٢"), "page_token"),
     ):
         with pytest.raises(grpc.RpcError) as info:
             plans.GetPlan(bad, timeout=5)

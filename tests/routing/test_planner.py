@@ -174,3 +174,39 @@ def test_dropping_dominated_options_keeps_the_optimum(
         results.append(solve(built.problem, time_limit_s=20))
     assert all(res.status is Status.OPTIMAL for res in results)
     assert results[0].objective == results[1].objective
+
+
+def test_a_batch_with_no_routable_return_names_each_return() -> None:
+    """Nothing to plan is NO_ROUTABLE_RETURN per return (with why), not an internal error."""
+    from hubs import default_network
+    from routing.app import RoutingApp
+    from routing.examples import sample_return
+
+    router = RoutingApp(default_network()).router
+    ret = sample_return(date(2026, 11, 2))
+    heavy = replace(ret, items=(replace(ret.items[0], weight_g=1_000_000),))
+    with pytest.raises(NoFeasibleOption) as err:
+        build_problem(router, [("r-heavy", heavy)], PlanConfig())
+    (violation,) = err.value.violations
+    assert violation.type == "NO_ROUTABLE_RETURN"
+    assert violation.subject == "return:r-heavy"
+
+
+def test_a_return_beyond_the_plan_model_range_is_unroutable_not_a_crash() -> None:
+    """A value the wire accepts (1e11 minor x 100 units) costs more than a plan can carry:
+    that return is listed as unroutable with the reason; the rest of the batch is planned."""
+    from hubs import default_network
+    from routing.app import RoutingApp
+    from routing.examples import sample_return
+
+    router = RoutingApp(default_network()).router
+    ret = sample_return(date(2026, 11, 2))
+    small = replace(
+        ret.items[0], value_minor=10**11, quantity=100, weight_g=1, dims_mm=(10, 10, 10)
+    )
+    dear = replace(ret, items=(small,))
+    built = build_problem(router, [("ok", ret), ("dear", dear)], PlanConfig())
+    assert [rid for rid, _ in built.unroutable] == ["dear"]
+    assert "minor units a plan can carry" in built.unroutable[0][1]
+    assert built.returns == 2
+    assert len(built.problem.classes) == 1
