@@ -130,6 +130,17 @@ class Job:
     tenant: str = DEFAULT_TENANT  # who submitted it: only this tenant may read or cancel it
 
 
+def check_finish(state: JobState, plan: BatchPlan | None, error: JobError | None) -> None:
+    """What every JobStore.finish checks: a final state, a plan exactly when SUCCEEDED, an
+    error exactly when FAILED."""
+    if not state.final:
+        raise ValueError(f"finish() needs a final state, got {state.name}")
+    if (state is JobState.SUCCEEDED) != (plan is not None):
+        raise ValueError("a SUCCEEDED job, and only one, carries a plan")
+    if (state is JobState.FAILED) != (error is not None):
+        raise ValueError("a FAILED job, and only one, carries an error")
+
+
 class JobStore(Protocol):
     """Where jobs are kept. A final state (SUCCEEDED, FAILED, CANCELLED) is never left again:
     updates and finishes of a job already final are ignored (the first final state wins)."""
@@ -216,12 +227,7 @@ class MemoryJobStore:
         error: JobError | None = None,
         progress: Progress | None = None,
     ) -> Job:
-        if not state.final:
-            raise ValueError(f"finish() needs a final state, got {state.name}")
-        if (state is JobState.SUCCEEDED) != (plan is not None):
-            raise ValueError("a SUCCEEDED job, and only one, carries a plan")
-        if (state is JobState.FAILED) != (error is not None):
-            raise ValueError("a FAILED job, and only one, carries an error")
+        check_finish(state, plan, error)
         changes: dict[str, Any] = {"state": state, "plan": plan, "error": error}
         if progress is not None:
             changes["progress"] = progress

@@ -48,6 +48,7 @@ from routing.domain import (
     Shipment,
     Term,
 )
+from routing.plan_model import CapacityRow, ClassOption, DispatchLane, PlanProblem, ReturnClass
 
 __all__ = [
     "ALL_COUNTRIES",
@@ -369,3 +370,52 @@ def decisions(draw: st.DrawFn, *, max_alternatives: int = 2) -> Decision:
         network_name=draw(texts()),
         return_date=draw(dates()),
     )
+
+
+@st.composite
+def plan_problems(
+    draw: st.DrawFn,
+    *,
+    max_facilities: int = 2,
+    max_capacity: int = 6,
+    max_lanes: int = 1,
+    max_classes: int = 3,
+    max_count: int = 2,
+) -> PlanProblem:
+    """Small plan problems: facilities (some scarce, some with fixed costs), lanes, and classes
+    whose options use them, costs possibly negative (net recoveries)."""
+    m = draw(st.integers(0, max_facilities))
+    facilities = tuple(
+        CapacityRow(
+            capacity=draw(st.integers(0, max_capacity)),
+            fixed_cost_minor=draw(st.none() | st.integers(0, 20)),
+        )
+        for _ in range(m)
+    )
+    n_lanes = draw(st.integers(0, max_lanes))
+    lanes = tuple(
+        DispatchLane(fixed_cost_minor=draw(st.integers(0, 12)), capacity=draw(st.integers(1, 4)))
+        for _ in range(n_lanes)
+    )
+    classes = []
+    for _ in range(draw(st.integers(1, max_classes))):
+        options = []
+        for _ in range(draw(st.integers(1, 3))):
+            fac = draw(st.none() | st.integers(0, m - 1)) if m else None
+            lane = draw(st.none() | st.integers(0, n_lanes - 1)) if n_lanes else None
+            options.append(
+                ClassOption(
+                    cost_minor=draw(st.integers(-5, 30)),
+                    facility=fac,
+                    lane=lane,
+                    lane_load=draw(st.integers(1, 3)) if lane is not None else 0,
+                )
+            )
+        classes.append(
+            ReturnClass(
+                count=draw(st.integers(1, max_count)),
+                demand=draw(st.integers(0, 3)),
+                options=tuple(options),
+            )
+        )
+    return PlanProblem(classes=tuple(classes), facilities=facilities, lanes=lanes)

@@ -21,7 +21,7 @@ from routing.db.engine import writer
 from routing.db.models import PlanJobRow, Tenant
 from routing.db.store import tenant_id
 from routing.errors import NotFound
-from routing.jobs import Job, JobError, JobState
+from routing.jobs import Job, JobError, JobState, check_finish
 from routing.observe import Metrics
 from routing.plan_model import Progress
 from routing.planner import BatchPlan
@@ -124,12 +124,7 @@ class SqlJobStore:
         error: JobError | None = None,
         progress: Progress | None = None,
     ) -> Job:
-        if not state.final:
-            raise ValueError(f"finish() needs a final state, got {state.name}")
-        if (state is JobState.SUCCEEDED) != (plan is not None):
-            raise ValueError("a SUCCEEDED job, and only one, carries a plan")
-        if (state is JobState.FAILED) != (error is not None):
-            raise ValueError("a FAILED job, and only one, carries an error")
+        check_finish(state, plan, error)
         values: dict[str, Any] = {"state": state.value, "plan": _dump(plan), "error": _dump(error)}
         if progress is not None:
             values.update(progress=_dump(progress), objective_minor=progress.incumbent)

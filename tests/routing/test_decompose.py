@@ -33,49 +33,15 @@ from routing.plan_model import (
 )
 from routing.planner import PlanConfig, build_problem, plan_batch
 from routing.solver import Backend, solve
+from tests.strategies import plan_problems
 
 HIGHS = functools.partial(solve, backend=Backend.HIGHS, workers=1)  # module-level: it pickles
 
 
-@st.composite
-def problems(draw: st.DrawFn) -> PlanProblem:
+def problems() -> st.SearchStrategy[PlanProblem]:
     """Several facilities (some scarce, some with fixed costs) and lanes, used by few classes
     each, so that a problem falls apart into several parts, or does not."""
-    m = draw(st.integers(0, 4))
-    facilities = tuple(
-        CapacityRow(
-            capacity=draw(st.integers(0, 8)),
-            fixed_cost_minor=draw(st.none() | st.integers(0, 20)),
-        )
-        for _ in range(m)
-    )
-    n_lanes = draw(st.integers(0, 3))
-    lanes = tuple(
-        DispatchLane(fixed_cost_minor=draw(st.integers(0, 12)), capacity=draw(st.integers(1, 4)))
-        for _ in range(n_lanes)
-    )
-    classes = []
-    for _ in range(draw(st.integers(1, 7))):
-        options = []
-        for _ in range(draw(st.integers(1, 3))):
-            fac = draw(st.none() | st.integers(0, m - 1)) if m else None
-            lane = draw(st.none() | st.integers(0, n_lanes - 1)) if n_lanes else None
-            options.append(
-                ClassOption(
-                    cost_minor=draw(st.integers(-5, 30)),
-                    facility=fac,
-                    lane=lane,
-                    lane_load=draw(st.integers(1, 3)) if lane is not None else 0,
-                )
-            )
-        classes.append(
-            ReturnClass(
-                count=draw(st.integers(1, 3)),
-                demand=draw(st.integers(0, 3)),
-                options=tuple(options),
-            )
-        )
-    return PlanProblem(classes=tuple(classes), facilities=facilities, lanes=lanes)
+    return plan_problems(max_facilities=4, max_capacity=8, max_lanes=3, max_classes=7, max_count=3)
 
 
 def check_feasible(problem: PlanProblem, result: PlanResult) -> None:

@@ -32,6 +32,7 @@ from routing.plan_model import (
     load_sscflp,
 )
 from routing.solver import Backend, greedy, solve
+from tests.strategies import plan_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the tests use
@@ -78,43 +79,9 @@ def check_plan(problem: PlanProblem, result: PlanResult) -> None:
 # -- tiny problems ----------------------------------------------------------------------------
 
 
-@st.composite
-def tiny_problems(draw: st.DrawFn, *, lanes: bool = True) -> PlanProblem:
-    m = draw(st.integers(0, 2))
-    facilities = tuple(
-        CapacityRow(
-            capacity=draw(st.integers(0, 6)),
-            fixed_cost_minor=draw(st.none() | st.integers(0, 20)),
-        )
-        for _ in range(m)
-    )
-    n_lanes = draw(st.integers(0, 1)) if lanes else 0
-    lane_rows = tuple(
-        DispatchLane(fixed_cost_minor=draw(st.integers(0, 12)), capacity=draw(st.integers(1, 4)))
-        for _ in range(n_lanes)
-    )
-    classes = []
-    for _ in range(draw(st.integers(1, 3))):
-        options = []
-        for _ in range(draw(st.integers(1, 3))):
-            fac = draw(st.none() | st.integers(0, m - 1)) if m else None
-            lane = draw(st.none() | st.integers(0, n_lanes - 1)) if n_lanes else None
-            options.append(
-                ClassOption(
-                    cost_minor=draw(st.integers(-5, 30)),
-                    facility=fac,
-                    lane=lane,
-                    lane_load=draw(st.integers(1, 3)) if lane is not None else 0,
-                )
-            )
-        classes.append(
-            ReturnClass(
-                count=draw(st.integers(1, 2)),
-                demand=draw(st.integers(0, 3)),
-                options=tuple(options),
-            )
-        )
-    return PlanProblem(classes=tuple(classes), facilities=facilities, lanes=lane_rows)
+def tiny_problems(*, lanes: bool = True) -> st.SearchStrategy[PlanProblem]:
+    """Small enough for brute force."""
+    return plan_problems(max_lanes=1 if lanes else 0)
 
 
 @st.composite
