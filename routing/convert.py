@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import enum
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Final, Generic, TypeVar
@@ -82,6 +84,7 @@ __all__ = [
     "EnumMap",
     "assessment_from_proto",
     "assessment_to_proto",
+    "decision_bytes",
     "decision_from_proto",
     "decision_to_proto",
     "quote_from_proto",
@@ -539,6 +542,28 @@ def request_to_proto(r: Return, *, correlation_id: str = "") -> routing_pb2.Rout
 
 
 # -- the decision ---------------------------------------------------------------------------
+
+# The wire bytes of recent decisions, by decision id: RouteReturn stores a decision and answers
+# it, and converting a decision (~0.25 ms for six options) dominates parsing its bytes (~15 us).
+_ENCODED: OrderedDict[str, bytes] = OrderedDict()
+_ENCODED_MAX = 512
+_ENCODED_LOCK = threading.Lock()
+
+
+def decision_bytes(d: Decision) -> bytes:
+    """``decision_to_proto(d)`` serialized, converted once per decision id (decisions are
+    immutable and their ids unique) and kept for the last few hundred decisions."""
+    with _ENCODED_LOCK:
+        found = _ENCODED.get(d.decision_id)
+        if found is not None:
+            _ENCODED.move_to_end(d.decision_id)
+            return found
+    blob = decision_to_proto(d).SerializeToString()
+    with _ENCODED_LOCK:
+        _ENCODED[d.decision_id] = blob
+        while len(_ENCODED) > _ENCODED_MAX:
+            _ENCODED.popitem(last=False)
+    return blob
 
 
 def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:

@@ -37,6 +37,7 @@ from routing.app import DEFAULT_TENANT, RoutingApp
 from routing.auth import SqlAuthenticator
 from routing.convert import (
     assessment_to_proto,
+    decision_bytes,
     decision_to_proto,
     quote_from_proto,
     return_from_proto,
@@ -164,7 +165,9 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         try:
             ret = self._return(request)
             decision = await self._route(ret, context)
-            return routing_pb2.RouteReturnResponse(decision=decision_to_proto(decision))
+            response = routing_pb2.RouteReturnResponse()
+            response.decision.MergeFromString(decision_bytes(decision))  # stored: converted once
+            return response
         except Exception as exc:  # every error leaves through to_status: never UNKNOWN
             await abort(context, exc)
 
@@ -237,9 +240,9 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
                 continue
             if self.metrics is not None:
                 self.metrics.stream_items.labels("OK").inc()
-            yield routing_pb2.RouteReturnsResponse(
-                correlation_id=request.correlation_id, decision=decision_to_proto(decision)
-            )
+            answer = routing_pb2.RouteReturnsResponse(correlation_id=request.correlation_id)
+            answer.decision.MergeFromString(decision_bytes(decision))
+            yield answer
 
 
 async def _echo(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:

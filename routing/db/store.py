@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from reroute.v1 import routing_pb2
-from routing.convert import decision_from_proto, decision_to_proto
+from routing.convert import decision_bytes, decision_from_proto
 from routing.db.engine import writer
 from routing.db.models import Base, DecisionRow, FacilityDay, Reservation, Tenant
 from routing.domain import Decision
@@ -133,7 +133,7 @@ class SqlDecisionStore:
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
     ) -> Decision:
-        blob = decision_to_proto(decision).SerializeToString()
+        blob = decision_bytes(decision)
         with self._lock:
             tid = self._tenants.get(tenant)
         if tid is None:

@@ -630,3 +630,21 @@ def test_decision_without_chosen_option_or_date_is_rejected() -> None:
         "decision.chosen.shipments",
         "decision.return_date",
     ]
+
+
+def test_decision_bytes_are_the_decision_on_the_wire_converted_once() -> None:
+    """The bytes RouteReturn stores and answers parse back to the same decision; a second call
+    for the same decision does not convert again."""
+    from datetime import date
+
+    from hubs import default_network
+    from reroute.v1 import routing_pb2
+    from routing.app import RoutingApp
+    from routing.convert import decision_bytes, decision_from_proto, decision_to_proto
+    from routing.examples import sample_return
+
+    decision = RoutingApp(default_network()).router.route(sample_return(date(2026, 11, 2)))
+    blob = decision_bytes(decision)
+    assert routing_pb2.RouteDecision.FromString(blob) == decision_to_proto(decision)
+    assert decision_from_proto(routing_pb2.RouteDecision.FromString(blob)) == decision
+    assert decision_bytes(decision) is blob
