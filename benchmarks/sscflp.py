@@ -68,8 +68,14 @@ def pct(x: float | None) -> str:
     return "-" if x is None else ("inf" if x == float("inf") else f"{100 * x:.2f}%")
 
 
+def _number(x: object) -> float:
+    """A number of a row (the rows are JSON-shaped dicts)."""
+    assert isinstance(x, int | float), x
+    return float(x)
+
+
 def _gap(x: object) -> float:
-    return float("inf") if x is None else float(x)  # type: ignore[arg-type]
+    return float("inf") if x is None else _number(x)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         rows.append(row)
         print(line, flush=True)
-    total = sum(float(r["time_s"]) for r in rows)  # type: ignore[arg-type]
+    total = sum(_number(r["time_s"]) for r in rows)
     proven = sum(1 for r in rows if r["proven"])
     exact = sum(1 for r in rows if r["found"] == r["optimum"])
     worst = max((_gap(r["gap"]) for r in rows), default=0.0)
@@ -168,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "worst_gap": finite(worst),
     }
     if reference and rows:
-        cbc_total = sum(float(r["cbc_time_s"]) for r in rows)  # type: ignore[arg-type]
+        cbc_total = sum(_number(r["cbc_time_s"]) for r in rows)
         cbc_exact = sum(1 for r in rows if r["cbc_found"] == r["optimum"])
         cbc_proven = sum(1 for r in rows if r["cbc_proven"])
         cbc_worst = max(_gap(r["cbc_gap"]) for r in rows)

@@ -260,11 +260,18 @@ def submit_requests(draw: st.DrawFn) -> planning_pb2.SubmitPlanRequest:
     """0-5 returns (mostly valid, unique ids) with plan options (mostly valid and cheap)."""
     req = planning_pb2.SubmitPlanRequest()
     ids: list[str] = []
-    for i in range(draw(st.integers(0, 5))):
+
+    def fresh() -> str:  # the next return's own id: r0, r1, ...
+        return f"r{len(ids)}"
+
+    def duplicate() -> str:
+        return draw(st.sampled_from(ids)) if ids else fresh()
+
+    for _ in range(draw(st.integers(0, 5))):
         rid = _weighted(
             draw,
-            (16, lambda i=i: f"r{i}"),
-            (2, lambda i=i: draw(st.sampled_from(ids)) if ids else f"r{i}"),  # duplicate
+            (16, fresh),
+            (2, duplicate),
             (1, lambda: draw(st.sampled_from(["", " ", "A" * 129, "é" * 65, "\t"]))),
             (1, lambda: draw(_TEXT)),
         )
@@ -408,7 +415,7 @@ def _bad_request_problem(details: Sequence[any_pb2.Any]) -> str:
 
 
 def _error_problem(err: grpc.RpcError) -> str:
-    code = err.code()  # type: ignore[attr-defined]
+    code = err.code()
     if code is not grpc.StatusCode.INVALID_ARGUMENT:
         return ""
     status = rpc_status.from_call(err)  # type: ignore[arg-type]
@@ -494,13 +501,13 @@ class Runner:
         try:
             problem = self._send(call)
         except grpc.RpcError as err:
-            code = err.code()  # type: ignore[attr-defined]
+            code = err.code()
             if code is grpc.StatusCode.DEADLINE_EXCEEDED and call.method == "WatchPlan":
                 if time.monotonic() - started >= call.timeout_s * 0.99:
                     return Outcome(code)  # the client's own deadline: allowed
                 return Outcome(code, "DEADLINE_EXCEEDED before the client's deadline")
             if code not in ALLOWED:
-                return Outcome(code, f"{err.details()}"[:300])  # type: ignore[attr-defined]
+                return Outcome(code, f"{err.details()}"[:300])
             return Outcome(code, _error_problem(err))
         return Outcome(problem[0], problem[1])
 
@@ -588,7 +595,7 @@ class Runner:
         try:
             job = send()
         except grpc.RpcError as err:
-            code = err.code()  # type: ignore[attr-defined]
+            code = err.code()
             self.follow_up_problems.append(f"{method} of a job of the runner: {code.name}")
             return None
         problem = _job_problem(job, job_id)
@@ -612,7 +619,7 @@ class Runner:
         return ""
 
     def _watch_plan(self, req: planning_pb2.WatchPlanRequest, m: Metadata, t: float) -> str:
-        seen = []
+        seen: list[planning_pb2.PlanState] = []
         for p in self.planning.WatchPlan(req, metadata=m, timeout=t):
             if p.job_id != req.job_id or p.state == planning_pb2.PLAN_STATE_UNSPECIFIED:
                 return f"progress of job {p.job_id[:40]!r} in state {p.state}"

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     by_method_status: collections.defaultdict[str, collections.Counter[str]] = (
         collections.defaultdict(collections.Counter)
     )
-    seconds: collections.Counter[str] = collections.Counter()  # per method, client side
+    # per method, client side
+    seconds: collections.defaultdict[str, float] = collections.defaultdict(float)
     problems = [0]
     bad: list[str] = []
     started = time.perf_counter()

@@ -36,7 +36,7 @@ async def _closed_loop(
     target: str, payloads: list[bytes], md: tuple[tuple[str, str], ...], seconds: float, n: int
 ) -> float:
     async with grpc.aio.insecure_channel(target) as channel:
-        call = channel.unary_unary(ROUTE)
+        call = channel.unary_unary(ROUTE, request_serializer=None, response_deserializer=None)
         for k in range(50):
             await call(payloads[k % len(payloads)], metadata=md, timeout=30)
         done = 0
@@ -66,7 +66,7 @@ async def _paced(
     rss: list[tuple[float, int]] = []
     sent = 0
     async with grpc.aio.insecure_channel(server.target) as channel:
-        call = channel.unary_unary(ROUTE)
+        call = channel.unary_unary(ROUTE, request_serializer=None, response_deserializer=None)
         start = time.perf_counter()
         end = start + seconds
         interval = n / rate  # each of n workers sends every `interval` seconds

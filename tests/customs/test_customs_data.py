@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pycountry
 import pytest
-from customs_builders import TODAY
 
 from customs import Channel, Confidence, FxTable, RuleBook, RuleDataError, load_rulebook
 from customs.engine import CustomsEngine
-from customs.rows import in_force
+from customs.rows import DocumentType, Jurisdiction, in_force
+from tests.customs.customs_builders import TODAY
 
 # Rows that mention NOT VERIFIED / CONFLICT yet are not low, each for a stated reason.
 NOT_LOW_ON_PURPOSE = {
@@ -75,7 +75,10 @@ def test_every_rule_row_cites_known_sources(rulebook: RuleBook) -> None:
 def test_registry_rows_cite_known_sources(rulebook: RuleBook, fx: FxTable) -> None:
     """Countries, document types, currencies and FX rows cite ids from sources.toml too."""
     known = set(rulebook.sources)
-    registry = [*rulebook.jurisdictions.values(), *rulebook.document_types.values()]
+    registry: list[Jurisdiction | DocumentType] = [
+        *rulebook.jurisdictions.values(),
+        *rulebook.document_types.values(),
+    ]
     for row in registry:
         assert row.sources, row
         assert set(row.sources) <= known, row

@@ -7,7 +7,6 @@ import pickle
 from datetime import date, datetime
 
 import pytest
-from customs_builders import TODAY, crossing, imported, item
 
 import customs
 from customs import (
@@ -24,6 +23,7 @@ from customs import (
     ReturnReason,
 )
 from customs.rows import weakest
+from tests.customs.customs_builders import TODAY, crossing, imported, item
 
 R = ReturnReason
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from customs.api import ReturnReason
@@ -181,7 +182,8 @@ def test_value_and_weight_profile_matches_the_ipc_parcel_profile() -> None:
     45 %, <= 2 kg 86 % (tolerances 5-8 points)."""
     config = default_config()
     rng = np.random.default_rng(0)
-    values, weights = [], []
+    values: list[npt.NDArray[np.float64]] = []
+    weights: list[npt.NDArray[np.float64]] = []
     total = sum(c.purchase_share for c in config.categories)
     for c in config.categories:
         n = round(200_000 * c.purchase_share / total)

@@ -8,7 +8,7 @@ NOT_FOUND; with API keys, a job is only its tenant's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -141,7 +141,7 @@ def long_job(plans: planning_pb2_grpc.BatchPlanningStub) -> str:
         time_limit_s=3600,
         backend=planning_pb2.PLAN_BACKEND_CPSAT,
     )
-    job = plans.SubmitPlan(req, timeout=60)
+    job: planning_pb2.PlanJob = plans.SubmitPlan(req, timeout=60)
     for p in plans.WatchPlan(planning_pb2.WatchPlanRequest(job_id=job.job_id), timeout=300):
         assert p.state not in FINAL
         if p.state == planning_pb2.PLAN_STATE_RUNNING:
@@ -249,7 +249,7 @@ def test_invalid_submissions_name_the_field(
     mutate(req)  # type: ignore[operator]
     with pytest.raises(grpc.RpcError) as info:
         plans.SubmitPlan(req, timeout=10)
-    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in [f for f, _ in field_violations(info.value)]
 
 
@@ -257,7 +257,7 @@ def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) ->
     """GetPlan, WatchPlan and CancelPlan answer NOT_FOUND for a job id the server never gave,
     INVALID_ARGUMENT naming job_id when it is empty, and bad paging (a token of anything but
     ASCII digits included) names the field."""
-    calls = [
+    calls: list[Callable[[str], object]] = [
         lambda jid: plans.GetPlan(planning_pb2.GetPlanRequest(job_id=jid), timeout=5),
         lambda jid: list(plans.WatchPlan(planning_pb2.WatchPlanRequest(job_id=jid), timeout=5)),
         lambda jid: plans.CancelPlan(planning_pb2.CancelPlanRequest(job_id=jid), timeout=5),
@@ -265,10 +265,10 @@ def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) ->
     for call in calls:
         with pytest.raises(grpc.RpcError) as info:
             call("no-such-job")
-        assert info.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
         with pytest.raises(grpc.RpcError) as info:
             call("")
-        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert [f for f, _ in field_violations(info.value)] == ["job_id"]
     for bad, field in (
         (planning_pb2.GetPlanRequest(job_id="x", page_size=-1), "page_size"),
@@ -279,7 +279,7 @@ def test_unknown_job_is_not_found(plans: planning_pb2_grpc.BatchPlanningStub) ->
     ):
         with pytest.raises(grpc.RpcError) as info:
             plans.GetPlan(bad, timeout=5)
-        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert field in [f for f, _ in field_violations(info.value)]
 
 
@@ -297,7 +297,7 @@ def test_a_plan_job_belongs_to_its_tenant(tmp_path: Path) -> None:
         engine.dispose()
         with grpc.insecure_channel(authed.target) as ch:
             stub = planning_pb2_grpc.BatchPlanningStub(ch)
-            calls = [
+            calls: list[Callable[[Sequence[tuple[str, str]], str], object]] = [
                 lambda m, j: stub.GetPlan(
                     planning_pb2.GetPlanRequest(job_id=j), metadata=m, timeout=10
                 ),
@@ -319,7 +319,7 @@ def test_a_plan_job_belongs_to_its_tenant(tmp_path: Path) -> None:
                 ):
                     with pytest.raises(grpc.RpcError) as info:
                         call(metadata, job_id)
-                    assert info.value.code() == code  # type: ignore[attr-defined]
+                    assert info.value.code() == code
             watch = planning_pb2.WatchPlanRequest(job_id=jid)
             watched = list(stub.WatchPlan(watch, metadata=acme, timeout=120))
             assert watched[-1].state == planning_pb2.PLAN_STATE_SUCCEEDED

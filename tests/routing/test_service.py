@@ -126,7 +126,7 @@ def sample_request(**changes: object) -> routing_pb2.RouteReturnRequest:
 def field_violations(err: grpc.RpcError) -> list[tuple[str, str]]:
     status = rpc_status.from_call(err)  # type: ignore[arg-type]
     assert status is not None, "rich error details are attached"
-    out = []
+    out: list[tuple[str, str]] = []
     for d in status.details:
         bad = error_details_pb2.BadRequest()
         if d.Unpack(bad):

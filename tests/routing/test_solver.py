@@ -292,7 +292,8 @@ def test_greedy_respects_capacities_when_they_allow_it() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: ClassOption(cost_minor=1.5), "cost_minor must be an int, got float 1.5"),
+        # wrong types on purpose: the runtime validation under test rejects them
+        (lambda: ClassOption(cost_minor=1.5), "cost_minor must be an int, got float 1.5"),  # type: ignore[arg-type]
         (lambda: ClassOption(cost_minor=True), "cost_minor must be an int, got bool True"),
         (lambda: ClassOption(1, lane=0), "lane_load must be in [1, 1000000000000], got 0"),
         (lambda: ClassOption(1, lane_load=2), "lane_load must be 0 without a lane, got 2"),
@@ -300,7 +301,7 @@ def test_greedy_respects_capacities_when_they_allow_it() -> None:
         (lambda: ReturnClass(0, 1, (ClassOption(1),)), "count must be in [1, 1000000], got 0"),
         (lambda: ReturnClass(1, -2, (ClassOption(1),)), "demand must be in [0, 1000000000000]"),
         (lambda: ReturnClass(1, 1, ()), "a class needs at least one option"),
-        (lambda: ReturnClass(1, 1, [ClassOption(1)]), "options must be a tuple, got list"),
+        (lambda: ReturnClass(1, 1, [ClassOption(1)]), "options must be a tuple, got list"),  # type: ignore[arg-type]
         (lambda: CapacityRow(-1), "capacity must be in [0, 1000000000000], got -1"),
         (lambda: CapacityRow(5, fixed_cost_minor=-3), "fixed_cost_minor must be in [0,"),
         (lambda: DispatchLane(fixed_cost_minor=5, capacity=0), "capacity must be in [1,"),
