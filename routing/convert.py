@@ -89,6 +89,7 @@ __all__ = [
     "decision_to_proto",
     "quote_from_proto",
     "quote_to_proto",
+    "remember_decision_bytes",
     "request_to_proto",
     "return_from_proto",
     "return_to_proto",
@@ -564,6 +565,15 @@ def decision_bytes(d: Decision) -> bytes:
         while len(_ENCODED) > _ENCODED_MAX:
             _ENCODED.popitem(last=False)
     return blob
+
+
+def remember_decision_bytes(d: Decision, blob: bytes) -> None:
+    """Seed :func:`decision_bytes` with bytes ``d`` was just decoded from (a stored decision
+    answered again is not converted back)."""
+    with _ENCODED_LOCK:
+        _ENCODED[d.decision_id] = blob
+        while len(_ENCODED) > _ENCODED_MAX:
+            _ENCODED.popitem(last=False)
 
 
 def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:

@@ -38,7 +38,6 @@ from routing.auth import SqlAuthenticator
 from routing.convert import (
     assessment_to_proto,
     decision_bytes,
-    decision_to_proto,
     quote_from_proto,
     return_from_proto,
 )
@@ -120,9 +119,9 @@ def _tenant() -> str:
 def _stored_to_proto(s: StoredDecision) -> routing_pb2.GetDecisionResponse:
     created = timestamp_pb2.Timestamp()
     created.FromDatetime(s.created_at)
-    return routing_pb2.GetDecisionResponse(
-        decision=decision_to_proto(s.decision), create_time=created
-    )
+    response = routing_pb2.GetDecisionResponse(create_time=created)
+    response.decision.MergeFromString(decision_bytes(s.decision))
+    return response
 
 
 class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: ignore[misc]

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from reroute.v1 import routing_pb2
-from routing.convert import decision_bytes, decision_from_proto
+from routing.convert import decision_bytes, decision_from_proto, remember_decision_bytes
 from routing.db.engine import writer
 from routing.db.models import Base, DecisionRow, FacilityDay, Reservation, Tenant
 from routing.domain import Decision
@@ -52,10 +52,10 @@ def upsert(conn: Connection, table: type[Base]) -> sqlite.Insert | postgresql.In
 
 
 def _decode(row: DecisionRow | tuple[bytes, ...]) -> Decision:
-    msg = routing_pb2.RouteDecision.FromString(
-        row[0] if isinstance(row, tuple) else row.decision_pb
-    )
-    return decision_from_proto(msg)
+    blob = row[0] if isinstance(row, tuple) else row.decision_pb
+    decision = decision_from_proto(routing_pb2.RouteDecision.FromString(blob))
+    remember_decision_bytes(decision, blob)  # answered as stored, not converted back
+    return decision
 
 
 class SqlDecisionStore:
