@@ -20,6 +20,11 @@ MAX_KEY_CHARS = 200
 
 
 class Authenticator(Protocol):
+    def cached(self, key: str) -> Caller | None:
+        """The caller of a key validated recently, without touching the database (None: not
+        known, call :meth:`authenticate`)."""
+        ...
+
     def authenticate(self, key: str) -> Caller | None: ...
 
 
@@ -47,15 +52,21 @@ class SqlAuthenticator:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Caller, float]] = {}
 
+    def cached(self, key: str) -> Caller | None:
+        if not key or len(key) > MAX_KEY_CHARS:
+            return None
+        with self._lock:
+            hit = self._cache.get(key_sha256(key))
+        return hit[0] if hit is not None and hit[1] > self._clock() else None
+
     def authenticate(self, key: str) -> Caller | None:
         if not key or len(key) > MAX_KEY_CHARS:
             return None
+        found = self.cached(key)
+        if found is not None:
+            return found
         digest = key_sha256(key)
         now = self._clock()
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
         caller = authenticate(self._engine, key)
         with self._lock:
             if caller is None or self._cache_s <= 0:

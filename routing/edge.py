@@ -126,8 +126,10 @@ class EdgeInterceptor(_Interceptor):
             info.tenant = self.default_tenant
         else:
             key = key_from_metadata(metadata)
-            caller = None
-            if key:
+            # a key seen within the cache time answers here; only a miss goes to the database,
+            # in a thread (a hop per call would cost every RouteReturn a thread round trip)
+            caller = self.auth.cached(key) if key else None
+            if key and caller is None:
                 caller = await asyncio.get_running_loop().run_in_executor(
                     None, self.auth.authenticate, key
                 )
