@@ -89,6 +89,7 @@ __all__ = [
     "decision_to_proto",
     "quote_from_proto",
     "quote_to_proto",
+    "raise_capped",
     "remember_decision_bytes",
     "request_to_proto",
     "return_from_proto",
@@ -269,7 +270,7 @@ TERMS: Final = EnumMap(
 # -- shared pieces --------------------------------------------------------------------------
 
 
-def _raise_if_any(v: Violations, root: str) -> None:
+def raise_capped(v: Violations, root: str) -> None:
     """Raise the first MAX_REPORTED_VIOLATIONS violations, the last one counting the rest."""
     if len(v.items) > MAX_REPORTED_VIOLATIONS:
         rest = len(v.items) - MAX_REPORTED_VIOLATIONS + 1
@@ -400,7 +401,7 @@ def return_from_proto(
 
     constraints = _constraints_from_proto(v, f"{path}.constraints", msg)
 
-    _raise_if_any(v, path)
+    raise_capped(v, path)
     if import_date is None or return_date is None or duty is None or vat is None:
         raise AssertionError("unreachable: a missing part was reported as a violation")
     if constraints is None:
@@ -902,7 +903,7 @@ def decision_from_proto(msg: routing_pb2.RouteDecision, *, path: str = "decision
     """
     parser = _DecisionParser()
     decision = parser.decision(msg, path)
-    _raise_if_any(parser.v, path)
+    raise_capped(parser.v, path)
     return decision
 
 
@@ -975,7 +976,7 @@ def quote_from_proto(msg: customs_pb2.QuoteCustomsRequest, *, today: date) -> Qu
             original = ImportRecord(
                 msg.export_country, when, duty[0], vat[0], duty[1], oi.vat_collected_at_checkout
             )
-    _raise_if_any(v, "request")
+    raise_capped(v, "request")
     if on is None or channel is None or reason is None:
         raise AssertionError("unreachable: reported as violations")
     return QuoteInput(

@@ -16,7 +16,7 @@ from google.rpc import code_pb2, status_pb2
 
 from hubs.model import FacilityKind, Network
 from reroute.v1 import planning_pb2
-from routing.convert import MAX_REPORTED_VIOLATIONS, return_from_proto
+from routing.convert import MAX_REPORTED_VIOLATIONS, raise_capped, return_from_proto
 from routing.domain import MAX_VALUE_MINOR, Return, Violations, check_currency
 from routing.errors import InvalidArgument
 from routing.jobs import Job, JobState, PlanSpec
@@ -51,14 +51,6 @@ STATES: Final = {
 }
 
 
-def _cap(v: Violations, root: str) -> None:
-    if len(v.items) > MAX_REPORTED_VIOLATIONS:
-        rest = len(v.items) - MAX_REPORTED_VIOLATIONS + 1
-        del v.items[MAX_REPORTED_VIOLATIONS - 1 :]
-        v.add(root, f"and {rest} more violations")
-    v.raise_if_any()
-
-
 def submit_from_proto(
     req: planning_pb2.SubmitPlanRequest, *, today: date, network: Network
 ) -> tuple[list[tuple[str, Return]], PlanSpec]:
@@ -71,7 +63,7 @@ def submit_from_proto(
         v.add("returns", "at least one return is required")
     elif n > MAX_PLAN_RETURNS:
         v.add("returns", f"at most {MAX_PLAN_RETURNS} returns, got {n}")
-        _cap(v, "returns")
+        raise_capped(v, "returns")
     origins = frozenset(k for k, f in network.facilities.items() if f.kind is FacilityKind.ORIGIN)
     seen: dict[str, int] = {}
     batch: list[tuple[str, Return]] = []
@@ -105,7 +97,7 @@ def submit_from_proto(
                 batch.append((rid, ret))
         if len(v.items) > MAX_REPORTED_VIOLATIONS:
             break  # enough to report: do not validate a huge bad batch to the end
-    _cap(v, "returns")
+    raise_capped(v, "returns")
     assert spec is not None
     return batch, spec
 
