@@ -90,6 +90,11 @@ class NetworkErrors(NetworkError):
 
 def load_network(path: str | Path) -> Network:
     """Read, parse and validate a network file. Raises ``NetworkErrors``."""
+    return loads_network(read_network_text(path), origin=str(path))
+
+
+def read_network_text(path: str | Path) -> str:
+    """A network file's text (to parse it and keep it as read). Raises ``NetworkErrors``."""
     origin = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -98,11 +103,10 @@ def load_network(path: str | Path) -> Network:
         error = NetworkError(origin, f"cannot read the file: {reason}")
         raise NetworkErrors(origin, [error]) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         where = f"{origin}: byte {exc.start}"
         raise NetworkErrors(origin, [NetworkError(where, "the file is not valid UTF-8")]) from None
-    return loads_network(text, origin=origin)
 
 
 def loads_network(text: str, *, origin: str = "<string>") -> Network:

@@ -31,7 +31,8 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from hubs import default_network, load_network
+from hubs import default_network
+from hubs.loader import loads_network, read_network_text
 from reroute.v1 import customs_pb2, planning_pb2_grpc, routing_pb2, routing_pb2_grpc
 from routing.app import DEFAULT_TENANT, RoutingApp
 from routing.auth import SqlAuthenticator
@@ -274,7 +275,7 @@ def _network_text(config: ServerConfig) -> str:
     if config.network_file is None:
         ref = resources.files("hubs").joinpath("data", "default_network.toml")
         return ref.read_text(encoding="utf-8")
-    return config.network_file.read_text(encoding="utf-8")  # already read by load_network
+    return read_network_text(config.network_file)
 
 
 def _open_database(config: ServerConfig) -> Engine:
@@ -326,8 +327,14 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     job_store: SqlJobStore | None = None
     if app is None:
         assert engine is not None
-        network = load_network(config.network_file) if config.network_file else default_network()
-        network_id = register_network(engine, network.name, _network_text(config))
+        # the text registered is the text loaded: the file is read once
+        text = _network_text(config)
+        network = (
+            loads_network(text, origin=str(config.network_file))
+            if config.network_file
+            else default_network()
+        )
+        network_id = register_network(engine, network.name, text)
         app = RoutingApp(network, store=SqlDecisionStore(engine, network_id))
         job_store = SqlJobStore(engine)
     authenticator = None
