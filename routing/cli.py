@@ -514,14 +514,17 @@ def cmd_network_check(a: argparse.Namespace) -> int:
 def cmd_whatif(a: argparse.Namespace) -> int:
     """Run a what-if scenario (docs/scenario_format.md) and write its report."""
     from routing.executor import ExecutorError
+    from routing.planner import MAX_TIME_LIMIT_S
     from routing.whatif.report import write_report
     from routing.whatif.runner import ProgressBar, run_scenario
     from routing.whatif.scenario import ScenarioError, load_scenario
 
     if a.workers is not None and a.workers < 1:
         raise UsageError(f"--workers: must be >= 1, got {a.workers}")
-    if a.time_limit is not None and not 0 < a.time_limit <= 3600:
-        raise UsageError(f"--time-limit: must be > 0 and <= 3600, got {a.time_limit}")
+    if a.time_limit is not None and not 0 < a.time_limit <= MAX_TIME_LIMIT_S:
+        raise UsageError(
+            f"--time-limit: must be > 0 and <= {MAX_TIME_LIMIT_S:g}, got {a.time_limit}"
+        )
     try:
         total = len(load_scenario(a.scenario).names)
         bar = ProgressBar(total)

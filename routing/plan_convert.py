@@ -21,13 +21,12 @@ from routing.domain import MAX_VALUE_MINOR, Return, Violations, check_currency
 from routing.errors import InvalidArgument
 from routing.jobs import Job, JobState, PlanSpec
 from routing.plan_model import Progress, Status
-from routing.planner import Assigned, BatchPlan, PlanConfig
+from routing.planner import MAX_TIME_LIMIT_S, Assigned, BatchPlan, PlanConfig
 from routing.solver import Backend
 from routing.status import to_status
 
 MAX_PLAN_RETURNS: Final = 100_000
 MAX_RETURN_ID_BYTES: Final = 128
-MAX_TIME_LIMIT_S: Final = 3600.0
 MAX_PAGE_SIZE: Final = 10_000
 DEFAULTS: Final = PlanConfig()
 DEFAULT_OVERFLOW_PRICE_MINOR: Final = DEFAULTS.overflow_price_minor

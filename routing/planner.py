@@ -38,6 +38,8 @@ from routing.plan_model import (
 # An overflow unit when overflow is not allowed: dearer than any real option, so a plan uses
 # it only when capacity is really short, and the shortfall can be named.
 SHORTFALL_PRICE_MINOR = 10**9
+# The longest solve a plan may ask for (CLI, scenario files, SubmitPlan): an hour.
+MAX_TIME_LIMIT_S = 3600.0
 _MAX_OPTION_COST = MAX_COEFFICIENT - MAX_VALUE_MINOR  # an overflow twin adds up to MAX_VALUE_MINOR
 # Below this many returns, options are generated in this process: a spawned worker pays 2-3 s
 # of start-up (imports, the router's copy), about what 5-10k returns cost (~0.45 ms each).

@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
+from routing.planner import MAX_TIME_LIMIT_S
+
 FORMAT_VERSION: Final = 1
 BASE: Final = "base"
 _NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -556,8 +558,8 @@ def _base(t: _Table, here: Path) -> Base:
             generate = Generate(n, seed, start)
     if bool(batch) == (gen_t is not None):
         t.error("batch", "give a batch file (batch = ...) or a generator ([base.generate])")
-    if limit is not None and not 0 < limit <= 3600:
-        t.error("time_limit_s", f"must be > 0 and <= 3600, got {limit}")
+    if limit is not None and not 0 < limit <= MAX_TIME_LIMIT_S:
+        t.error("time_limit_s", f"must be > 0 and <= {MAX_TIME_LIMIT_S:g}, got {limit}")
     return Base(
         network=None if network == "default" else (here / network),
         batch=(here / batch) if batch else None,
