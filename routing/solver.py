@@ -1395,8 +1395,20 @@ def solve(
         k = int(stuck[0])
         notes.append(f"class {k}: at most {int(room[k])} of its {int(arr.count[k])} units fit")
         return _result(problem, arr, None, None, True, t0, backend.value, notes, reporter)
+    from routing import solver_large  # it builds on this module's arrays
+
+    priced = backend is Backend.AUTO and not _uses_lagrangian(arr) and solver_large.applies(arr)
     if backend is Backend.AUTO and _uses_lagrangian(arr):
         units, bound, infeasible = _solve_auto(
+            arr,
+            deadline=deadline,
+            hint=hint_units,
+            reporter=reporter,
+            notes=notes,
+            gap_limit=float(gap_limit),
+        )
+    elif priced:
+        units, bound = solver_large.solve_large(
             arr,
             deadline=deadline,
             hint=hint_units,
@@ -1441,6 +1453,8 @@ def solve(
     label = backend.value
     if backend is Backend.AUTO:
         label = "auto:lagrangian+scip" if chosen is Backend.AUTO else f"auto:{chosen.value}"
+        if priced:
+            label = "auto:priced"
     return _result(problem, arr, units, bound, infeasible, t0, label, notes, reporter)
 
 
