@@ -129,7 +129,8 @@ def _compile(problem: PlanProblem) -> _Arrays:
     dem = demand[opt_class]
     limited = at_fac & (dem > 0)
     opt_ub[limited] = np.minimum(opt_ub[limited], cap[opt_fac[limited]] // dem[limited])
-    covered = np.array([all(o.facility is not None for o in c.options) for c in problem.classes])
+    # a class is covered when every one of its options uses a facility
+    covered = np.minimum.reduceat(opt_fac >= 0, np.array(start[:-1], dtype=np.int64))
     return _Arrays(
         count=count,
         demand=demand,

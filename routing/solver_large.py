@@ -40,8 +40,7 @@ from routing.solver import (
 # building one MIP: 100k generated returns (~230k options) solve as a HiGHS MIP in ~10 s and
 # ~0.5 GB (its largest part, 61k options, ~13 s); a million exhausted 20 GB.
 LARGE_OPTIONS = 250_000
-_MAX_ITERATIONS = 400
-_PLAN_EVERY = 25  # a plan from the prices every so many iterations (and at the end)
+_MAX_ITERATIONS = 200  # evaluations of L (one pass over the options each)
 
 
 def applies(arr: _Arrays) -> bool:
@@ -282,10 +281,8 @@ def solve_large(
     inc = _Incumbent()
     inc.offer(arr, hint, reporter)
     prices = _Prices(arr)
-    mu = np.zeros(arr.n_facilities, dtype=np.float64)
-    best_value, best_mu = -math.inf, mu.copy()
-    theta, stall = 1.0, 0
-    iterations = 0
+    dual = _Dual(prices)
+    planned_at = -math.inf
 
     def plan_from(m: FloatArray, chosen: IntArray) -> None:
         units = _repair(arr, prices, m, chosen.copy())
@@ -296,39 +293,100 @@ def solve_large(
         inc.offer(arr, units, reporter)
         inc.offer(arr, _shed_lanes(arr, units), reporter)
 
-    for it in range(_MAX_ITERATIONS):
-        iterations = it + 1
-        value, chosen, g = prices.evaluate(mu)
-        if value > best_value + 1e-9 * max(1.0, abs(value)):
-            best_value, best_mu, stall = value, mu.copy(), 0
-            reporter.update(None, min(value, inc.cost) if inc.cost is not None else value)
-        else:
-            stall += 1
-            if stall >= 15:
-                theta, stall = theta / 2, 0
-        if it % _PLAN_EVERY == 0:
-            plan_from(mu, chosen)
-        if inc.cost is not None and _ceil(best_value) >= inc.cost:
+    while True:
+        improved = dual.step()
+        reporter.update(None, dual.best if inc.cost is None else min(dual.best, inc.cost))
+        # a plan at the first prices, then whenever the bound moved by 0.1 % since the last
+        if improved and dual.best - planned_at > 1e-3 * max(1.0, abs(dual.best)):
+            plan_from(dual.center, dual.center_choice)
+            planned_at = dual.best
+        if dual.stopped or len(dual.cuts) >= _MAX_ITERATIONS:
             break
-        if _close(inc.cost, best_value, gap_limit) or time.monotonic() > deadline:
+        if inc.cost is not None and _ceil(dual.best) >= inc.cost:
             break
-        # a capacity row with slack and no price has nothing to say
-        g = np.where((mu <= 0) & (g < 0), 0.0, g)
-        norm = float(g @ g)
-        if norm == 0 or theta < 1e-4:
+        if _close(inc.cost, dual.best, gap_limit) or time.monotonic() > deadline:
             break
-        target = inc.cost if inc.cost is not None else best_value + 0.01 * abs(best_value) + 1
-        mu = np.maximum(0.0, mu + theta * max(target - value, 1e-6) / norm * g)
-    _, chosen, _ = prices.evaluate(best_mu)
-    plan_from(best_mu, chosen)
-    lower = _ceil(best_value) if math.isfinite(best_value) else None
+    if planned_at < dual.best:
+        plan_from(dual.center, dual.center_choice)
+    lower = _ceil(dual.best) if math.isfinite(dual.best) else None
     if inc.cost is not None and lower is not None:
         lower = min(lower, inc.cost)
     notes.append(
-        f"priced {arr.n_options} options ({iterations} subgradient iterations) in"
-        f" {time.monotonic() - started:.1f} s"
+        f"priced {arr.n_options} options ({len(dual.cuts)} dual steps"
+        f"{', converged' if dual.converged else ''}) in {time.monotonic() - started:.1f} s"
     )
     return inc.units, lower
+
+
+class _Dual:
+    """Maximises the concave, piecewise-linear L(mu) over mu >= 0 by a trust-region cutting
+    plane method (a bundle method without the quadratic term): every evaluation gives a cut
+    L(m) <= L(mu_j) + g_j (m - mu_j); the next point maximises the cuts within a box around the
+    best point so far, found by GLOP; the box doubles after a step that gains and halves after
+    one that does not. The bound is always a value of L actually evaluated, so it is valid
+    whatever the master LP's accuracy. Converged: the cuts promise no gain within the box."""
+
+    def __init__(self, prices: _Prices) -> None:
+        self.prices = prices
+        n = prices.arr.n_facilities
+        self.center = np.zeros(n, dtype=np.float64)
+        self.best, self.center_choice, g = prices.evaluate(self.center)
+        self.cuts: list[tuple[float, FloatArray, FloatArray]] = [(self.best, self.center, g)]
+        spread = np.abs(prices.arr.opt_cost)
+        self.radius = max(1.0, float(np.median(spread)) if len(spread) else 1.0)
+        self.converged = False  # the cuts promise no gain: best is the maximum (to LP accuracy)
+        self.stopped = False
+        self._first = True
+
+    def step(self) -> bool:
+        """One evaluation (the first call reports the one made at mu = 0); True if it gained."""
+        if self._first:
+            self._first = False
+            return True
+        point, promised = self._master()
+        if point is None:  # the master LP failed: stop at the best evaluated so far
+            self.stopped = True
+            return False
+        if promised - self.best <= 1e-9 * max(1.0, abs(self.best)):
+            self.converged = self.stopped = True
+            return False
+        value, chosen, g = self.prices.evaluate(point)
+        self.cuts.append((value, point, g))
+        if value > self.best + 0.1 * (promised - self.best):
+            self.best, self.center, self.center_choice = value, point, chosen
+            self.radius *= 2.0
+            return True
+        if value > self.best:  # a small gain: keep it, do not grow
+            self.best, self.center, self.center_choice = value, point, chosen
+            return True
+        self.radius = max(self.radius / 2.0, 1e-6)
+        return False
+
+    def _master(self) -> tuple[FloatArray | None, float]:
+        """The best point of the cuts in the box, as mu = center + radius * d, d in [-1, 1]
+        (and mu >= 0), with every row scaled to coefficients of at most one."""
+        from ortools.linear_solver import pywraplp
+
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        if solver is None:
+            return None, -math.inf
+        r = self.radius
+        lows = np.maximum(-1.0, -self.center / r)
+        d = [solver.NumVar(float(lo), 1.0, "") for lo in lows]
+        scale = max(1.0, max(r * float(np.abs(g).max(initial=0.0)) for _, _, g in self.cuts))
+        gain = solver.NumVar(-solver.infinity(), solver.infinity(), "")
+        for value, point, g in self.cuts:
+            # gain <= value - best + g . (center - point) + r g . d, all over scale
+            rhs = (value - self.best + float(g @ (self.center - point))) / scale
+            coeffs = (r / scale) * g
+            solver.Add(
+                gain - solver.Sum(float(c) * v for c, v in zip(coeffs, d, strict=True)) <= rhs
+            )
+        solver.Maximize(gain)
+        if solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None, -math.inf
+        step = np.array([v.solution_value() for v in d], dtype=np.float64)
+        return np.maximum(self.center + r * step, 0.0), self.best + scale * gain.solution_value()
 
 
 def _close(incumbent: int | None, bound: float, gap_limit: float) -> bool:
