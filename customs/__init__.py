@@ -8,6 +8,7 @@ indexes them once per process. See ``customs.engine`` for the semantics.
 """
 
 from customs.api import (
+    Amounts,
     Assessment,
     Channel,
     Claimant,
@@ -30,6 +31,7 @@ from customs.load import RuleBook, load_rulebook
 from customs.tables import RuleDataError
 
 __all__ = [
+    "Amounts",
     "Assessment",
     "Channel",
     "Claimant",

@@ -10,9 +10,16 @@ chapter); which reclaim routes a crossing rules out (``_Routes``); the documents
 are codes, a channel, a reason, flags and the assessment date, which all requests of a day
 share. Two memos also key on a request's own dates, which its crossings share: the relief
 decision (``_Relief``) and a reclaim route's time limits; a miss there costs only the date
-arithmetic. No memo keys on amounts. The uncached methods are the reference (``_lane`` for
-``_lane_at``...); the memos only remember their answers, and what an answer cites and notes is
-replayed into each assessment in order.
+arithmetic. No memo of ``assess`` keys on amounts. The uncached methods are the reference
+(``_lane`` for ``_lane_at``...); the memos only remember their answers, and what an answer cites
+and notes is replayed into each assessment in order.
+
+``amounts`` is ``assess`` for the batch planner (millions of crossings): the same steps, but
+no documents, notes, citations or Assessment. Two more things serve the crossings of one
+request, which share their items and original import: the validated lines of the last items
+tuple (reused for the very same tuple object only), and the reclaims summed per export regime,
+channel, exit, reason, import record and totals (``_reclaimed_at``, a small memo keyed on those
+amounts, so it serves one request's crossings and forgets them after a few requests).
 
 Semantics (details in the docstrings below and in the data files' headers):
 
@@ -52,6 +59,7 @@ from typing import NamedTuple, Protocol, TypeVar
 import pycountry
 
 from customs.api import (
+    Amounts,
     Assessment,
     Channel,
     Confidence,
@@ -95,7 +103,20 @@ _CATEGORY_DIGITS = 8  # EU flat duty: an item category = a distinct tariff subhe
 # Entries per memo. Keys are a few codes, a channel, a reason and dates: a day's traffic is a
 # few hundred of them, so this holds several days of it and bounds memory when dates vary.
 _MEMO_SIZE = 4096
-_MEMOS = ("_zone_at", "_lane_at", "_relief_at", "_routes_at", "_time_limits_at", "_document_at")
+_NO_AMOUNTS = Amounts(0, 0, 0, 0)  # no border: nothing due, nothing to reclaim
+# ``amounts`` memoizes the reclaims of a request's crossings, keyed on its amounts: a few entries
+# per request are enough (its crossings differ only by channel and exit in these keys)
+_AMOUNT_MEMO_SIZE = 256
+_MEMOS = (
+    "_zone_at",
+    "_lane_at",
+    "_relief_at",
+    "_routes_at",
+    "_time_limits_at",
+    "_document_at",
+    "_reclaimed_at",
+    "_last_lines",
+)
 
 
 _K = TypeVar("_K")
@@ -350,6 +371,34 @@ class _Call:
         return weakest([rule.confidence for rule in self.rules.values()])
 
 
+class _Quiet(_Call):
+    """A ``_Call`` that keeps no citations or notes and words no comparison, for ``amounts``
+    (which returns none of them; nothing the engine decides reads them)."""
+
+    __slots__ = ()
+
+    def cite(self, *rules: RuleRef) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+    def holds(self, condition: Condition, totals: Mapping[str, int]) -> tuple[bool, str]:
+        return self.test(condition, totals)[0], ""
+
+    def convert(self, amount_minor: int, from_currency: str, to_currency: str) -> int:
+        """``_Call.convert`` without the FxConversion records (``quote.conversion(amount)`` is
+        ``amount_to(amount)`` and the quote's details)."""
+        if from_currency == to_currency:
+            return amount_minor
+        quote = self.fx.quote(from_currency, to_currency, self.on)
+        if quote is None:  # convert raises, naming the reason
+            return self.fx.convert(
+                amount_minor, from_currency, to_currency, self.on
+            ).amount_to_minor
+        return quote.amount_to(amount_minor)
+
+
 # -- the engine -------------------------------------------------------------------------------
 
 
@@ -403,6 +452,10 @@ class CustomsEngine:
         self._routes_at = _memo(self._routes)
         self._time_limits_at = _memo(self._time_limits)
         self._document_at = _memo(self._document)
+        self._reclaimed_at = _memo(self._reclaimed, _AMOUNT_MEMO_SIZE)
+        # the items of the last call and their validated lines: a request's crossings pass one
+        # tuple of items (held here, so its identity is not reused while it is compared)
+        self._last_lines: tuple[Sequence[CustomsItem], tuple[_Line, ...]] = ((), ())
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the memos (they are rebuilt on load)."""
@@ -481,6 +534,57 @@ class CustomsEngine:
             notes=tuple(call.notes),
         )
 
+    def amounts(
+        self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
+    ) -> Amounts:
+        """``Amounts.of(self.assess(...))``: the same steps in the same order (so the same
+        errors), without the documents and the Assessment (the batch planner's hot path)."""
+        lines = self._validate(crossing, items, on, currency)
+        lane = self._lane_at(
+            crossing.export_country,
+            crossing.export_territory,
+            crossing.import_country,
+            crossing.import_territory,
+            crossing.channel,
+            crossing.goods_origin_country == crossing.import_country,
+            on,
+        )
+        if crossing.reentry:
+            self._check_reentry(crossing, lane.imp, on)
+        if lane.no_border is not None:
+            return _NO_AMOUNTS
+        call = _Quiet(self.fx, currency, on, {})
+        totals = _totals(lines)
+        try:
+            entry = self._entry(crossing, lane, lines, totals, call)
+        except CustomsNotCovered as gap:  # as ``assess`` raises it
+            gap._answer = functools.partial(
+                self._partial,
+                f"{gap.field}: {gap.reason}",
+                crossing,
+                lane,
+                lines,
+                totals,
+                on,
+                currency,
+            )
+            raise
+        record = crossing.original_import
+        if record is None:
+            return Amounts(entry.duty_minor, entry.vat_minor, 0, 0)
+        duty, vat = self._reclaimed_at(
+            record,
+            lane.exp.regime,
+            crossing.channel,
+            lane.exits,
+            crossing.reason,
+            all(ln.unaltered for ln in lines),
+            tuple(totals.items()),
+            on,
+            currency,
+        )
+        return Amounts(entry.duty_minor, entry.vat_minor, duty, vat)
+
     def _partial(
         self,
         gap: str,  # the CustomsNotCovered that stopped the entry charges, as text
@@ -545,7 +649,13 @@ class CustomsEngine:
         self._validate_crossing(crossing, on)
         if not items:
             raise CustomsError("items", "at least one item is required")
-        return tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
+        last_items, last_lines = self._last_lines
+        if items is last_items:  # the same (immutable) tuple as the last call's: same lines
+            return last_lines
+        lines = tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
+        if type(items) is tuple:
+            self._last_lines = (items, lines)  # one assignment: a consistent pair for threads
+        return lines
 
     def _validate_crossing(self, crossing: Crossing, on: date) -> None:
         countries = self._jurisdictions
@@ -1099,17 +1209,55 @@ class CustomsEngine:
         record = crossing.original_import
         if record is None:
             return []
-        exp = lane.exp
-        routes = self._routes_at(
-            exp.regime,
-            call.on,
+        return self._reclaim_offers(
+            record,
+            lane.exp.regime,
             crossing.channel,
             lane.exits,
             crossing.reason,
             all(ln.unaltered for ln in lines),
+            totals,
+            call,
         )
+
+    def _reclaimed(
+        self,
+        record: ImportRecord,
+        regime: str,
+        channel: Channel,
+        exits: bool,
+        reason: ReturnReason,
+        unaltered: bool,
+        totals: tuple[tuple[str, int], ...],
+        on: date,
+        currency: str,
+    ) -> tuple[int, int]:
+        """(duty, VAT) of ``_reclaim_offers`` summed (memoized as ``_reclaimed_at``: the
+        crossings of one request share all of these but the channel and the exit)."""
+        call = _Quiet(self.fx, currency, on, {})
+        duty = vat = 0
+        offers = self._reclaim_offers(
+            record, regime, channel, exits, reason, unaltered, dict(totals), call
+        )
+        for offer in offers:
+            duty += offer.reclaim.duty_minor
+            vat += offer.reclaim.vat_minor
+        return duty, vat
+
+    def _reclaim_offers(
+        self,
+        record: ImportRecord,
+        regime: str,  # of the export side
+        channel: Channel,
+        exits: bool,  # the goods leave the export side's customs territory
+        reason: ReturnReason,
+        unaltered: bool,  # every item is unaltered
+        totals: Mapping[str, int],
+        call: _Call,
+    ) -> list[_Offer]:
+        routes = self._routes_at(regime, call.on, channel, exits, reason, unaltered)
         if not routes.customs and not routes.checkout:
-            call.note(f"no reclaim routes in the tables for {exp.regime}")
+            call.note(f"no reclaim routes in the tables for {regime}")
             return []
         found = [self._offer(route, record, totals, call) for route in routes.customs]
         candidates = [offer for offer in found if offer is not None]
@@ -1128,7 +1276,7 @@ class CustomsEngine:
         if record.vat_collected_at_checkout:
             if not routes.checkout:
                 call.note(
-                    f"VAT was collected at checkout but {exp.regime} has no seller VAT route "
+                    f"VAT was collected at checkout but {regime} has no seller VAT route "
                     "in the tables"
                 )
             for route in routes.checkout:
@@ -1358,9 +1506,9 @@ def _out(
     return f"reclaim route not applicable: {row.route}: {blocker}"
 
 
-def _memo(function: Callable[..., _V]) -> Callable[..., _V]:
-    """``function`` memoized on its (hashable) arguments, bounded to ``_MEMO_SIZE`` entries."""
-    return functools.lru_cache(maxsize=_MEMO_SIZE)(function)
+def _memo(function: Callable[..., _V], size: int = _MEMO_SIZE) -> Callable[..., _V]:
+    """``function`` memoized on its (hashable) arguments, bounded to ``size`` entries."""
+    return functools.lru_cache(maxsize=size)(function)
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,12 +8,13 @@ assessments.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from customs.api import FxConversion
+from customs.api import Channel, FxConversion
 from hubs.graph import LaneGraph, Path
 from hubs.model import (
     CarrierService,
@@ -53,14 +54,7 @@ class CompiledRateCard:
         breaks = self.weight_upper_g
         if billable_g > breaks[-1]:
             return None
-        lo, hi = 0, len(breaks) - 1
-        while lo < hi:  # first break >= billable weight
-            mid = (lo + hi) // 2
-            if breaks[mid] >= billable_g:
-                hi = mid
-            else:
-                lo = mid + 1
-        return self.prices_minor[zone][lo]
+        return self.prices_minor[zone][bisect.bisect_left(breaks, billable_g)]  # first >= weight
 
 
 RESOLD = frozenset({Disposition.RESTOCK, Disposition.RESELL_LOCAL, Disposition.REFURBISH})
@@ -92,15 +86,25 @@ class Route:
     lane_per_kg_minor: int
     parcel_co2e_g_per_tkm: int
     lane_co2e_g_per_tkm: int
+    parcel_co2e_g_km_per_tkm: int  # parcel distance x its factor: x kg / 1000 = g CO2e
+    lane_co2e_g_km_per_tkm: int  # the same for the line-haul (0 without one)
     days_to_refund: int  # parcel transit + inspection at the first stop
     days_to_resale: int  # + onward wait, line-haul and processing at the destination
     destination_kind: DestinationKind
     disposition_choices: dict[ConditionGrade, tuple[DispositionChoice, ...]]
+    key: str  # "service:first_stop[>lane]" (``route_key``)
+    channel: Channel  # customs channel of the parcel leg
+    crosses_onward: bool  # the line-haul onward leaves the first stop's country or territory
+    # all that the route's customs crossings read of it (routing.costing memoizes on this):
+    # first stop country, territory, bonded; channel; crosses_onward; destination country,
+    # territory, bonded
+    customs_sig: tuple[str, str, bool, Channel, bool, str, str, bool]
+    customs_sig_id: int  # the same as a small integer (equal ids: equal signatures)
 
-    @property
-    def key(self) -> str:
-        onward = f">{self.lane.id}" if self.lane else ""
-        return f"{self.service.id}:{self.first_stop.id}{onward}"
+
+def route_key(service: CarrierService, first_stop: Facility, lane: LinehaulLane | None) -> str:
+    onward = f">{lane.id}" if lane else ""
+    return f"{service.id}:{first_stop.id}{onward}"
 
 
 class CompiledNetwork:
@@ -117,6 +121,7 @@ class CompiledNetwork:
             for d, c in network.recovery.cost_per_unit_minor.items()
         }
         self._routes: dict[tuple[str, str], tuple[Route, ...]] = {}
+        self._sig_ids: dict[tuple[str, str, bool, Channel, bool, str, str, bool], int] = {}
         for country in network.regions:
             for fid, facility in network.facilities.items():
                 if facility.kind.value == "origin":
@@ -169,6 +174,23 @@ class CompiledNetwork:
         parcel_mode = (
             path.service.mode if path.service.kind is not ServiceKind.LINEHAUL else Mode.ROAD
         )
+        parcel_co2 = net.co2e_g_per_tkm.get(parcel_mode, 0)
+        channel = (
+            Channel.POSTAL if path.service.kind is ServiceKind.POSTAL_ECONOMY else Channel.COURIER
+        )
+        crosses_onward = lane is not None and (
+            dest.country != first.country or dest.territory != first.territory
+        )
+        sig = (
+            first.country,
+            first.territory,
+            first.bonded,
+            channel,
+            crosses_onward,
+            dest.country,
+            dest.territory,
+            dest.bonded,
+        )
         return Route(
             path=path,
             service=path.service,
@@ -180,12 +202,19 @@ class CompiledNetwork:
             handling_per_unit_minor=handling_unit,
             lane_share_per_unit_minor=share,
             lane_per_kg_minor=per_kg,
-            parcel_co2e_g_per_tkm=net.co2e_g_per_tkm.get(parcel_mode, 0),
+            parcel_co2e_g_per_tkm=parcel_co2,
             lane_co2e_g_per_tkm=lane_co2,
+            parcel_co2e_g_km_per_tkm=path.distance_km * parcel_co2,
+            lane_co2e_g_km_per_tkm=lane.distance_km * lane_co2 if lane is not None else 0,
             days_to_refund=path.transit_days + first.processing_days,
             days_to_resale=path.transit_days + first.processing_days + extra_days,
             destination_kind=DestinationKind.of(dest.kind),
             disposition_choices=self._choices(dest),
+            key=route_key(path.service, first, lane),
+            channel=channel,
+            crosses_onward=crosses_onward,
+            customs_sig=sig,
+            customs_sig_id=self._sig_ids.setdefault(sig, len(self._sig_ids)),
         )
 
     def _choices(self, dest: Facility) -> dict[ConditionGrade, tuple[DispositionChoice, ...]]:

@@ -18,14 +18,19 @@ from customs.api import CustomsAssessor, CustomsError
 from hubs.model import Facility, FacilityKind, Network
 from routing.compiled import CompiledNetwork, FxConverter
 from routing.costing import (
+    RETURNLESS_NET_MINOR,
     Context,
     Evaluation,
+    Parcel,
     Unit,
     add_customs,
+    base_numbers,
     build,
-    customs_charges,
+    customs_net_minor,
     evaluate_base,
+    parcel,
     returnless,
+    returnless_violation,
 )
 from routing.domain import Decision, Option, Return, Shipment
 from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
@@ -43,7 +48,7 @@ class Router:
         self.fx = fx
         self.compiled = CompiledNetwork(network, fx, on=compiled_on)
 
-    def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context]:
+    def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context, Parcel]:
         origin = self.network.facilities.get(ret.origin_facility_id)
         if origin is None or origin.kind is not FacilityKind.ORIGIN:
             known = sorted(
@@ -66,26 +71,28 @@ class Router:
                 origin.country, origin.territory, ret.return_date
             ),
             assessments={},
+            amounts={},
             areas={},
         )
-        return origin, units, ctx
+        return origin, units, ctx, parcel(ctx, units)
 
     def plan_choices(self, ret: Return) -> tuple[PlanChoice, ...]:
         """Every feasible whole-return option, costed exactly as RouteReturn costs it, for the
         batch planner. The line-haul share is left out of ``cost_minor``: a plan prices its
         dispatches itself. Raises InvalidArgument for a bad return; may return ``()``."""
-        origin, units, ctx = self._context(ret)
+        origin, units, ctx, whole = self._context(ret)
         limit = ret.constraints.max_days_to_refund
-        n_units = sum(u.quantity for u in units)
+        n_units = whole.n_units
         out: list[PlanChoice] = []
         try:
             for route in self.compiled.routes(ret.customer_country, origin.id):
-                got = evaluate_base(ctx, route, units, 10_000)
+                days = route.days_to_refund
+                if limit is not None and days > limit:
+                    continue  # (evaluate_base would only find a violation or the same days)
+                got = base_numbers(ctx, route, whole, 10_000)
                 if isinstance(got, PreconditionViolation):
                     continue
-                if limit is not None and got.days_to_refund > limit:
-                    continue
-                charges = customs_charges(ctx, got)
+                charges = customs_net_minor(ctx, route, whole)
                 if isinstance(charges, PreconditionViolation):
                     continue
                 lane = route.lane
@@ -93,19 +100,15 @@ class Router:
                 out.append(
                     PlanChoice(
                         route.key,
-                        got.net_cost_minor + charges.net_minor - share,
+                        got.net_cost_minor + charges - share,
                         route.first_stop.id,
                         lane.id if lane is not None else None,
                         n_units,
-                        got.days_to_refund,
+                        days,
                     )
                 )
-            if ret.constraints.allow_returnless:
-                kept = returnless(ctx, units)
-                if not isinstance(kept, PreconditionViolation):
-                    out.append(
-                        PlanChoice("returnless", kept.net_cost_minor, None, None, n_units, 0)
-                    )
+            if ret.constraints.allow_returnless and returnless_violation(ctx, units) is None:
+                out.append(PlanChoice("returnless", RETURNLESS_NET_MINOR, None, None, n_units, 0))
         except CustomsError as exc:
             raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         return tuple(out)
@@ -115,7 +118,7 @@ class Router:
         :meth:`plan_choices`, or "returnless"), e.g. to report a plan term by term. Raises
         InvalidArgument for a bad return or an unknown key, NoFeasibleOption when the option
         is not feasible for this return."""
-        origin, units, ctx = self._context(ret)
+        origin, units, ctx, whole = self._context(ret)
         try:
             if key == "returnless":
                 made: Shipment | PreconditionViolation = returnless(ctx, units)
@@ -126,7 +129,7 @@ class Router:
                     raise InvalidArgument.one(
                         "key", f"no route {key[:80]!r} from {ret.customer_country} to {origin.id}"
                     )
-                got = evaluate_base(ctx, route, units, 10_000)
+                got = evaluate_base(ctx, route, whole, 10_000)
                 if not isinstance(got, PreconditionViolation):
                     got = add_customs(ctx, got)
                 made = got if isinstance(got, PreconditionViolation) else build(ctx, got)
@@ -148,7 +151,7 @@ class Router:
         ``full_facilities``: facilities whose capacity on the routing day cannot take this return; a
         route received there is excluded (violation CAPACITY_FULL, and the chosen option
         carries the reason code ``CAPACITY_FULL:<facility id>`` for each one it skipped)."""
-        origin, units, ctx = self._context(ret)
+        origin, units, ctx, whole = self._context(ret)
         skipped: set[str] = set()
         routes = self.compiled.routes(ret.customer_country, origin.id)
         violations: list[PreconditionViolation] = []
@@ -171,7 +174,7 @@ class Router:
                     skipped.add(route.first_stop.id)
                     violations.append(_full(route.first_stop.id, ret))
                     continue
-                got = evaluate_base(ctx, route, units, 10_000)
+                got = evaluate_base(ctx, route, whole, 10_000)
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
                 elif limit is not None and got.days_to_refund > limit:

@@ -13,6 +13,7 @@ from datetime import date
 from typing import ClassVar
 
 from customs.api import (
+    Amounts,
     Assessment,
     Claimant,
     Confidence,
@@ -79,6 +80,11 @@ class FakeCustoms:
 
     def customs_area(self, country: str, territory: str, on: date) -> str:
         return "EU" if country in {"DE", "FR", "NL"} else country
+
+    def amounts(
+        self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
+    ) -> Amounts:
+        return Amounts.of(self.assess(crossing, items, on, currency=currency))
 
     def assess(
         self, crossing: Crossing, items: Sequence[CustomsItem], on: date, *, currency: str
