@@ -12,9 +12,11 @@ shortfall) or, with ``allow_overflow``, planned at a priced overflow.
 
 from __future__ import annotations
 
+import gc
 import os
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from hubs.model import Network
@@ -140,6 +142,17 @@ def build_problem(
     """Options per return (memoized on everything but id, postal code and key), dominated
     options dropped, identical returns aggregated into classes. With an ``executor``, a large
     batch's options are generated in parallel chunks (each worker gets a copy of the router)."""
+    with gc_paused():
+        return _build_problem(router, batch, config, prune, executor)
+
+
+def _build_problem(
+    router: Router,
+    batch: Sequence[tuple[str, Return]],
+    config: PlanConfig,
+    prune: bool,
+    executor: Executor | None,
+) -> Built:
     network = router.network
     if executor is None or len(batch) < PARALLEL_BUILD_MIN_RETURNS:
         found = [_choices_for((router, batch))]
@@ -225,6 +238,27 @@ def _choices_for(
     int64 array), or why the return has no choice. Module-level and on plain data, so a
     process pool can run it; packed, it pickles and stays small."""
     router, chunk = job
+    with gc_paused():
+        return _choices_of(router, chunk)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a loop that makes millions of acyclic objects
+    (tuples, arrays): each of its passes walks every live object, ~15 % of option generation
+    on large batches. Reference counting still frees everything; the previous state returns."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _choices_of(
+    router: Router, chunk: Sequence[tuple[str, Return]]
+) -> tuple[_Table, list[tuple[str, int, array[int] | str]]]:
     slots: dict[tuple[str, str | None, str | None], int] = {}
     memo: dict[Return, array[int] | str] = {}
     rows: list[tuple[str, int, array[int] | str]] = []
@@ -434,7 +468,8 @@ def solve_built(
                 )
             ]
         )
-    return _read_plan(router, built, result, config)
+    with gc_paused():
+        return _read_plan(router, built, result, config)
 
 
 def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanConfig) -> BatchPlan:
