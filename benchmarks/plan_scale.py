@@ -6,6 +6,12 @@ For each size: generate (seeded), build the plan problem (options per return, cl
 solve within the time limit, and print returns, classes, build and solve time, peak memory
 (RSS of this process), objective, bound and gap; writes benchmarks/results/plan_scale.json.
 Targets (issue 4): 100k returns within 60 s at gap <= 1 %; 1M within 10 minutes, gap reported.
+
+The default network takes 85,000 units a day (595,000 a week), so a week cannot hold a million
+returns: the capacity horizon is one week per 250,000 returns (``--horizon-days`` overrides:
+7 days up to 250k, 28 for 1M, "a month of returns"), and what still does not fit is planned at
+the priced overflow (a spot 3PL, ``PlanConfig.overflow_price_minor``; ``--no-overflow``
+refuses such a batch instead). The overflow units are printed.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gap-limit", type=float, default=0.01, help="default 0.01 (the target)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
+    ap.add_argument("--horizon-days", type=int, default=None, help="default: 7 per 250,000 returns")
+    ap.add_argument("--no-overflow", action="store_true", help="refuse a batch that does not fit")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "plan_scale.json")
     args = ap.parse_args(argv)
     network = default_network()
@@ -52,13 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     print(
         f"{'returns':>9} {'classes':>8} {'build s':>8} {'solve s':>8} {'total s':>8} "
-        f"{'peak MB':>8} {'wkr MB':>7} {'status':>9} {'gap %':>8}"
+        f"{'peak MB':>8} {'wkr MB':>7} {'status':>9} {'gap %':>8} {'days':>5} {'overflow':>9}"
     )
     for n in (int(s) for s in args.sizes.split(",")):
         t0 = time.perf_counter()
         batch = list(generate_returns(n, seed=args.seed, network=network, start=date(2026, 11, 2)))
         t1 = time.perf_counter()
-        config = PlanConfig(time_limit_s=args.time_limit)
+        horizon = args.horizon_days or 7 * max(1, math.ceil(n / 250_000))
+        config = PlanConfig(
+            horizon_days=horizon, time_limit_s=args.time_limit, allow_overflow=not args.no_overflow
+        )
         with make_executor(args.workers) as executor:
             built = build_problem(router, batch, config, executor=executor)
             t2 = time.perf_counter()
@@ -72,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         row = {
             "returns": n,
             "classes": len(built.problem.classes),
+            "horizon_days": horizon,
+            "overflow_units": plan.overflow_units,
             "generate_s": round(t1 - t0, 2),
             "build_s": round(build_s, 2),
             "solve_s": round(solve_s, 2),
@@ -90,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{n:>9} {row['classes']:>8} {build_s:>8.1f} {solve_s:>8.1f} {total_s:>8.1f} "
             f"{row['peak_rss_mb']:>8.0f} {row['worker_peak_rss_mb']:>7.0f} {row['status']:>9} "
-            f"{'n/a' if row['gap'] is None else f'{100 * gap:.3f}':>8}"
+            f"{'n/a' if row['gap'] is None else f'{100 * gap:.3f}':>8} {horizon:>5} "
+            f"{plan.overflow_units:>9}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"time_limit_s": args.time_limit, "runs": rows}, indent=2))
