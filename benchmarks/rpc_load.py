@@ -8,9 +8,10 @@ cost is equal and the difference is the server's work.
 
     python benchmarks/rpc_load.py --seconds 5 --rounds 3 --concurrency 16
 
-Prints both throughputs, their ratio, p50/p99 latencies, and writes
-benchmarks/results/rpc_load.json. Targets (issue 2): RouteReturn throughput >= 0.5 x echo,
-p99 <= 2 x echo.
+Prints both throughputs, their ratio, p50/p99 latencies and the server process's CPU time per
+request (user + system, from /proc: what a request costs, whatever else the machine runs), and
+writes benchmarks/results/rpc_load.json. Targets (issue 2): RouteReturn throughput >= 0.5 x
+echo, p99 <= 2 x echo.
 """
 
 from __future__ import annotations
@@ -49,6 +50,26 @@ class Figures:
     throughput_rps: float
     p50_ms: float
     p99_ms: float
+    server_cpu_us: float = float("nan")  # server process CPU (user+system) per request
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process ``pid`` used so far; NaN off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(
+    pid: int, target: str, method: str, payload: bytes, seconds: float, concurrency: int
+) -> Figures:
+    """One ``_drive``, with the server's CPU per request (warm-up included in both counts)."""
+    before = _cpu_s(pid)
+    got = asyncio.run(_drive(target, method, payload, seconds, concurrency))
+    used = _cpu_s(pid) - before
+    return replace(got, server_cpu_us=round(used / (got.requests + got.errors + 50) * 1e6, 1))
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -163,32 +184,42 @@ def main(argv: list[str] | None = None) -> int:
         # rounds alternate the methods, so a noisy neighbour hurts them alike
         for _ in range(args.rounds):
             echo_runs.append(
-                asyncio.run(_drive(target, ECHO, echo_payload, args.seconds, args.concurrency))
+                _run(proc.pid, target, ECHO, echo_payload, args.seconds, args.concurrency)
             )
             for n in cases:
                 route_runs[n].append(
-                    asyncio.run(_drive(target, ROUTE, payloads[n], args.seconds, args.concurrency))
+                    _run(proc.pid, target, ROUTE, payloads[n], args.seconds, args.concurrency)
                 )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     echo = _median(echo_runs)
     routes = {n: _median(runs) for n, runs in route_runs.items()}
-    print(f"{'method':<52} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
+    print(
+        f"{'method':<40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
+        f" {'server CPU us/req':>18}"
+    )
     rows = [("echo (raw bytes, no work)", echo)]
     rows += [(f"RouteReturn, max_alternatives={n}", f) for n, f in routes.items()]
     for name, f in rows:
         print(
-            f"{name:<52} {f.throughput_rps:>10.1f} {f.p50_ms:>9.3f} {f.p99_ms:>9.3f} {f.errors:>7}"
+            f"{name:<40} {f.throughput_rps:>10.1f} {f.p50_ms:>9.3f} {f.p99_ms:>9.3f} {f.errors:>7}"
+            f" {f.server_cpu_us:>18.1f}"
         )
     summary = {}
     for n, f in routes.items():
         ratio = f.throughput_rps / echo.throughput_rps if echo.throughput_rps else 0.0
         p99_ratio = f.p99_ms / echo.p99_ms if echo.p99_ms else float("inf")
-        summary[n] = {"throughput_ratio": round(ratio, 3), "p99_ratio": round(p99_ratio, 3)}
+        cpu_ratio = f.server_cpu_us / echo.server_cpu_us if echo.server_cpu_us else float("nan")
+        summary[n] = {
+            "throughput_ratio": round(ratio, 3),
+            "p99_ratio": round(p99_ratio, 3),
+            "server_cpu_ratio": round(cpu_ratio, 3),
+        }
         print(
             f"max_alternatives={n}: throughput ratio RouteReturn/echo = {ratio:.2f}"
-            f" (target >= 0.5); p99 ratio = {p99_ratio:.2f} (target <= 2.0)"
+            f" (target >= 0.5); p99 ratio = {p99_ratio:.2f} (target <= 2.0);"
+            f" server CPU per request = {cpu_ratio:.1f} x echo"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -14,11 +14,15 @@ overflow is priced (``reroute plan --allow-overflow``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import TypeGuard
 
 import customs
 from customs.api import Assessment, CustomsAssessor
@@ -30,6 +34,7 @@ from routing.engine import Router
 from routing.errors import InvalidArgument, ResourceExhausted
 from routing.quote import QuoteInput, quote
 from routing.store import (
+    AsyncDecisionStore,
     CapacityTaken,
     DecisionPage,
     DecisionStore,
@@ -41,6 +46,7 @@ from routing.store import (
 
 DEFAULT_TENANT = "default"  # the tenant of calls on a server without authentication
 MAX_ROUTE_ATTEMPTS = 8  # re-routes when capacity is taken between routing and storing
+INLINE_MAX_ITEM_LINES = 16  # larger returns are routed in a thread, not on the event loop
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # larger page sizes are reduced to this (AIP-158)
 _TOKEN_PREFIX = "d1:"
@@ -94,8 +100,7 @@ class RoutingApp:
                 return found
         full: set[str] = set()
         for _ in range(MAX_ROUTE_ATTEMPTS):
-            held = self.store.reserved(ret.return_date)
-            full.update(f for f, cap in self.capacity.items() if held.get(f, 0) + ret.units > cap)
+            self._full(ret, self.store.reserved(ret.return_date), full)
             decision = self.router.route(
                 ret, time_limit_s=time_limit_s, full_facilities=frozenset(full)
             )
@@ -105,10 +110,51 @@ class RoutingApp:
                 )
             except CapacityTaken as exc:  # taken meanwhile: route again without it
                 full.add(exc.facility_id)
-        raise ResourceExhausted(
-            "facility capacity kept changing while this return was routed; retry",
-            retry_after_s=0.05,
-        )
+        raise _capacity_churn()
+
+    async def route_return_async(
+        self, ret: Return, *, tenant: str = DEFAULT_TENANT, time_limit_s: float | None = None
+    ) -> Decision:
+        """``route_return`` for a caller on an event loop (the gRPC server).
+
+        A return that cannot run the split model (CP-SAT, up to its time limit) is routed on
+        the loop itself (well under a millisecond, less than handing it to a thread and back)
+        and stored by ``put_async``; only I/O the store cannot answer from memory (the
+        idempotency lookup, a stale capacity read) goes to a thread. Otherwise, or with a
+        store without ``put_async``, the whole call runs in a thread.
+        """
+        loop = asyncio.get_running_loop()
+        store = self.store
+        if not _is_async(store) or not routes_inline(ret, time_limit_s):
+            return await loop.run_in_executor(
+                None, partial(self.route_return, ret, tenant=tenant, time_limit_s=time_limit_s)
+            )
+        digest = fingerprint(ret)
+        key = ret.idempotency_key
+        if key:
+            found = await loop.run_in_executor(None, store.get, tenant, key, digest)
+            if found is not None:
+                return found
+        full: set[str] = set()
+        for _ in range(MAX_ROUTE_ATTEMPTS):
+            held = store.reserved_cached(ret.return_date)
+            if held is None:
+                held = await loop.run_in_executor(None, store.reserved, ret.return_date)
+            self._full(ret, held, full)
+            decision = self.router.route(
+                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full)
+            )
+            try:
+                return await store.put_async(
+                    tenant, key, digest, decision, holds_of(decision), self.capacity
+                )
+            except CapacityTaken as exc:  # taken meanwhile: route again without it
+                full.add(exc.facility_id)
+        raise _capacity_churn()
+
+    def _full(self, ret: Return, held: Mapping[str, int], full: set[str]) -> None:
+        """Add to ``full`` the facilities that cannot take ``ret`` on top of ``held``."""
+        full.update(f for f, cap in self.capacity.items() if held.get(f, 0) + ret.units > cap)
 
     def get_decision(self, decision_id: str, *, tenant: str = DEFAULT_TENANT) -> StoredDecision:
         if not decision_id:
@@ -130,6 +176,33 @@ class RoutingApp:
     def quote_customs(self, q: QuoteInput) -> Assessment:
         """One crossing assessed by the customs engine RouteReturn uses."""
         return quote(self.customs, q)
+
+
+def routes_inline(ret: Return, time_limit_s: float | None) -> bool:
+    """Whether routing ``ret`` is short enough for an event loop: no split model can run (one
+    unit cannot be split into two shipments; splitting off or no time for it) and few item
+    lines."""
+    if len(ret.items) > INLINE_MAX_ITEM_LINES:
+        return False
+    single_unit = len(ret.items) == 1 and ret.items[0].quantity == 1
+    return single_unit or not ret.constraints.allow_split or time_limit_s == 0
+
+
+_ASYNC_STORES: dict[type, bool] = {}  # a Protocol isinstance check costs microseconds
+
+
+def _is_async(store: DecisionStore) -> TypeGuard[AsyncDecisionStore]:
+    found = _ASYNC_STORES.get(type(store))
+    if found is None:
+        found = _ASYNC_STORES[type(store)] = isinstance(store, AsyncDecisionStore)
+    return found
+
+
+def _capacity_churn() -> ResourceExhausted:
+    return ResourceExhausted(
+        "facility capacity kept changing while this return was routed; retry",
+        retry_after_s=0.05,
+    )
 
 
 def make_page_token(before: int) -> str:

@@ -13,6 +13,7 @@ this module is imported. Parsing rejects ``*_UNSPECIFIED`` and numbers this buil
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -597,6 +598,30 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
 _TERM_NUMBERS: Final = {t: TERMS.to_proto(t) for t in Term}
 
 
+# Rules and documents are rows of the customs data (no amounts in them): the few hundred in use
+# recur in every decision, so their wire forms are built once (read only: messages copy them).
+_SHARED_PROTOS = 1024
+
+
+@functools.lru_cache(maxsize=_SHARED_PROTOS)
+def _rule_proto(r: RuleRef) -> customs_pb2.RuleRef:
+    return customs_pb2.RuleRef(
+        rule_id=r.rule_id,
+        legal_basis=r.legal_basis,
+        source_ids=r.source_ids,
+        effective_from=_date_to_proto(r.effective_from),
+        effective_to=None if r.effective_to is None else _date_to_proto(r.effective_to),
+        confidence=CONFIDENCES.to_proto(r.confidence),
+    )
+
+
+@functools.lru_cache(maxsize=_SHARED_PROTOS)
+def _document_proto(doc: Document) -> customs_pb2.CustomsDocument:
+    return customs_pb2.CustomsDocument(
+        code=doc.code, name=doc.name, reason=doc.reason, rule=_rule_proto(doc.rule)
+    )
+
+
 class _DecisionWriter:
     """Builds the wire decision in place (``add()`` rather than copied sub-messages, on the
     RouteReturn hot path). Options share customs assessments and rule rows, so each distinct
@@ -615,7 +640,7 @@ class _DecisionWriter:
     def rule(self, r: RuleRef) -> customs_pb2.RuleRef:
         found = self._rules.get(id(r))
         if found is None:
-            found = self._rules[id(r)] = self._rule(r)
+            found = self._rules[id(r)] = _rule_proto(r)
         return found
 
     def option(self, o: Option, msg: routing_pb2.RouteOption) -> None:
@@ -669,16 +694,6 @@ class _DecisionWriter:
             msg.days_to_resale = s.days_to_resale
         msg.co2e_g = s.co2e_g
 
-    def _rule(self, r: RuleRef) -> customs_pb2.RuleRef:
-        return customs_pb2.RuleRef(
-            rule_id=r.rule_id,
-            legal_basis=r.legal_basis,
-            source_ids=r.source_ids,
-            effective_from=_date_to_proto(r.effective_from),
-            effective_to=None if r.effective_to is None else _date_to_proto(r.effective_to),
-            confidence=CONFIDENCES.to_proto(r.confidence),
-        )
-
     def _assessment(self, a: Assessment) -> customs_pb2.CustomsAssessment:
         return customs_pb2.CustomsAssessment(
             export_country=a.export_country,
@@ -704,12 +719,7 @@ class _DecisionWriter:
                 for r in a.reclaims
             ],
             reclaimable_minor=a.reclaimable_minor,
-            documents=[
-                customs_pb2.CustomsDocument(
-                    code=doc.code, name=doc.name, reason=doc.reason, rule=self.rule(doc.rule)
-                )
-                for doc in a.documents
-            ],
+            documents=[_document_proto(doc) for doc in a.documents],
             rules=[self.rule(r) for r in a.rules],
             fx=[
                 customs_pb2.FxConversion(

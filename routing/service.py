@@ -153,11 +153,8 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         split_limit = None if remaining is None else remaining / 2
         if split_limit is not None and split_limit <= MIN_SOLVE_S:
             split_limit = 0.0  # too little time left: no split attempt
-        tenant = _tenant()
-        # the store commits before the answer is sent; a split runs CP-SAT: off the event loop
-        return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: self.app.route_return(ret, tenant=tenant, time_limit_s=split_limit)
-        )
+        # the store commits before the answer is sent; a split (CP-SAT) runs off the event loop
+        return await self.app.route_return_async(ret, tenant=_tenant(), time_limit_s=split_limit)
 
     async def RouteReturn(
         self, request: routing_pb2.RouteReturnRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from routing.domain import Decision, Return
 from routing.errors import Conflict, NotFound, PermissionDenied
@@ -112,6 +112,28 @@ class DecisionStore(Protocol):
         ...
 
 
+@runtime_checkable
+class AsyncDecisionStore(DecisionStore, Protocol):
+    """A store that answers ``put`` on the caller's event loop (the server's RouteReturn does
+    not hand each call to a thread)."""
+
+    def reserved_cached(self, day: date) -> Mapping[str, int] | None:
+        """``reserved(day)`` when that needs no I/O, else None."""
+        ...
+
+    async def put_async(
+        self,
+        tenant: str,
+        key: str,
+        request_fingerprint: str,
+        decision: Decision,
+        holds: Sequence[Hold],
+        capacity: Mapping[str, int],
+    ) -> Decision:
+        """``put``, awaited."""
+        ...
+
+
 class MemoryDecisionStore:
     """Thread-safe, in memory; keeps the most recent ``capacity`` decisions."""
 
@@ -174,6 +196,20 @@ class MemoryDecisionStore:
                 return decision
         _check(key, found[1], request_fingerprint)
         return found[0].decision
+
+    def reserved_cached(self, day: date) -> Mapping[str, int] | None:
+        return self.reserved(day)
+
+    async def put_async(
+        self,
+        tenant: str,
+        key: str,
+        request_fingerprint: str,
+        decision: Decision,
+        holds: Sequence[Hold],
+        capacity: Mapping[str, int],
+    ) -> Decision:
+        return self.put(tenant, key, request_fingerprint, decision, holds, capacity)
 
     def find(self, tenant: str, decision_id: str) -> StoredDecision:
         with self._lock:

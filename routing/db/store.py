@@ -1,32 +1,34 @@
 """The durable DecisionStore: decisions, idempotency and capacity holds in SQL.
 
-One transaction stores a decision and takes its holds: the decision row first (its
-``(tenant, idempotency_key)`` unique constraint makes a concurrent twin wait, then fail, and
-the twin answers the stored decision), then per hold a conditional increment of the
-facility-day counter (``reserved + units <= capacity``), which is atomic on SQLite (one writer
-at a time) and on PostgreSQL (row lock, re-checked after the wait). Commit happens before the
-answer leaves the server: an acknowledged decision is on disk.
+A decision and its holds are stored atomically: the decision row first (its
+``(tenant, idempotency_key)`` unique constraint: a key already taken answers the stored
+decision), then per hold a conditional increment of the facility-day counter
+(``reserved + units <= capacity``), which is atomic on SQLite (one writer at a time) and on
+PostgreSQL (row lock, re-checked after the wait). Decisions are committed in groups, many per
+transaction, each isolated from the others (``routing.db.group_commit``). The commit happens
+before the answer leaves the server: an acknowledged decision is on disk.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, Executable, Table, bindparam, insert, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from reroute.v1 import routing_pb2
 from routing.convert import decision_bytes, decision_from_proto, remember_decision_bytes
 from routing.db.engine import writer
-from routing.db.models import Base, DecisionRow, FacilityDay, Reservation, Tenant
+from routing.db.group_commit import GroupCommitter, Put
+from routing.db.models import Base, DecisionRow, FacilityDay, Tenant
 from routing.domain import Decision
 from routing.errors import Conflict, NotFound, PermissionDenied
-from routing.store import CapacityTaken, DecisionPage, Hold, StoredDecision
+from routing.store import DecisionPage, Hold, StoredDecision
 
 RESERVED_TTL_S = 0.25  # how stale the capacity read that routing starts from may be
 
@@ -51,6 +53,10 @@ def upsert(conn: Connection, table: type[Base]) -> sqlite.Insert | postgresql.In
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+def _decode_blob(blob: bytes) -> Decision:
+    return _decode((blob,))
+
+
 def _decode(row: DecisionRow | tuple[bytes, ...]) -> Decision:
     blob = row[0] if isinstance(row, tuple) else row.decision_pb
     decision = decision_from_proto(routing_pb2.RouteDecision.FromString(blob))
@@ -68,11 +74,9 @@ class SqlDecisionStore:
         self._tenants: dict[str, int] = {}
         self._reserved: dict[date, tuple[float, dict[str, int]]] = {}
         self._lock = threading.Lock()
-        # SQLite has one writer at a time: queue this process's writers here rather than in
-        # SQLite's busy handler, which sleeps up to 100 ms between tries
-        self._write_lock: contextlib.AbstractContextManager[object] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
+        # decisions are committed in groups (routing.db.group_commit); SQLite has one writer
+        # at a time anyway, and queueing here beats its busy handler
+        self._committer = GroupCommitter(engine, network_id, self._committed, _decode_blob)
 
     def _tenant(self, conn: Connection, name: str, *, create: bool) -> int | None:
         with self._lock:
@@ -124,6 +128,15 @@ class SqlDecisionStore:
             self._reserved[day] = (now, held)
         return dict(held)
 
+    def reserved_cached(self, day: date) -> Mapping[str, int] | None:
+        """``reserved(day)`` when it needs no database read, else None."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._reserved.get(day)
+            if cached is not None and now - cached[0] < RESERVED_TTL_S:
+                return dict(cached[1])
+        return None
+
     def put(
         self,
         tenant: str,
@@ -133,53 +146,59 @@ class SqlDecisionStore:
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
     ) -> Decision:
+        answer: concurrent.futures.Future[Decision] = concurrent.futures.Future()
+        tid = self._tenant_for_put(tenant)
         blob = decision_bytes(decision)
+        self._committer.submit(
+            Put(tid, key, request_fingerprint, decision, blob, holds, capacity, answer)
+        )
+        return answer.result()
+
+    async def put_async(
+        self,
+        tenant: str,
+        key: str,
+        request_fingerprint: str,
+        decision: Decision,
+        holds: Sequence[Hold],
+        capacity: Mapping[str, int],
+    ) -> Decision:
+        """``put`` for a caller on an event loop: answered (after the commit) on that loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            tid = self._tenants.get(tenant)
+        if tid is None:  # the first decision of a tenant in this process
+            tid = await loop.run_in_executor(None, self._tenant_for_put, tenant)
+        answer: asyncio.Future[Decision] = loop.create_future()
+        blob = decision_bytes(decision)
+        self._committer.submit_from_loop(
+            Put(tid, key, request_fingerprint, decision, blob, holds, capacity, (loop, answer))
+        )
+        return await answer
+
+    def close(self) -> None:
+        """Commit the decisions queued, then stop the writer thread."""
+        self._committer.close()
+
+    def _tenant_for_put(self, tenant: str) -> int:
         with self._lock:
             tid = self._tenants.get(tenant)
         if tid is None:
-            with self._writer.begin() as conn:  # its own transaction: a rollback below keeps it
-                tid = self._tenant(conn, tenant, create=True)
-        try:
-            with self._write_lock, self._writer.begin() as conn:
-                seq = conn.execute(
-                    _INSERT_DECISION,
-                    {
-                        "decision_id": decision.decision_id,
-                        "tenant_id": tid,
-                        "idempotency_key": key or None,
-                        "request_sha256": request_fingerprint,
-                        "network_id": self.network_id,
-                        "currency": decision.currency,
-                        "net_cost_minor": decision.chosen.net_cost_minor,
-                        "return_date": decision.return_date,
-                        "decision_pb": blob,
-                        "created_at": datetime.now(UTC),
-                    },
-                ).scalar_one()
-                for h in holds:
-                    _take(conn, h, capacity.get(h.facility_id))
-                    conn.execute(
-                        _INSERT_RESERVATION,
-                        {
-                            "decision_seq": seq,
-                            "facility_id": h.facility_id,
-                            "day": h.day,
-                            "units": h.units,
-                        },
-                    )
-        except IntegrityError:
-            if not key:
-                raise
-            found = self.get(tenant, key, request_fingerprint)
-            if found is None:
-                raise
-            return found
+            with self._writer.begin() as conn:  # its own transaction, before the decision's
+                tid = tenant_id(conn, tenant, create=True)
+            assert tid is not None
+            with self._lock:  # cached once committed: the writer's rows may refer to it
+                self._tenants[tenant] = tid
+        return tid
+
+    def _committed(self, kept: Sequence[Put]) -> None:
+        """The writer committed ``kept``: count their holds in the cached reservations."""
         with self._lock:
-            for h in holds:
-                cached = self._reserved.get(h.day)
-                if cached is not None:
-                    cached[1][h.facility_id] = cached[1].get(h.facility_id, 0) + h.units
-        return decision
+            for p in kept:
+                for h in p.holds:
+                    cached = self._reserved.get(h.day)
+                    if cached is not None:
+                        cached[1][h.facility_id] = cached[1].get(h.facility_id, 0) + h.units
 
     def find(self, tenant: str, decision_id: str) -> StoredDecision:
         with self.engine.connect() as conn:
@@ -214,45 +233,3 @@ class SqlDecisionStore:
         )
         more = len(rows) > size
         return DecisionPage(items, items[-1].seq if more and items else None)
-
-
-# statements built once (building them per call costs more than running them)
-_DECISIONS: Table = DecisionRow.__table__  # type: ignore[assignment]
-_DAYS: Table = FacilityDay.__table__  # type: ignore[assignment]
-_RESERVATIONS: Table = Reservation.__table__  # type: ignore[assignment]
-_INSERT_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.seq)
-_INSERT_RESERVATION = insert(_RESERVATIONS)
-_TAKE: dict[tuple[str, bool], Executable] = {}
-
-
-def _take_statement(dialect: str, bounded: bool) -> Executable:
-    """INSERT the facility-day counter at ``units``, or on conflict add ``units`` to it, only
-    while the sum stays within ``cap`` (when ``bounded``): one row counted = taken."""
-    key = (dialect, bounded)
-    found = _TAKE.get(key)
-    if found is None:
-        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = make(_DAYS).values(
-            facility_id=bindparam("facility_id"),
-            day=bindparam("day"),
-            reserved_units=bindparam("units"),
-        )
-        where = _DAYS.c.reserved_units + bindparam("units") <= bindparam("cap") if bounded else None
-        found = _TAKE[key] = stmt.on_conflict_do_update(
-            index_elements=["facility_id", "day"],
-            set_={"reserved_units": _DAYS.c.reserved_units + stmt.excluded.reserved_units},
-            where=where,
-        ).returning(_DAYS.c.reserved_units)  # psycopg reports no rowcount here: a row = taken
-    return found
-
-
-def _take(conn: Connection, hold: Hold, capacity: int | None) -> None:
-    """Add ``hold`` to its facility-day counter, or raise CapacityTaken when it does not fit."""
-    if capacity is not None and hold.units > capacity:
-        raise CapacityTaken(hold.facility_id, hold.day)
-    params = {"facility_id": hold.facility_id, "day": hold.day, "units": hold.units}
-    if capacity is not None:
-        params["cap"] = capacity
-    stmt = _take_statement(conn.dialect.name, capacity is not None)
-    if conn.execute(stmt, params).first() is None:
-        raise CapacityTaken(hold.facility_id, hold.day)
