@@ -9,9 +9,11 @@ Targets (issue 4): 100k returns within 60 s at gap <= 1 %; 1M within 10 minutes,
 
 The default network takes 85,000 units a day (595,000 a week), so a week cannot hold a million
 returns: the capacity horizon is one week per 250,000 returns (``--horizon-days`` overrides:
-7 days up to 250k, 28 for 1M, "a month of returns"), and what still does not fit is planned at
-the priced overflow (a spot 3PL, ``PlanConfig.overflow_price_minor``; ``--no-overflow``
-refuses such a batch instead). The overflow units are printed.
+7 days up to 250k, 28 for 1M, "a month of returns"). Above 250k returns, what still does not
+fit is planned at the priced overflow (a spot 3PL, ``PlanConfig.overflow_price_minor``); below,
+a batch that does not fit is refused, as ``reroute plan`` does without ``--allow-overflow``
+(an allowed overflow is also used where a spot 3PL beats a nearly empty dispatch, which would
+change the plans measured). ``--overflow yes|no`` overrides. The overflow units are printed.
 """
 
 from __future__ import annotations
@@ -51,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
     ap.add_argument("--horizon-days", type=int, default=None, help="default: 7 per 250,000 returns")
-    ap.add_argument("--no-overflow", action="store_true", help="refuse a batch that does not fit")
+    ap.add_argument(
+        "--overflow",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="plan what does not fit at the overflow price (auto: above 250,000 returns)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "plan_scale.json")
     args = ap.parse_args(argv)
     network = default_network()
@@ -68,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         horizon = args.horizon_days or 7 * max(1, math.ceil(n / 250_000))
         config = PlanConfig(
-            horizon_days=horizon, time_limit_s=args.time_limit, allow_overflow=not args.no_overflow
+            horizon_days=horizon,
+            time_limit_s=args.time_limit,
+            allow_overflow=args.overflow == "yes" or (args.overflow == "auto" and n > 250_000),
         )
         with make_executor(args.workers) as executor:
             built = build_problem(router, batch, config, executor=executor)
