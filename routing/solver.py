@@ -541,6 +541,7 @@ def _solve_mathopt(
 ) -> _Raw:
     from ortools.math_opt.python import mathopt
 
+    entered = time.monotonic()  # building the model counts against the time limit
     kept, by_fac, by_lane = _rows(arr, spec)
     if not _classes_covered(arr, kept):
         return _Raw(infeasible=True, message="a class has no usable option")
@@ -613,7 +614,9 @@ def _solve_mathopt(
     )
     params = mathopt.SolveParameters(
         random_seed=_SEED,
-        time_limit=datetime.timedelta(seconds=max(0.01, time_limit_s)),
+        time_limit=datetime.timedelta(
+            seconds=max(0.01, time_limit_s - (time.monotonic() - entered))
+        ),
         relative_gap_tolerance=spec.gap_limit,
         absolute_gap_tolerance=0.99,  # the objective is an integer
     )
@@ -1418,8 +1421,35 @@ def solve(
             gap_limit=float(gap_limit),
         )
     else:
+        priced_bound: int | None = None
         if backend is Backend.AUTO:
             chosen = Backend.HIGHS
+            if hint_units is None and not bool(arr.has_fixed.any()):
+                # a priced plan (seconds) warm-starts the MIP: far better than the greedy one
+                # when capacity is scarce; its bound is valid too and may already suffice
+                budget = 0.25 * (deadline - time.monotonic())
+                hint_units, priced_bound = solver_large.solve_large(
+                    arr,
+                    deadline=time.monotonic() + budget,
+                    hint=None,
+                    reporter=reporter,
+                    notes=notes,
+                    gap_limit=float(gap_limit),
+                )
+                if hint_units is not None and priced_bound is not None:
+                    cost, feasible = _plan_cost(arr, hint_units)
+                    if feasible and _close_enough(cost, priced_bound, gap_limit):
+                        return _result(
+                            problem,
+                            arr,
+                            hint_units,
+                            priced_bound,
+                            False,
+                            t0,
+                            "auto:priced",
+                            notes,
+                            reporter,
+                        )
         if hint_units is None and chosen is not Backend.CBC:  # the textbook model has none
             hint_units = _greedy_units(arr, None)
         spec = _full_spec(arr, hint_units, float(gap_limit))
@@ -1449,6 +1479,8 @@ def solve(
         hint_cost, hint_ok = (0, False) if hint_units is None else _plan_cost(arr, hint_units)
         if hint_ok and (units is None or _plan_cost(arr, units)[0] > hint_cost):
             units = hint_units  # the solver did not beat the (feasible) hint
+        if priced_bound is not None and not infeasible:
+            bound = priced_bound if bound is None else max(bound, priced_bound)
         if bound is None and not infeasible:
             bound = _lp_bound(arr)
     label = backend.value
