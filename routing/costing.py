@@ -427,7 +427,7 @@ def evaluate(
     return base if isinstance(base, PreconditionViolation) else add_customs(ctx, base)
 
 
-class _Base(NamedTuple):
+class BaseNumbers(NamedTuple):
     """The numbers of ``evaluate_base`` (a tuple: the batch planner makes millions)."""
 
     billable_g: int
@@ -448,7 +448,7 @@ class _Base(NamedTuple):
 
 def base_numbers(
     ctx: Context, route: Route, p: Parcel, unit_share_bp: int
-) -> _Base | PreconditionViolation:
+) -> BaseNumbers | PreconditionViolation:
     """The numbers of ``evaluate_base`` without the Evaluation (the batch planner's path)."""
     svc = route.service
     actual_g = p.actual_g
@@ -515,7 +515,7 @@ def base_numbers(
         + resale_delay
         + co2e_cost
     )
-    return _Base(
+    return BaseNumbers(
         billable_g,
         carriage,
         fuel,
@@ -541,6 +541,45 @@ def evaluate_base(
     b = base_numbers(ctx, route, p, unit_share_bp)
     if isinstance(b, PreconditionViolation):
         return b
+    return base_evaluation(route, p, unit_share_bp, b)
+
+
+def base_evaluation(
+    route: Route,
+    p: Parcel,
+    unit_share_bp: int,
+    b: BaseNumbers,
+    c: CustomsCharges | None = None,
+) -> Evaluation:
+    """``evaluate_base`` of the numbers ``b = base_numbers(ctx, route, p, unit_share_bp)``;
+    with ``c = route_customs_charges(ctx, route, p)``, ``add_customs`` of that in one step."""
+    if c is not None:
+        return Evaluation(
+            route=route,
+            parcel=p,
+            unit_share_bp=unit_share_bp,
+            actual_g=p.actual_g,
+            billable_g=b.billable_g,
+            carriage=b.carriage,
+            fuel=b.fuel,
+            fees=b.fees,
+            linehaul=b.linehaul,
+            handling=b.handling,
+            disposition_cost=b.disposition_cost,
+            duty_due=c.duty_due,
+            vat_due=c.vat_due,
+            reclaim_duty=c.reclaim_duty,
+            reclaim_vat=c.reclaim_vat,
+            recovery=b.recovery,
+            refund_delay=b.refund_delay,
+            resale_delay=b.resale_delay,
+            co2e_g=b.co2e_g,
+            co2e_cost=b.co2e_cost,
+            choices=b.choices,
+            assessments=c.assessments,
+            net_cost_minor=b.net_cost_minor + c.net_minor,
+            customs_done=True,
+        )
     return Evaluation(
         route=route,
         parcel=p,
@@ -588,9 +627,15 @@ class CustomsCharges:
 def customs_charges(ctx: Context, e: Evaluation) -> CustomsCharges | PreconditionViolation:
     """Assess each border of the route of ``e`` (its cost is ``e.net_cost_minor`` plus
     ``net_minor``); the batch planner needs only this, not a new Evaluation."""
-    route = e.route
+    return route_customs_charges(ctx, e.route, e.parcel)
+
+
+def route_customs_charges(
+    ctx: Context, route: Route, p: Parcel
+) -> CustomsCharges | PreconditionViolation:
+    """``customs_charges`` of the parcel ``p`` on ``route``."""
     try:
-        assessments = crossings(ctx, route, e.parcel)
+        assessments = crossings(ctx, route, p)
     except CustomsNotCovered as exc:  # a gap in the rule tables: drop this route, say why
         return PreconditionViolation(
             "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"

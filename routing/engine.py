@@ -16,14 +16,16 @@ from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import Facility, FacilityKind, Network
-from routing.compiled import CompiledNetwork, FxConverter
+from routing.compiled import CompiledNetwork, FxConverter, Route
 from routing.costing import (
     RETURNLESS_NET_MINOR,
+    BaseNumbers,
     Context,
     Evaluation,
     Parcel,
     Unit,
     add_customs,
+    base_evaluation,
     base_numbers,
     build,
     customs_net_minor,
@@ -31,6 +33,7 @@ from routing.costing import (
     parcel,
     returnless,
     returnless_violation,
+    route_customs_charges,
 )
 from routing.domain import Decision, Option, Return, Shipment
 from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
@@ -166,22 +169,24 @@ class Router:
         limit = ret.constraints.max_days_to_refund
         want = 1 + ret.constraints.max_alternatives
         try:
-            # 1. every route without customs (cheap); customs can lower a route's cost by at
-            #    most what was paid at import, which gives a lower bound per route
-            bases: list[Evaluation] = []
+            # 1. every route's numbers without customs (cheap, no Evaluation made); customs can
+            #    lower a route's cost by at most what was paid at import, which gives a lower
+            #    bound per route
+            bases: list[tuple[tuple[int, int, str], Route, BaseNumbers]] = []
             for route in routes:
                 if route.first_stop.id in full_facilities:
                     skipped.add(route.first_stop.id)
                     violations.append(_full(route.first_stop.id, ret))
                     continue
-                got = evaluate_base(ctx, route, whole, 10_000)
+                got = base_numbers(ctx, route, whole, 10_000)
+                days = route.days_to_refund
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
-                elif limit is not None and got.days_to_refund > limit:
-                    violations.append(_sla(route.destination.id, got.days_to_refund, limit))
+                elif limit is not None and days > limit:
+                    violations.append(_sla(route.destination.id, days, limit))
                 else:
-                    bases.append(got)
-            bases.sort(key=_key)
+                    bases.append(((got.net_cost_minor, days, route.key), route, got))
+            bases.sort(key=lambda b: b[0])  # (stable: as sorting the evaluations by ``_key``)
             # 2. the exact pool: returnless, then routes with customs added in bound order,
             #    until no remaining route can enter the ``want`` cheapest
             pool: list[tuple[tuple[int, int, str], Evaluation | Shipment]] = []
@@ -193,13 +198,15 @@ class Router:
                     pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
             slack = self._max_reclaim(ret)
             exact: list[Evaluation] = []
-            for e in bases:
-                if len(pool) >= want and e.net_cost_minor - slack > pool[want - 1][0][0]:
+            for (net, _, _), route, numbers in bases:
+                if len(pool) >= want and net - slack > pool[want - 1][0][0]:
                     break  # this and every later route cost more than the ``want`` cheapest
-                full = add_customs(ctx, e)
-                if isinstance(full, PreconditionViolation):
-                    violations.append(full)
+                # (as ``add_customs`` of ``evaluate_base``, one Evaluation made)
+                charges = route_customs_charges(ctx, route, whole)
+                if isinstance(charges, PreconditionViolation):
+                    violations.append(charges)
                     continue
+                full = base_evaluation(route, whole, 10_000, numbers, charges)
                 exact.append(full)
                 bisect.insort(pool, (_key(full), full), key=lambda p: p[0])
             split = self._split(ctx, ret, units, exact, time_limit_s)

@@ -1,0 +1,200 @@
+"""CPU time of ``Router.route`` (RouteReturn's decision) per return, before vs after.
+
+"Before" is ``routing``, ``customs`` and ``hubs`` at a git ref (default ``HEAD``, extracted with
+``git archive``), "after" is the working tree. Each side runs in its own fresh process
+(``--worker``) on the same generated returns (``routing.generate``, fixed seed) of the default
+network; the sides alternate for ``--rounds`` rounds and each side's best round counts, so both
+are measured on the same machine in the same run.
+
+Each side also hashes every answer over a set of variants of the batch (``max_alternatives`` 0
+and 5, split on and off, every third return with a tight refund SLA, every fifth with its
+cheapest first stops full, every seventh without returnless): the whole Decision but its
+``decision_id``, or the error raised (for NoFeasibleOption its violations). The speed-up only
+counts when both sides answer identically.
+
+    python benchmarks/route_speed.py                        # HEAD vs working tree
+    python benchmarks/route_speed.py --returns 3000 --seed 11 --rounds 3
+    python benchmarks/route_speed.py --baseline none        # the working tree only
+
+Prints microseconds of CPU per ``route`` call (single unit-line returns as generated, split off)
+for ``max_alternatives`` 0 and 5 on each side, and writes benchmarks/results/route_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import io
+import json
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "route_speed.json"
+START = date(2026, 11, 2)  # first return date of the generated batch
+COMPILED_ON = date(2026, 11, 22)  # FX date of the compiled rate cards (fixed: same answers)
+PACKAGES = ("routing", "customs", "hubs")
+WARM_UP = 200  # returns routed before timing (memos of the customs engine warm)
+ALTERNATIVES = (0, 5)
+
+
+def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None:
+    """Time ``route`` over the batch with the packages imported from ``root``; print JSON on
+    stdout: the best CPU microseconds per call per ``max_alternatives`` and, with ``check``, a
+    digest of every answer over the variants and how many answers were of each kind."""
+    sys.path.insert(0, root)
+    import customs
+    import routing
+    from hubs import default_network
+    from routing.engine import Router
+    from routing.errors import InvalidArgument, NoFeasibleOption
+    from routing.generate import generate_returns
+
+    assert Path(routing.__file__).resolve().is_relative_to(Path(root).resolve()), routing.__file__
+    network = default_network()
+    router = Router(
+        network, customs.default_engine(), customs.default_fx(), compiled_on=COMPILED_ON
+    )
+    batch = [ret for _, ret in generate_returns(returns, seed=seed, network=network, start=START)]
+    figures: dict[str, Any] = {}
+    if check:
+        digest = hashlib.sha256()
+        kinds: dict[str, int] = {}
+        for i, ret in enumerate(batch):
+            routes = router.compiled.routes(ret.customer_country, ret.origin_facility_id)
+            full = frozenset(r.first_stop.id for r in routes[:2]) if i % 5 == 0 else frozenset()
+            for alt in ALTERNATIVES:
+                for split in (False, True):
+                    c = dataclasses.replace(
+                        ret.constraints,
+                        max_alternatives=alt,
+                        allow_split=split or ret.constraints.allow_split,
+                        max_days_to_refund=(3 + i % 6) if i % 3 == 0 else None,
+                        allow_returnless=ret.constraints.allow_returnless and i % 7 != 0,
+                    )
+                    r = dataclasses.replace(ret, constraints=c)
+                    try:
+                        d = router.route(r, time_limit_s=None if split else 0, full_facilities=full)
+                    except NoFeasibleOption as exc:
+                        answer: object = ("NoFeasibleOption", exc.violations)
+                        kind = "no_feasible"
+                    except InvalidArgument as exc:
+                        answer = ("InvalidArgument", str(exc))
+                        kind = "invalid"
+                    else:
+                        answer = dataclasses.replace(d, decision_id="")
+                        kind = "split" if len(d.chosen.shipments) > 1 else "decided"
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                    digest.update(repr(answer).encode())
+        figures |= {"digest": digest.hexdigest(), "kinds": kinds}
+    valid = []  # the returns timed (a rejected return would time its error path)
+    for ret in batch:
+        try:
+            router.route(ret, time_limit_s=0)
+        except (InvalidArgument, NoFeasibleOption):
+            continue
+        valid.append(ret)
+    for alt in ALTERNATIVES:
+        rets = [
+            dataclasses.replace(
+                r, constraints=dataclasses.replace(r.constraints, max_alternatives=alt)
+            )
+            for r in valid
+        ]
+        for ret in rets[:WARM_UP]:
+            router.route(ret, time_limit_s=0)
+        best = float("inf")
+        for _ in range(repeat):
+            started = time.process_time()
+            for ret in rets:
+                router.route(ret, time_limit_s=0)
+            best = min(best, time.process_time() - started)
+        figures[f"us_alt{alt}"] = round(best / len(rets) * 1e6, 1)
+    json.dump(figures | {"timed": len(valid)}, sys.stdout)
+
+
+def _extract(ref: str, into: Path) -> None:
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref, *PACKAGES],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def _run(root: Path, args: argparse.Namespace, check: bool) -> dict[str, Any]:
+    argv = [sys.executable, __file__, "--worker", str(root), "--returns", str(args.returns)]
+    argv += ["--seed", str(args.seed), "--repeat", str(args.repeat)]
+    argv += ["--check"] if check else []
+    result = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=root)
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", default="HEAD", help="git ref of 'before', or none")
+    parser.add_argument("--returns", type=int, default=2000, help="generated returns")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per side")
+    parser.add_argument("--repeat", type=int, default=2, help="timings per round")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.returns, args.seed, args.repeat, args.check)
+        return
+    sides: dict[str, list[dict[str, Any]]] = {"after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.baseline != "none":
+            sides["before"] = []
+            _extract(args.baseline, Path(tmp))
+        for n in range(args.rounds):
+            if "before" in sides:
+                sides["before"].append(_run(Path(tmp), args, check=n == 0))
+            sides["after"].append(_run(ROOT, args, check=n == 0))
+    print(f"Router.route on {args.returns} generated returns (seed {args.seed}), CPU per call")
+    row: dict[str, Any] = {
+        "command": "python " + " ".join(sys.argv),
+        "baseline": args.baseline,
+        "returns": args.returns,
+        "seed": args.seed,
+        "rounds": args.rounds,
+        "timings_per_round": args.repeat,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    for alt in ALTERNATIVES:
+        best = {side: min(r[f"us_alt{alt}"] for r in runs) for side, runs in sides.items()}
+        line = f"  max_alternatives={alt}: " + ", ".join(
+            f"{side} {us:.1f} us" for side, us in best.items()
+        )
+        row[f"after_us_alt{alt}"] = best["after"]
+        if "before" in best:
+            row[f"before_us_alt{alt}"] = best["before"]
+            row[f"speedup_alt{alt}"] = round(best["before"] / best["after"], 2)
+            line += f", speed-up {best['before'] / best['after']:.2f}x"
+        print(line)
+    checked = {side: runs[0] for side, runs in sides.items()}
+    identical = len({c["digest"] for c in checked.values()}) == 1
+    row["answers"] = checked["after"]["kinds"]
+    row["identical"] = identical
+    print(f"  answers over the variants: {checked['after']['kinds']}")
+    if "before" in checked:
+        print(f"  identical to {args.baseline}: {identical}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(row, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
