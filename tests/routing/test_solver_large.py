@@ -138,3 +138,29 @@ def test_priced_plan_is_close_to_the_optimum_on_a_scarce_planner_batch() -> None
     assert priced.bound is not None
     assert priced.bound <= exact.objective <= priced.objective
     assert priced.objective - exact.objective <= 0.01 * abs(exact.objective)
+
+
+def test_auto_keeps_the_priced_plan_and_bound_when_the_mip_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Below the size threshold AUTO warm-starts the MIP from the priced plan: when the MIP
+    ends with no plan and no bound (a solver cut off at once), the priced plan and its bound
+    are the answer; with the real MIP the same problem is proven optimal."""
+    from routing import solver
+
+    lane_class = ReturnClass(
+        count=5, demand=0, options=(ClassOption(0, lane=0, lane_load=1), ClassOption(40))
+    )
+    problem = PlanProblem(
+        classes=(lane_class,), lanes=(DispatchLane(fixed_cost_minor=100, capacity=4),)
+    )
+    exact = solve(problem, time_limit_s=10)
+    assert exact.status is Status.OPTIMAL
+    assert exact.objective == 140
+    monkeypatch.setattr(solver, "_solve_mathopt", lambda *a, **k: solver._Raw(message="none"))
+    result = solve(problem, time_limit_s=10)
+    check_plan(problem, result)
+    assert result.backend == "auto:highs"
+    assert result.objective == 140  # the priced plan (one unit shed off the second dispatch)
+    assert result.bound == 125  # the priced bound: 5 units at 100/4 a unit
+    assert result.status is Status.FEASIBLE
