@@ -166,28 +166,37 @@ def _from_assignment(arr: _Arrays, assignment: Assignment) -> IntArray:
     return units
 
 
+def _facility_loads(arr: _Arrays, units: IntArray) -> IntArray:
+    """Capacity used at each facility by a plan."""
+    at = arr.opt_fac >= 0
+    return np.bincount(
+        arr.opt_fac[at],
+        weights=(arr.demand[arr.opt_class[at]] * units[at]).astype(np.float64),
+        minlength=arr.n_facilities,
+    ).astype(np.int64)
+
+
+def _lane_loads(arr: _Arrays, units: IntArray) -> IntArray:
+    """Load carried on each lane by a plan."""
+    on = arr.opt_lane >= 0
+    return np.bincount(
+        arr.opt_lane[on],
+        weights=(arr.opt_load[on] * units[on]).astype(np.float64),
+        minlength=len(arr.lane_cap),
+    ).astype(np.int64)
+
+
 def _plan_cost(arr: _Arrays, units: IntArray) -> tuple[int, bool]:
     """Cost of a plan with the fewest dispatches, and whether it respects every capacity."""
     cost = int(arr.opt_cost @ units)
     at = arr.opt_fac >= 0
-    loads = np.bincount(
-        arr.opt_fac[at],
-        weights=(arr.demand[arr.opt_class[at]] * units[at]).astype(np.float64),
-        minlength=arr.n_facilities,
-    )
     used = np.bincount(
         arr.opt_fac[at], weights=units[at].astype(np.float64), minlength=arr.n_facilities
     )
     cost += int(arr.fixed[(used > 0) & arr.has_fixed].sum())
-    on = arr.opt_lane >= 0
-    if on.any():
-        lane_loads = np.bincount(
-            arr.opt_lane[on],
-            weights=(arr.opt_load[on] * units[on]).astype(np.float64),
-            minlength=len(arr.lane_cap),
-        ).astype(np.int64)
-        cost += int((-(-lane_loads // arr.lane_cap) * arr.lane_fixed).sum())
-    return cost, bool((loads <= arr.cap + 0.5).all())
+    if len(arr.lane_cap):
+        cost += int((-(-_lane_loads(arr, units) // arr.lane_cap) * arr.lane_fixed).sum())
+    return cost, bool((_facility_loads(arr, units) <= arr.cap).all())
 
 
 # -- greedy and local search ----------------------------------------------------------------
@@ -1402,6 +1411,17 @@ def solve(
     from routing import solver_large  # it builds on this module's arrays
 
     priced = backend is Backend.AUTO and not _uses_lagrangian(arr) and solver_large.applies(arr)
+
+    def price(until: float) -> tuple[IntArray | None, int | None]:
+        return solver_large.solve_large(
+            arr,
+            deadline=until,
+            hint=hint_units,
+            reporter=reporter,
+            notes=notes,
+            gap_limit=float(gap_limit),
+        )
+
     if backend is Backend.AUTO and _uses_lagrangian(arr):
         units, bound, infeasible = _solve_auto(
             arr,
@@ -1412,14 +1432,7 @@ def solve(
             gap_limit=float(gap_limit),
         )
     elif priced:
-        units, bound = solver_large.solve_large(
-            arr,
-            deadline=deadline,
-            hint=hint_units,
-            reporter=reporter,
-            notes=notes,
-            gap_limit=float(gap_limit),
-        )
+        units, bound = price(deadline)
     else:
         priced_bound: int | None = None
         if backend is Backend.AUTO:
@@ -1427,15 +1440,7 @@ def solve(
             if hint_units is None and not bool(arr.has_fixed.any()):
                 # a priced plan (seconds) warm-starts the MIP: far better than the greedy one
                 # when capacity is scarce; its bound is valid too and may already suffice
-                budget = 0.25 * (deadline - time.monotonic())
-                hint_units, priced_bound = solver_large.solve_large(
-                    arr,
-                    deadline=time.monotonic() + budget,
-                    hint=None,
-                    reporter=reporter,
-                    notes=notes,
-                    gap_limit=float(gap_limit),
-                )
+                hint_units, priced_bound = price(deadline - 0.75 * (deadline - time.monotonic()))
                 if hint_units is not None and priced_bound is not None:
                     cost, feasible = _plan_cost(arr, hint_units)
                     if feasible and _close_enough(cost, priced_bound, gap_limit):

@@ -31,14 +31,17 @@ from routing.solver import (
     IntArray,
     _Arrays,
     _ceil,
+    _close_enough,
+    _facility_loads,
     _Incumbent,
+    _lane_loads,
     _plan_cost,
     _Reporter,
 )
 
-# Above this many option variables (after dropping those with no room), AUTO prices instead of
-# building one MIP: 100k generated returns (~230k options) solve as a HiGHS MIP in ~10 s and
-# ~0.5 GB (its largest part, 61k options, ~13 s); a million exhausted 20 GB.
+# Above this many option variables in a part, AUTO prices instead of building one MIP: 100k
+# generated returns (179k options; largest part 61k) solve as HiGHS MIPs in ~10 s and ~0.5 GB,
+# a million (1.5M options in a part) exhausted 20 GB.
 LARGE_OPTIONS = 250_000
 _MAX_ITERATIONS = 200  # evaluations of L (one pass over the options each)
 
@@ -167,12 +170,7 @@ def _improve(arr: _Arrays, prices: _Prices, units: IntArray) -> IntArray:
     units = units.copy()
     used = units > 0
     per_class = np.bincount(arr.opt_class[used], minlength=arr.n_classes)
-    at = arr.opt_fac >= 0
-    load = np.bincount(
-        arr.opt_fac[at],
-        weights=(arr.demand[arr.opt_class[at]] * units[at]).astype(np.float64),
-        minlength=arr.n_facilities,
-    ).astype(np.int64)
+    load = _facility_loads(arr, units)
     cur = np.full(arr.n_classes, -1, dtype=np.int64)
     single = used & (per_class[arr.opt_class] == 1)
     cur[arr.opt_class[single]] = np.flatnonzero(single)
@@ -208,17 +206,8 @@ def _shed_lanes(arr: _Arrays, units: IntArray) -> IntArray:
     on = arr.opt_lane >= 0
     if not on.any():
         return units
-    at = arr.opt_fac >= 0
-    load = np.bincount(
-        arr.opt_fac[at],
-        weights=(arr.demand[arr.opt_class[at]] * units[at]).astype(np.float64),
-        minlength=arr.n_facilities,
-    ).astype(np.int64)
-    lane_load = np.bincount(
-        arr.opt_lane[on],
-        weights=(arr.opt_load[on] * units[on]).astype(np.float64),
-        minlength=len(arr.lane_cap),
-    ).astype(np.int64)
+    load = _facility_loads(arr, units)
+    lane_load = _lane_loads(arr, units)
     fac_l, lane_l, cost_l = arr.opt_fac.tolist(), arr.opt_lane.tolist(), arr.opt_cost.tolist()
     for ln in range(len(arr.lane_cap)):
         spare = int(lane_load[ln] % arr.lane_cap[ln])
@@ -302,9 +291,7 @@ def solve_large(
             planned_at = dual.best
         if dual.stopped or len(dual.cuts) >= _MAX_ITERATIONS:
             break
-        if inc.cost is not None and _ceil(dual.best) >= inc.cost:
-            break
-        if _close(inc.cost, dual.best, gap_limit) or time.monotonic() > deadline:
+        if _close_enough(inc.cost, _ceil(dual.best), gap_limit) or time.monotonic() > deadline:
             break
     if planned_at < dual.best:
         plan_from(dual.center, dual.center_choice)
@@ -387,9 +374,3 @@ class _Dual:
             return None, -math.inf
         step = np.array([v.solution_value() for v in d], dtype=np.float64)
         return np.maximum(self.center + r * step, 0.0), self.best + scale * gain.solution_value()
-
-
-def _close(incumbent: int | None, bound: float, gap_limit: float) -> bool:
-    if incumbent is None or not math.isfinite(bound):
-        return False
-    return incumbent - bound <= gap_limit * max(1.0, abs(incumbent))
