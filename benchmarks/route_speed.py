@@ -25,23 +25,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import io
 import json
-import platform
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import same_run  # noqa: E402  (imports none of the packages measured)
+
 RESULTS = ROOT / "benchmarks" / "results" / "route_speed.json"
-START = date(2026, 11, 2)  # first return date of the generated batch
-COMPILED_ON = date(2026, 11, 22)  # FX date of the compiled rate cards (fixed: same answers)
-PACKAGES = ("routing", "customs", "hubs")
 WARM_UP = 200  # returns routed before timing (memos of the customs engine warm)
 ALTERNATIVES = (0, 5)
 
@@ -50,20 +45,9 @@ def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None
     """Time ``route`` over the batch with the packages imported from ``root``; print JSON on
     stdout: the best CPU microseconds per call per ``max_alternatives`` and, with ``check``, a
     digest of every answer over the variants and how many answers were of each kind."""
-    sys.path.insert(0, root)
-    import customs
-    import routing
-    from hubs import default_network
-    from routing.engine import Router
+    router, batch = same_run.load(root, returns, seed)
     from routing.errors import InvalidArgument, NoFeasibleOption
-    from routing.generate import generate_returns
 
-    assert Path(routing.__file__).resolve().is_relative_to(Path(root).resolve()), routing.__file__
-    network = default_network()
-    router = Router(
-        network, customs.default_engine(), customs.default_fx(), compiled_on=COMPILED_ON
-    )
-    batch = [ret for _, ret in generate_returns(returns, seed=seed, network=network, start=START)]
     figures: dict[str, Any] = {}
     if check:
         digest = hashlib.sha256()
@@ -121,58 +105,18 @@ def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None
     json.dump(figures | {"timed": len(valid)}, sys.stdout)
 
 
-def _extract(ref: str, into: Path) -> None:
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", ref, *PACKAGES],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-
-
-def _run(root: Path, args: argparse.Namespace, check: bool) -> dict[str, Any]:
-    argv = [sys.executable, __file__, "--worker", str(root), "--returns", str(args.returns)]
-    argv += ["--seed", str(args.seed), "--repeat", str(args.repeat)]
-    argv += ["--check"] if check else []
-    result = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=root)
-    figures: dict[str, Any] = json.loads(result.stdout)
-    return figures
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", default="HEAD", help="git ref of 'before', or none")
-    parser.add_argument("--returns", type=int, default=2000, help="generated returns")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per side")
-    parser.add_argument("--repeat", type=int, default=2, help="timings per round")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    same_run.add_arguments(parser, returns=2000)
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.returns, args.seed, args.repeat, args.check)
         return
-    sides: dict[str, list[dict[str, Any]]] = {"after": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.baseline != "none":
-            sides["before"] = []
-            _extract(args.baseline, Path(tmp))
-        for n in range(args.rounds):
-            if "before" in sides:
-                sides["before"].append(_run(Path(tmp), args, check=n == 0))
-            sides["after"].append(_run(ROOT, args, check=n == 0))
+    # answers are checked in the first round of each side
+    sides = same_run.alternate(__file__, args, lambda n: ["--check"] if n == 0 else [])
     print(f"Router.route on {args.returns} generated returns (seed {args.seed}), CPU per call")
-    row: dict[str, Any] = {
-        "command": "python " + " ".join(sys.argv),
-        "baseline": args.baseline,
-        "returns": args.returns,
-        "seed": args.seed,
-        "rounds": args.rounds,
-        "timings_per_round": args.repeat,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
+    row = same_run.row(args)
     for alt in ALTERNATIVES:
         best = {side: min(r[f"us_alt{alt}"] for r in runs) for side, runs in sides.items()}
         line = f"  max_alternatives={alt}: " + ", ".join(
@@ -191,9 +135,7 @@ def main() -> None:
     print(f"  answers over the variants: {checked['after']['kinds']}")
     if "before" in checked:
         print(f"  identical to {args.baseline}: {identical}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(row, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    same_run.write(RESULTS, row)
 
 
 if __name__ == "__main__":
