@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
@@ -200,25 +200,42 @@ class EdgeInterceptor(_Interceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+
+        async def streamed(
+            context: Context, responses: Callable[[], AsyncIterator[Any]], take: bool
+        ) -> AsyncGenerator[Any, None]:
+            """A streaming call's responses inside the edge; ``take``: the call itself takes a
+            token (a bidirectional stream takes one per request message instead)."""
+            token = CALL.set(info)
+            started = time.perf_counter()
+            context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
+            try:
+                if deny is not None:
+                    await abort(context, deny)
+                if take:
+                    try:
+                        guard.take()
+                    except ResourceExhausted as exc:
+                        await abort(context, exc)
+                async for response in responses():
+                    yield response
+            except asyncio.CancelledError:
+                info.code = "CANCELLED"
+                raise
+            finally:
+                done(started)
+                with contextlib.suppress(ValueError):  # finalised in another context
+                    CALL.reset(token)
+
         if handler.stream_stream is not None:
             inner_stream: Any = handler.stream_stream  # an aio async generator
 
+            # async generator functions both: grpc.aio picks its streaming API by that
             async def stream(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-                token = CALL.set(info)
-                started = time.perf_counter()
-                context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
-                try:
-                    if deny is not None:
-                        await abort(context, deny)
-                    async for response in inner_stream(requests, context):
+                calls = streamed(context, lambda: inner_stream(requests, context), take=False)
+                async with contextlib.aclosing(calls) as responses:  # closed with this one
+                    async for response in responses:
                         yield response
-                except asyncio.CancelledError:
-                    info.code = "CANCELLED"
-                    raise
-                finally:
-                    done(started)
-                    with contextlib.suppress(ValueError):  # finalised in another context
-                        CALL.reset(token)
 
             return grpc.stream_stream_rpc_method_handler(
                 stream,
@@ -229,25 +246,10 @@ class EdgeInterceptor(_Interceptor):
             inner_watch: Any = handler.unary_stream  # an aio async generator
 
             async def watch(request: Any, context: Context) -> AsyncIterator[Any]:
-                token = CALL.set(info)
-                started = time.perf_counter()
-                context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
-                try:
-                    if deny is not None:
-                        await abort(context, deny)
-                    try:
-                        guard.take()
-                    except ResourceExhausted as exc:
-                        await abort(context, exc)
-                    async for response in inner_watch(request, context):
+                calls = streamed(context, lambda: inner_watch(request, context), take=True)
+                async with contextlib.aclosing(calls) as responses:  # closed with this one
+                    async for response in responses:
                         yield response
-                except asyncio.CancelledError:
-                    info.code = "CANCELLED"
-                    raise
-                finally:
-                    done(started)
-                    with contextlib.suppress(ValueError):  # finalised in another context
-                        CALL.reset(token)
 
             return grpc.unary_stream_rpc_method_handler(
                 watch,
