@@ -2,9 +2,10 @@
 
 "Before" is ``routing``, ``customs`` and ``hubs`` at a git ref (default ``HEAD``, extracted with
 ``git archive``), "after" is the working tree. Each side runs in its own fresh process
-(``--worker``) on the same generated returns (``routing.generate``, fixed seed) of the default
-network; the sides alternate for ``--rounds`` rounds and each side's best round counts, so both
-are measured on the same machine in the same run. Each side also hashes every PlanChoice it
+(``--worker``) on the same generated returns (``routing.batches.generate``, fixed seed) of the
+default network; the sides alternate for ``--rounds`` rounds and each side's best round counts,
+so both are measured on the same machine in the same run. Each side also hashes every PlanChoice
+it
 produced: the speed-up only counts when both sides answer identically.
 
     python benchmarks/option_speed.py                      # HEAD vs working tree, 5,000 returns

@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hubs import default_network  # noqa: E402
-from routing.app import RoutingApp  # noqa: E402
-from routing.executor import make_executor  # noqa: E402
-from routing.generate import generate_returns  # noqa: E402
-from routing.planner import PlanConfig, build_problem, solve_built  # noqa: E402
-from routing.solver import Backend, solve  # noqa: E402
+from routing.batches.generate import generate_returns  # noqa: E402
+from routing.plan.executor import make_executor  # noqa: E402
+from routing.plan.planner import PlanConfig, build_problem, solve_built  # noqa: E402
+from routing.rpc.app import RoutingApp  # noqa: E402
+from routing.solver.core import Backend, solve  # noqa: E402
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:

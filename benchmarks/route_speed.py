@@ -2,9 +2,9 @@
 
 "Before" is ``routing``, ``customs`` and ``hubs`` at a git ref (default ``HEAD``, extracted with
 ``git archive``), "after" is the working tree. Each side runs in its own fresh process
-(``--worker``) on the same generated returns (``routing.generate``, fixed seed) of the default
-network; the sides alternate for ``--rounds`` rounds and each side's best round counts, so both
-are measured on the same machine in the same run.
+(``--worker``) on the same generated returns (``routing.batches.generate``, fixed seed) of the
+default network; the sides alternate for ``--rounds`` rounds and each side's best round counts,
+so both are measured on the same machine in the same run.
 
 Each side also hashes every answer over a set of variants of the batch (``max_alternatives`` 0
 and 5, split on and off, every third return with a tight refund SLA, every fifth with its

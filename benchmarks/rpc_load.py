@@ -33,9 +33,9 @@ import grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.convert import request_to_proto  # noqa: E402
-from routing.domain import Constraints  # noqa: E402
-from routing.examples import sample_return  # noqa: E402
+from routing.batches.examples import sample_return  # noqa: E402
+from routing.decide.domain import Constraints  # noqa: E402
+from routing.rpc.convert import request_to_proto  # noqa: E402
 
 ECHO = "/reroute.bench.Echo/Echo"
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"
@@ -136,7 +136,7 @@ def _start_server() -> tuple[subprocess.Popen[str], str]:
     # no rate limit: the benchmark measures the server's work, not the limiter
     os.environ["REROUTE_DATA_DIR"] = tempfile.mkdtemp(prefix="reroute-rpc-load-")
     os.environ.pop("REROUTE_DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--bench-echo"]
+    cmd = [sys.executable, "-m", "routing.cli.main", "serve", "--port", "0", "--bench-echo"]
     proc = subprocess.Popen(
         [*cmd, "--rate-limit", "0", "--log-format", "text"],
         cwd=ROOT,

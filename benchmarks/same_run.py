@@ -37,8 +37,8 @@ def load(root: str, returns: int, seed: int) -> tuple[Any, list[Any]]:
     import customs
     import routing
     from hubs import default_network
-    from routing.engine import Router
-    from routing.generate import generate_returns
+    from routing.batches.generate import generate_returns
+    from routing.decide.router import Router
 
     assert Path(routing.__file__).resolve().is_relative_to(Path(root).resolve()), routing.__file__
     network = default_network()

@@ -1,5 +1,5 @@
 """Hypothesis strategies of whole reroute.v1 calls (method, request, metadata, deadline) and a
-runner that makes them, for the fuzz test (tests/routing/test_rpc_fuzz.py) and the reliability
+runner that makes them, for the fuzz test (tests/routing/rpc/test_rpc_fuzz.py) and the reliability
 benchmark (benchmarks/reliability/fuzz.py): every RPC of ReturnsRouting and BatchPlanning,
 mutated requests, good/bad/foreign API keys, real and made-up ids.
 
@@ -40,9 +40,9 @@ from reroute.v1 import (
     routing_pb2,
     routing_pb2_grpc,
 )
-from routing.convert import return_to_proto
-from routing.generate import generate_returns
-from tests.routing.test_service import mutated_requests, quote_request, sample_request
+from routing.batches.generate import generate_returns
+from routing.rpc.convert import return_to_proto
+from tests.routing.rpc.test_server import mutated_requests, quote_request, sample_request
 
 ALLOWED = frozenset(
     {

@@ -30,7 +30,7 @@ from customs.api import (
     RuleRef,
 )
 from hubs.model import ConditionGrade, Disposition, Mode
-from routing.domain import (
+from routing.decide.domain import (
     MAX_DIMENSION_MM,
     MAX_QUANTITY,
     MAX_VALUE_MINOR,
@@ -48,7 +48,7 @@ from routing.domain import (
     Shipment,
     Term,
 )
-from routing.plan_model import CapacityRow, ClassOption, DispatchLane, PlanProblem, ReturnClass
+from routing.solver.problem import CapacityRow, ClassOption, DispatchLane, PlanProblem, ReturnClass
 
 __all__ = [
     "ALL_COUNTRIES",

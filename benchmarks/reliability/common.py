@@ -25,7 +25,16 @@ class ServerProcess:
         }
         self.env.pop("REROUTE_DATABASE_URL", None)
         self.log = open(self.data_dir / "server.log", "a")  # noqa: SIM115 (closed in stop)
-        cmd = [sys.executable, "-m", "routing.cli", "serve", "--port", "0", "--host", "127.0.0.1"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "routing.cli.main",
+            "serve",
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+        ]
         self.proc = subprocess.Popen(
             [*cmd, *extra],
             cwd=ROOT,

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reliability.common import ROOT, ServerProcess
-from routing.db.engine import make_engine
-from routing.db.repo import create_key
+from routing.store.database import make_engine
+from routing.store.tenants import create_key
 from tests.rpc_fuzz import Runner, calls
 
 

@@ -23,8 +23,8 @@ import grpc
 
 from benchmarks.reliability.common import ROOT, ServerProcess
 from reroute.v1 import routing_pb2, routing_pb2_grpc
-from routing.convert import request_to_proto
-from routing.examples import sample_return
+from routing.batches.examples import sample_return
+from routing.rpc.convert import request_to_proto
 
 DAY = date(2026, 11, 2)
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import grpc
 
 from benchmarks.reliability.common import ROOT, ServerProcess
-from routing.convert import request_to_proto
-from routing.domain import Constraints
-from routing.examples import sample_return
+from routing.batches.examples import sample_return
+from routing.decide.domain import Constraints
+from routing.rpc.convert import request_to_proto
 
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"
 DAYS = 365

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from customs.fx import format_minor
-from routing.executor import SerialExecutor, make_executor
+from routing.plan.executor import SerialExecutor, make_executor
 from routing.whatif.report import write_report
 from routing.whatif.runner import ScenarioResult, run_scenario
 

@@ -1,0 +1,12 @@
+"""What-if: scenarios, the policies compared, KPIs, the HTML report.
+
+:mod:`routing.whatif.scenario` reads scenario files (``docs/scenario_format.md``);
+:mod:`~routing.whatif.apply` applies a variant's changes to the network, customs rules and
+batch; :mod:`~routing.whatif.policies` prices the policies on one plan problem;
+:mod:`~routing.whatif.kpis` measures a plan; :mod:`~routing.whatif.runner` runs the variants
+on an executor; :mod:`~routing.whatif.report` and :mod:`~routing.whatif.charts` write the
+report.
+
+May import: ``routing.plan``, ``routing.decide``, ``routing.solver``, ``routing.batches``,
+``routing.errors``, ``customs``, ``hubs``. Never the edge or the wire contract.
+"""

@@ -32,9 +32,9 @@ from customs.load import load_rulebook
 from customs.tables import RuleDataError, data_dir
 from hubs.loader import NetworkErrors, network_from_mapping
 from hubs.model import FacilityKind, Network, NetworkError
-from routing.batch_io import BatchError, read_batch
-from routing.domain import Return
-from routing.generate import default_config, generate_returns
+from routing.batches.generate import default_config, generate_returns
+from routing.batches.io import BatchError, read_batch
+from routing.decide.domain import Return
 from routing.whatif.scenario import (
     BASE,
     Changes,

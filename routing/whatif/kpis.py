@@ -1,6 +1,6 @@
 """KPIs of one policy's plan: cost by term, customs, time, capacity use, CO2e, flows.
 
-Each return's terms are the engine's own (``routing.costing.build`` of the chosen route, the
+Each return's terms are the engine's own (``routing.decide.costing.build`` of the chosen route, the
 same shipment RouteReturn answers), except the line-haul: a plan pays its dispatches, not a
 per-unit share, so a return keeps only the per-kg part of its line-haul term and the plan's
 dispatch costs are added to the policy's ``linehaul_share`` total. A return the plan sends to
@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hubs.model import FacilityKind
-from routing.domain import DestinationKind, Return, Shipment, Term
-from routing.engine import PlanChoice, Router
+from routing.decide.domain import DestinationKind, Return, Shipment, Term
+from routing.decide.router import PlanChoice, Router
 from routing.errors import RerouteError
-from routing.planner import Built
+from routing.plan.planner import Built
 from routing.whatif.policies import PolicyPlan
 
 OVERFLOW = "overflow"

@@ -1,6 +1,6 @@
 """The policies a what-if run compares, all priced on one plan problem.
 
-Every policy is a plan of the same :class:`routing.planner.Built` problem (the planner's own
+Every policy is a plan of the same :class:`routing.plan.planner.Built` problem (the planner's own
 options and costs for each return, not pruned, so every option a rule may pick is there):
 
 - ``always_to_origin``: ship every return straight back to its origin warehouse (the cheapest
@@ -10,8 +10,8 @@ options and costs for each return, not pruned, so every option a rule may pick i
 - ``local_first`` (what platforms do today): a returnless refund when the network's policy
   allows one (low value), else a local 3PL in the customer's country, else a facility in the
   country, else the nearest facility;
-- ``optimized``: reroute's plan, solved by the planner (``routing.planner.solve_built`` with the
-  default solver) on the same problem, warm-started with the best rule plan.
+- ``optimized``: reroute's plan, solved by the planner (``routing.plan.planner.solve_built``
+  with the default solver) on the same problem, warm-started with the best rule plan.
 
 A rule takes returns in batch order; a return that finds its facility full goes to the
 facility's priced overflow, exactly as the planner prices overflow (the class's overflow
@@ -29,12 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hubs.model import FacilityKind
-from routing.compiled import Route
-from routing.domain import Return
-from routing.engine import PlanChoice, Router
-from routing.plan_model import Assignment, PlanResult
-from routing.planner import Built, PlanConfig, solve_built
-from routing.solver import solve
+from routing.decide.compiled import Route
+from routing.decide.domain import Return
+from routing.decide.router import PlanChoice, Router
+from routing.plan.planner import Built, PlanConfig, solve_built
+from routing.solver.core import solve
+from routing.solver.problem import Assignment, PlanResult
 
 ALWAYS_TO_ORIGIN = "always_to_origin"
 NEAREST_FACILITY = "nearest_facility"

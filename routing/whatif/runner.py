@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TextIO
 
 import customs
-from routing.engine import Router
-from routing.executor import Executor, SerialExecutor, make_executor
-from routing.planner import PlanConfig, build_problem
+from routing.decide.router import Router
+from routing.plan.executor import Executor, SerialExecutor, make_executor
+from routing.plan.planner import PlanConfig, build_problem
 from routing.whatif.apply import check, prepare
 from routing.whatif.kpis import PolicyKpis, ShipmentCache, policy_kpis
 from routing.whatif.policies import RULES, optimized_plan, rule_plan

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
-from routing.planner import MAX_TIME_LIMIT_S
+from routing.plan.planner import MAX_TIME_LIMIT_S
 
 FORMAT_VERSION: Final = 1
 BASE: Final = "base"

@@ -40,7 +40,7 @@ from hubs.model import (
     Scope,
     ServiceKind,
 )
-from routing.domain import Constraints, Item, Return
+from routing.decide.domain import Constraints, Item, Return
 
 RULE = RuleRef("fake", "none", ("S00",), date(2000, 1, 1), None, Confidence.HIGH)
 

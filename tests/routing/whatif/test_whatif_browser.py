@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.executor import SerialExecutor
+from routing.plan.executor import SerialExecutor
 from routing.whatif.report import write_report
 from routing.whatif.runner import run_scenario
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.cli import EXIT_OK, EXIT_USAGE, main
-from routing.executor import SerialExecutor
+from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+from routing.plan.executor import SerialExecutor
 from routing.whatif.apply import apply_demand, customs_rows, prepare
 from routing.whatif.runner import run_scenario
 from routing.whatif.scenario import CustomsChange, Demand, ScenarioError, load_scenario

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.executor import SerialExecutor
+from routing.plan.executor import SerialExecutor
 from routing.whatif.kpis import TERMS
 from routing.whatif.policies import OPTIMIZED, POLICIES, RULES
 from routing.whatif.report import to_dict, write_report

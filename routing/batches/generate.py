@@ -1,0 +1,863 @@
+"""Synthetic but realistic batches of returns, deterministic for a seed.
+
+Every distribution is data in ``routing/batches/data/generator.toml``, each entry with its
+source (a row of the logistics fact base, a customs source, a data file of this repository, or
+"planning assumption")::
+
+    from hubs import default_network
+    for return_id, ret in generate_returns(100_000, seed=7, network=default_network(),
+                                           start=date(2026, 11, 23)):
+        ...
+
+Sampling is vectorised with one ``numpy.random.Generator`` (PCG64) per call, in chunks; only the
+domain objects are built in a loop (identical item lines share one ``Item``). The same seed,
+network, start date and configuration always give the same returns, in the same order.
+
+What a return looks like (see the configuration for the numbers):
+
+- the customer country is drawn by cross-border e-commerce import volume among the countries
+  the network serves; the merchant origin by the customer's region (origin_mix);
+- 1-3 item lines of SKUs from a per-category catalogue (drawn once per seed; popularity Zipf),
+  the category by purchase share x return rate; each line's reason by its category, its
+  condition grade by its reason; quantity mostly 1;
+- values in the MERCHANT's currency (the origin facility's currency), as .99 price points;
+- the return date within ``return_window_days`` of ``start``, the import 5-60 days before it;
+- duty/VAT paid at the outbound import: an ESTIMATE (category duty rate and the customer
+  country's VAT rate above its de minimis, zero inside one customs area), in the merchant's
+  currency; ``vat_collected_at_checkout`` for low-value schemes (IOSS, UK, NO, AU, NZ, SG).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from customs.api import ReturnReason
+from hubs.model import ConditionGrade, FacilityKind, Network, Source
+from routing.decide.domain import (
+    MAX_DIMENSION_MM,
+    Constraints,
+    Item,
+    Return,
+    Violations,
+    check_hs_code,
+    check_postal_code,
+    is_country,
+)
+
+__all__ = [
+    "Category",
+    "GeneratorConfig",
+    "GeneratorConfigError",
+    "ImportTaxRegime",
+    "LogNormal",
+    "OriginMix",
+    "default_config",
+    "generate_returns",
+    "load_config",
+]
+
+_CHUNK: Final = 65_536  # returns sampled per vectorised step
+_SHARE_TOLERANCE: Final = 1e-6
+_GRADES: Final = tuple(ConditionGrade)
+_REASONS: Final = tuple(ReturnReason)
+_DEFAULT_CONSTRAINTS: Final = Constraints()
+_LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class GeneratorConfigError(ValueError):
+    """The generator configuration is invalid; ``path`` names the key."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+# -- the configuration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal:
+    """exp(N(ln median, sigma)), clipped to [min, max]."""
+
+    median: float
+    sigma: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    name: str
+    sku_prefix: str
+    purchase_share: float  # relative
+    return_rate_pct: float
+    value_eur: LogNormal
+    weight_g: LogNormal
+    dims_mm: tuple[int, int, int]  # at the median weight
+    max_dim_mm: int
+    hs_codes: tuple[tuple[str, float], ...]  # (HS code, share)
+    duty_bp: int
+    reasons: tuple[float, ...]  # relative weight per ReturnReason, in enum order
+    sources: tuple[Source, ...]
+
+    @property
+    def return_weight(self) -> float:
+        """Share of returns (before normalising): purchase share x return rate."""
+        return self.purchase_share * self.return_rate_pct
+
+
+@dataclass(frozen=True, slots=True)
+class OriginMix:
+    name: str
+    countries: tuple[str, ...]
+    shares: tuple[tuple[str, float], ...]  # (origin facility country, share)
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportTaxRegime:
+    name: str
+    vat_bp: Mapping[str, int]  # customer country -> VAT/GST rate on imports
+    duty: bool
+    duty_free_max_eur: float
+    vat_free_max_eur: float
+    checkout_max_eur: float  # VAT collected at checkout up to this value (0 = no scheme)
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyRate:
+    code: str
+    per_eur: float
+    exponent: int
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorConfig:
+    return_window_days: int
+    import_lag_min_days: int
+    import_lag_max_days: int
+    lines: tuple[tuple[int, float], ...]  # (item lines per return, share)
+    quantity: tuple[tuple[int, float], ...]  # (units per line, share)
+    max_parcel_weight_g: int
+    skus_per_category: int
+    zipf_exponent: float
+    value_weight_correlation: float  # of log value and log weight across a category's SKUs
+    countries: Mapping[str, float]  # customer country -> relative weight
+    origin_mix: tuple[OriginMix, ...]
+    categories: tuple[Category, ...]
+    grades: Mapping[ReturnReason, tuple[float, ...]]  # shares per ConditionGrade, enum order
+    currencies: Mapping[str, CurrencyRate]
+    customs_unions: Mapping[str, frozenset[str]]
+    import_taxes: tuple[ImportTaxRegime, ...]
+    postal_areas_per_country: int
+    postal_formats: Mapping[str, str]
+    sources: Mapping[str, tuple[Source, ...]]  # section or entry path -> its sources
+
+    def group_of(self, country: str) -> OriginMix:
+        for mix in self.origin_mix:
+            if country in mix.countries:
+                return mix
+        raise GeneratorConfigError("origin_mix", f"no group has country {country}")
+
+    def regime_of(self, country: str) -> ImportTaxRegime:
+        for regime in self.import_taxes:
+            if country in regime.vat_bp:
+                return regime
+        raise GeneratorConfigError("import_taxes", f"no regime has country {country}")
+
+    def customs_area(self, country: str) -> str:
+        for union, members in self.customs_unions.items():
+            if country in members:
+                return union
+        return country
+
+
+class _Table:
+    """Typed access to one TOML table, naming the key path in every error."""
+
+    def __init__(self, path: str, data: object) -> None:
+        if not isinstance(data, dict):
+            raise GeneratorConfigError(path, "must be a table")
+        self.path = path
+        self.data: dict[str, Any] = data
+
+    def _get(self, key: str) -> Any:
+        if key not in self.data:
+            raise GeneratorConfigError(f"{self.path}.{key}", "is required")
+        return self.data[key]
+
+    def table(self, key: str) -> _Table:
+        return _Table(f"{self.path}.{key}", self._get(key))
+
+    def tables(self, key: str) -> list[tuple[str, _Table]]:
+        t = self.table(key)
+        if not t.data:
+            raise GeneratorConfigError(t.path, "needs at least one entry")
+        return [(name, t.table(name)) for name in t.data]
+
+    def number(self, key: str, *, low: float = 0.0, high: float = math.inf) -> float:
+        v = self._get(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
+            raise GeneratorConfigError(f"{self.path}.{key}", f"must be a number in [{low}, {high}]")
+        return float(v)
+
+    def integer(self, key: str, *, low: int = 0, high: int = 10**12) -> int:
+        v = self._get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise GeneratorConfigError(
+                f"{self.path}.{key}", f"must be an integer in [{low}, {high}]"
+            )
+        return v
+
+    def string(self, key: str) -> str:
+        v = self._get(key)
+        if not isinstance(v, str) or not v:
+            raise GeneratorConfigError(f"{self.path}.{key}", "must be a non-empty string")
+        return v
+
+    def boolean(self, key: str) -> bool:
+        v = self._get(key)
+        if not isinstance(v, bool):
+            raise GeneratorConfigError(f"{self.path}.{key}", "must be true or false")
+        return v
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        v = self._get(key)
+        if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
+            raise GeneratorConfigError(f"{self.path}.{key}", "must be a non-empty list of strings")
+        return tuple(v)
+
+    def weights(self, key: str, *, shares: bool) -> dict[str, float]:
+        """A table of non-negative numbers; ``shares`` ones must sum to 1."""
+        t = self.table(key)
+        out = {name: t.number(name) for name in t.data}
+        total = sum(out.values())
+        if total <= 0:
+            raise GeneratorConfigError(t.path, "needs a positive entry")
+        if shares and abs(total - 1.0) > _SHARE_TOLERANCE:
+            raise GeneratorConfigError(t.path, f"shares must sum to 1, got {total:.6f}")
+        return out
+
+    def sources(self) -> tuple[Source, ...]:
+        v = self._get("sources")
+        if not isinstance(v, list) or not v:
+            raise GeneratorConfigError(f"{self.path}.sources", "must list at least one source")
+        out = []
+        for i, s in enumerate(v):
+            t = _Table(f"{self.path}.sources[{i}]", s)
+            out.append(
+                Source(
+                    ref=t.string("ref"),
+                    year=t.integer("year", low=1900, high=2100),
+                    note=str(t.data.get("note", "")),
+                )
+            )
+        return tuple(out)
+
+
+def _counts(t: _Table, key: str) -> tuple[tuple[int, float], ...]:
+    shares = t.weights(key, shares=True)
+    out = []
+    for name, share in shares.items():
+        if not name.isdigit() or int(name) < 1:
+            raise GeneratorConfigError(f"{t.path}.{key}.{name}", "keys must be counts >= 1")
+        out.append((int(name), share))
+    return tuple(sorted(out))
+
+
+def _lognormal(t: _Table, key: str) -> LogNormal:
+    d = t.table(key)
+    ln = LogNormal(
+        median=d.number("median", low=1e-9),
+        sigma=d.number("sigma", high=5.0),
+        min=d.number("min", low=1e-9),
+        max=d.number("max", low=1e-9),
+    )
+    if not ln.min <= ln.median <= ln.max:
+        raise GeneratorConfigError(d.path, "needs min <= median <= max")
+    return ln
+
+
+def _category(name: str, t: _Table, max_parcel_g: int) -> Category:
+    dims = t.data.get("dims_mm")
+    if (
+        not isinstance(dims, list)
+        or len(dims) != 3
+        or not all(isinstance(d, int) and 1 <= d <= MAX_DIMENSION_MM for d in dims)
+    ):
+        raise GeneratorConfigError(f"{t.path}.dims_mm", "must be 3 sizes in mm")
+    hs = t.weights("hs_codes", shares=True)
+    for code in hs:
+        v = Violations()
+        check_hs_code(v, "hs", code)
+        if v.items:
+            raise GeneratorConfigError(f"{t.path}.hs_codes.{code}", "must be 6 to 10 digits")
+    reasons = t.weights("reasons", shares=False)
+    for key in reasons:
+        if key not in {r.value for r in ReturnReason}:
+            raise GeneratorConfigError(f"{t.path}.reasons.{key}", "unknown return reason")
+    weight = _lognormal(t, "weight_g")
+    if weight.max > max_parcel_g:
+        raise GeneratorConfigError(f"{t.path}.weight_g.max", "exceeds parcel.max_weight_g")
+    return Category(
+        name=name,
+        sku_prefix=t.string("sku_prefix"),
+        purchase_share=t.number("purchase_share"),
+        return_rate_pct=t.number("return_rate_pct", high=100.0),
+        value_eur=_lognormal(t, "value_eur"),
+        weight_g=weight,
+        dims_mm=(dims[0], dims[1], dims[2]),
+        max_dim_mm=t.integer("max_dim_mm", low=1, high=MAX_DIMENSION_MM),
+        hs_codes=tuple(hs.items()),
+        duty_bp=t.integer("duty_bp", high=10_000),
+        reasons=tuple(reasons.get(r.value, 0.0) for r in ReturnReason),
+        sources=t.sources(),
+    )
+
+
+def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
+    """Validate a parsed generator.toml; raises :class:`GeneratorConfigError` naming the key."""
+    root = _Table("generator.toml", dict(data))
+    if root.integer("format_version", low=1, high=1) != 1:
+        raise GeneratorConfigError("format_version", "must be 1")
+    sources: dict[str, tuple[Source, ...]] = {}
+    sources["generator"] = root.table("generator").sources()
+
+    dates = root.table("dates")
+    sources["dates"] = dates.sources()
+    lag_min = dates.integer("import_lag_min_days", high=3650)
+    lag_max = dates.integer("import_lag_max_days", low=lag_min, high=3650)
+    lines, quantity = root.table("lines"), root.table("quantity")
+    sources["lines"], sources["quantity"] = lines.sources(), quantity.sources()
+    parcel = root.table("parcel")
+    sources["parcel"] = parcel.sources()
+    max_parcel_g = parcel.integer("max_weight_g", low=1)
+    catalogue = root.table("catalogue")
+    sources["catalogue"] = catalogue.sources()
+
+    countries: dict[str, float] = {}
+    for code, t in root.tables("countries"):
+        if not is_country(code):
+            raise GeneratorConfigError(t.path, "not an ISO 3166-1 alpha-2 code")
+        countries[code] = t.number("weight")
+        sources[t.path] = t.sources()
+
+    origin_mix = []
+    for name, t in root.tables("origin_mix"):
+        shares = t.weights("shares", shares=True)
+        for code in shares:
+            if not is_country(code):
+                raise GeneratorConfigError(f"{t.path}.shares.{code}", "not a country code")
+        origin_mix.append(
+            OriginMix(name, t.strings("countries"), tuple(shares.items()), t.sources())
+        )
+    grouped = [c for mix in origin_mix for c in mix.countries]
+    for code in countries:
+        if grouped.count(code) != 1:
+            raise GeneratorConfigError(
+                "origin_mix",
+                f"country {code} must be in exactly one group, is in {grouped.count(code)}",
+            )
+
+    categories = tuple(_category(name, t, max_parcel_g) for name, t in root.tables("categories"))
+    grades: dict[ReturnReason, tuple[float, ...]] = {}
+    for reason in ReturnReason:
+        t = root.table("grades").table(reason.value)
+        shares = t.weights("shares", shares=True)
+        unknown = set(shares) - {g.value for g in ConditionGrade}
+        if unknown:
+            raise GeneratorConfigError(f"{t.path}.shares", f"unknown grades {sorted(unknown)}")
+        grades[reason] = tuple(shares.get(g.value, 0.0) for g in ConditionGrade)
+        sources[t.path] = t.sources()
+
+    currencies = {}
+    for code, t in root.tables("currencies"):
+        currencies[code] = CurrencyRate(
+            code, t.number("per_eur", low=1e-9), t.integer("exponent", high=4), t.sources()
+        )
+
+    unions = {}
+    for name, t in root.tables("customs_unions"):
+        unions[name] = frozenset(t.strings("members"))
+        sources[t.path] = t.sources()
+
+    regimes = []
+    for name, t in root.tables("import_taxes"):
+        vat = t.table("vat_bp")
+        regimes.append(
+            ImportTaxRegime(
+                name=name,
+                vat_bp={c: vat.integer(c, high=10_000) for c in vat.data},
+                duty=t.boolean("duty"),
+                duty_free_max_eur=t.number("duty_free_max_eur"),
+                vat_free_max_eur=t.number("vat_free_max_eur"),
+                checkout_max_eur=t.number("checkout_max_eur"),
+                sources=t.sources(),
+            )
+        )
+    taxed = [c for r in regimes for c in r.vat_bp]
+    for code in countries:
+        if taxed.count(code) != 1:
+            raise GeneratorConfigError(
+                "import_taxes",
+                f"country {code} must be in exactly one regime, is in {taxed.count(code)}",
+            )
+
+    postal = root.table("postal")
+    sources["postal"] = postal.sources()
+    formats = postal.table("formats")
+    postal_formats = {c: formats.string(c) for c in formats.data}
+    for code in countries:
+        fmt = postal_formats.get(code)
+        if fmt is None:
+            raise GeneratorConfigError(f"{formats.path}.{code}", "is required for every country")
+        v = Violations()
+        check_postal_code(v, "postal", fmt.replace("#", "0").replace("@", "A"))
+        if v.items:
+            raise GeneratorConfigError(f"{formats.path}.{code}", v.items[0].description)
+
+    return GeneratorConfig(
+        return_window_days=dates.integer("return_window_days", low=1, high=3650),
+        import_lag_min_days=lag_min,
+        import_lag_max_days=lag_max,
+        lines=_counts(lines, "shares"),
+        quantity=_counts(quantity, "shares"),
+        max_parcel_weight_g=max_parcel_g,
+        skus_per_category=catalogue.integer("skus_per_category", low=1, high=10**6),
+        zipf_exponent=catalogue.number("zipf_exponent", high=10.0),
+        value_weight_correlation=catalogue.number("value_weight_correlation", high=0.99),
+        countries=countries,
+        origin_mix=tuple(origin_mix),
+        categories=categories,
+        grades=grades,
+        currencies=currencies,
+        customs_unions=unions,
+        import_taxes=tuple(regimes),
+        postal_areas_per_country=postal.integer("areas_per_country", low=1, high=10**6),
+        postal_formats=postal_formats,
+        sources=sources,
+    )
+
+
+def load_config(path: str | Path) -> GeneratorConfig:
+    with Path(path).open("rb") as f:
+        return config_from_mapping(tomllib.load(f))
+
+
+@functools.cache
+def default_config() -> GeneratorConfig:
+    """The packaged ``routing/batches/data/generator.toml``."""
+    text = (
+        resources.files("routing.batches")
+        .joinpath("data/generator.toml")
+        .read_text(encoding="utf-8")
+    )
+    return config_from_mapping(tomllib.loads(text))
+
+
+# -- the sampler ------------------------------------------------------------------------------
+
+
+def _normalised(weights: Sequence[float]) -> FloatArray:
+    w = np.asarray(weights, dtype=np.float64)
+    out: FloatArray = w / w.sum()
+    return out
+
+
+def _draw_rows(rng: np.random.Generator, cumulative: FloatArray, rows: IntArray) -> IntArray:
+    """For each i, an index drawn from the distribution ``cumulative[rows[i]]`` (row-wise CDFs)."""
+    u = rng.random(len(rows))
+    picked = (u[:, None] >= cumulative[rows]).sum(axis=1)
+    out: IntArray = np.minimum(picked, cumulative.shape[1] - 1).astype(np.int64)
+    return out
+
+
+def _cdf_rows(rows: Sequence[Sequence[float]]) -> FloatArray:
+    m = np.asarray(rows, dtype=np.float64)
+    m = m / m.sum(axis=1, keepdims=True)
+    return np.cumsum(m, axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalogue:
+    """Per SKU (category-major): HS code, value (minor units per currency), weight, size."""
+
+    names: list[str]
+    hs: list[str]
+    category: IntArray
+    value_minor: IntArray  # [currency, sku]
+    weight_g: IntArray
+    dims_mm: IntArray  # [sku, 3]
+    popularity_cdf: FloatArray  # over the SKUs of one category, by rank
+
+
+class _Plan:
+    """Everything the sampler needs, as arrays indexed by country / origin / category."""
+
+    def __init__(self, config: GeneratorConfig, network: Network, rng: np.random.Generator):
+        self.config = config
+        served = [c for c in config.countries if c in network.regions]
+        if not served:
+            raise ValueError("the network serves none of the generator's customer countries")
+        self.countries = served
+        self.territories = [network.regions[c].territory for c in served]
+        self.country_p = _normalised([config.countries[c] for c in served])
+
+        origins = sorted(
+            (f for f in network.facilities.values() if f.kind is FacilityKind.ORIGIN),
+            key=lambda f: f.id,
+        )
+        if not origins:
+            raise ValueError("the network has no origin facility")
+        self.origin_ids = [f.id for f in origins]
+        self.currencies = sorted({f.currency for f in origins})
+        missing = [c for c in self.currencies if c not in config.currencies]
+        if missing:
+            raise ValueError(f"generator.toml has no [currencies] rate for {', '.join(missing)}")
+        self.origin_currency = np.array(
+            [self.currencies.index(f.currency) for f in origins], dtype=np.int64
+        )
+        by_country: dict[str, list[int]] = {}
+        for i, f in enumerate(origins):
+            by_country.setdefault(f.country, []).append(i)
+        origin_rows = []
+        for c in served:
+            mix = config.group_of(c)
+            row = [0.0] * len(origins)
+            for origin_country, share in mix.shares:
+                for i in by_country.get(origin_country, []):
+                    row[i] += share / len(by_country[origin_country])
+            if sum(row) <= 0:
+                raise ValueError(
+                    f"origin_mix.{mix.name}: the network has no origin in "
+                    f"{', '.join(sorted(dict(mix.shares)))}"
+                )
+            origin_rows.append(row)
+        self.origin_cdf = _cdf_rows(origin_rows)
+
+        areas = sorted({config.customs_area(c) for c in served + [f.country for f in origins]})
+        self.country_area = np.array([areas.index(config.customs_area(c)) for c in served])
+        self.origin_area = np.array([areas.index(config.customs_area(f.country)) for f in origins])
+        regimes = [config.regime_of(c) for c in served]
+        self.vat_bp = np.array([r.vat_bp[c] for r, c in zip(regimes, served, strict=True)])
+        self.charges_duty = np.array([r.duty for r in regimes])
+        self.duty_free_max_eur = np.array([r.duty_free_max_eur for r in regimes])
+        self.vat_free_max_eur = np.array([r.vat_free_max_eur for r in regimes])
+        self.checkout_max_eur = np.array([r.checkout_max_eur for r in regimes])
+        rates = [config.currencies[c] for c in self.currencies]
+        self.minor_per_eur = np.array([r.per_eur * 10**r.exponent for r in rates])
+
+        cats = config.categories
+        self.category_p = _normalised([c.return_weight for c in cats])
+        self.duty_bp = np.array([c.duty_bp for c in cats], dtype=np.int64)
+        self.reason_cdf = _cdf_rows([c.reasons for c in cats])
+        self.grade_cdf = _cdf_rows([config.grades[r] for r in _REASONS])
+        self.lines = np.array([n for n, _ in config.lines], dtype=np.int64)
+        self.lines_p = _normalised([p for _, p in config.lines])
+        self.quantity = np.array([n for n, _ in config.quantity], dtype=np.int64)
+        self.quantity_p = _normalised([p for _, p in config.quantity])
+
+        # drawn once per seed, in this order: catalogue, postal codes, then the returns
+        self.catalogue = self._catalogue(rng, rates)
+        self.postal = [self._postal_codes(rng, config.postal_formats[c]) for c in served]
+
+    def _catalogue(self, rng: np.random.Generator, rates: Sequence[CurrencyRate]) -> _Catalogue:
+        config, size = self.config, self.config.skus_per_category
+        names: list[str] = []
+        hs: list[str] = []
+        values: list[FloatArray] = []
+        weights: list[IntArray] = []
+        dims: list[IntArray] = []
+        for cat in config.categories:
+            names += [f"{cat.sku_prefix}-{i:05d}" for i in range(1, size + 1)]
+            codes = [code for code, _ in cat.hs_codes]
+            picks = rng.choice(len(codes), size=size, p=_normalised([p for _, p in cat.hs_codes]))
+            hs += [codes[i] for i in picks]
+            # value and weight share a Gaussian copula: heavier SKUs tend to cost more
+            z_weight = rng.standard_normal(size)
+            rho = config.value_weight_correlation
+            z_value = rho * z_weight + math.sqrt(1.0 - rho * rho) * rng.standard_normal(size)
+            values.append(_lognormal_of(cat.value_eur, z_value))
+            w = np.rint(_lognormal_of(cat.weight_g, z_weight)).astype(np.int64)
+            weights.append(np.maximum(w, 1))
+            scale = (w / cat.weight_g.median) ** (1.0 / 3.0)
+            box = np.rint(np.outer(scale, cat.dims_mm)).astype(np.int64)
+            dims.append(np.clip(box, 1, cat.max_dim_mm))
+        value_eur = np.concatenate(values)
+        value_minor = np.empty((len(rates), len(value_eur)), dtype=np.int64)
+        for i, rate in enumerate(rates):
+            # .99 price points: round the converted price up, minus one minor unit
+            major = np.ceil(value_eur * rate.per_eur)
+            unit = 10**rate.exponent
+            value_minor[i] = np.maximum(major.astype(np.int64) * unit - (1 if unit > 1 else 0), 1)
+        ranks = np.arange(1, size + 1, dtype=np.float64)
+        popularity = ranks ** (-config.zipf_exponent)
+        return _Catalogue(
+            names=names,
+            hs=hs,
+            category=np.repeat(np.arange(len(config.categories)), size),
+            value_minor=value_minor,
+            weight_g=np.concatenate(weights),
+            dims_mm=np.concatenate(dims),
+            popularity_cdf=np.cumsum(popularity / popularity.sum()),
+        )
+
+    def _postal_codes(self, rng: np.random.Generator, fmt: str) -> list[str]:
+        n = self.config.postal_areas_per_country
+        digits = rng.integers(0, 10, size=(n, len(fmt)))
+        letters = rng.integers(0, 26, size=(n, len(fmt)))
+        out = []
+        for d_row, l_row in zip(digits.tolist(), letters.tolist(), strict=True):
+            out.append(
+                "".join(
+                    str(d) if ch == "#" else _LETTERS[le] if ch == "@" else ch
+                    for ch, d, le in zip(fmt, d_row, l_row, strict=True)
+                )
+            )
+        return out
+
+
+def _lognormal_of(d: LogNormal, z: FloatArray) -> FloatArray:
+    """The lognormal ``d`` at standard normal draws ``z``, clipped to its bounds."""
+    out: FloatArray = np.clip(np.exp(math.log(d.median) + d.sigma * z), d.min, d.max)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One chunk of returns, as arrays: per return and per item line (lines of a return are
+    contiguous, ``start[r]:start[r] + n_lines[r]``)."""
+
+    country: IntArray
+    origin: IntArray
+    return_day: IntArray
+    import_lag: IntArray
+    postal: IntArray
+    duty: IntArray
+    vat: IntArray
+    checkout: npt.NDArray[np.bool_]
+    start: IntArray
+    n_lines: IntArray
+    sku: IntArray
+    quantity: IntArray
+    grade: IntArray
+    reason: IntArray
+
+
+def _sample_chunk(plan: _Plan, rng: np.random.Generator, m: int) -> _Chunk:
+    config, cat = plan.config, plan.catalogue
+    country = rng.choice(len(plan.countries), size=m, p=plan.country_p)
+    origin = _draw_rows(rng, plan.origin_cdf, country)
+    n_lines = rng.choice(plan.lines, size=m, p=plan.lines_p)
+    owner = np.repeat(np.arange(m), n_lines)
+    n = len(owner)
+    category = rng.choice(len(config.categories), size=n, p=plan.category_p)
+    rank = np.searchsorted(cat.popularity_cdf, rng.random(n), side="right")
+    rank = np.minimum(rank, config.skus_per_category - 1)
+    sku = category * config.skus_per_category + rank
+    quantity = rng.choice(plan.quantity, size=n, p=plan.quantity_p)
+    reason = _draw_rows(rng, plan.reason_cdf, category)
+    grade = _draw_rows(rng, plan.grade_cdf, reason)
+    return_day = rng.integers(0, config.return_window_days, size=m)
+    import_lag = rng.integers(config.import_lag_min_days, config.import_lag_max_days + 1, size=m)
+    postal = rng.integers(0, config.postal_areas_per_country, size=m)
+
+    # parcels over the weight cap: one unit per line, then only the lines that fit
+    start = np.concatenate(([0], np.cumsum(n_lines)[:-1]))
+    line_weight = cat.weight_g[sku] * quantity
+    over = np.add.reduceat(line_weight, start) > config.max_parcel_weight_g
+    if over.any():
+        quantity = np.where(over[owner], 1, quantity)
+        line_weight = cat.weight_g[sku] * quantity
+        cumulative = np.cumsum(line_weight)
+        before = (cumulative - line_weight)[start]  # weight of earlier returns' lines
+        within = cumulative - before[owner]
+        first = np.zeros(n, dtype=bool)
+        first[start] = True
+        keep = first | (within <= config.max_parcel_weight_g)
+        n_lines = np.bincount(owner[keep], minlength=m)
+        owner, sku, quantity = owner[keep], sku[keep], quantity[keep]
+        reason, grade, category = reason[keep], grade[keep], category[keep]
+        start = np.concatenate(([0], np.cumsum(n_lines)[:-1]))
+
+    # duty/VAT paid at the outbound import: an estimate in the merchant's currency
+    currency = plan.origin_currency[origin]
+    line_value = cat.value_minor[currency[owner], sku] * quantity
+    consignment = np.add.reduceat(line_value, start)
+    value_eur = consignment / plan.minor_per_eur[currency]
+    cross = plan.country_area[country] != plan.origin_area[origin]
+    duty_line = line_value * plan.duty_bp[category] // 10_000
+    duty_due = cross & plan.charges_duty[country] & (value_eur > plan.duty_free_max_eur[country])
+    duty = np.where(duty_due, np.add.reduceat(duty_line, start), 0)
+    checkout = cross & (value_eur <= plan.checkout_max_eur[country])
+    vat_due = cross & (checkout | (value_eur > plan.vat_free_max_eur[country]))
+    vat = np.where(vat_due, ((consignment + duty) * plan.vat_bp[country] + 5_000) // 10_000, 0)
+    checkout &= plan.vat_bp[country] > 0
+
+    return _Chunk(
+        country=country,
+        origin=origin,
+        return_day=return_day,
+        import_lag=import_lag,
+        postal=postal,
+        duty=duty.astype(np.int64),
+        vat=vat.astype(np.int64),
+        checkout=checkout,
+        start=start,
+        n_lines=n_lines,
+        sku=sku,
+        quantity=quantity,
+        grade=grade,
+        reason=reason,
+    )
+
+
+def generate_returns(
+    n: int,
+    *,
+    seed: int,
+    network: Network,
+    start: date,
+    config: GeneratorConfig | None = None,
+) -> Iterator[tuple[str, Return]]:
+    """``n`` synthetic returns ``(return_id, Return)`` for ``network``, deterministic for ``seed``.
+
+    Return ids are ``R00000001``, ``R00000002``... Customer countries are those of the
+    configuration the network serves; origins are the network's origin facilities.
+    ``config`` defaults to the packaged ``routing/batches/data/generator.toml``.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an integer >= 0, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    rng = np.random.default_rng(seed)
+    plan = _Plan(config or default_config(), network, rng)
+    return _generate(plan, rng, n, start)
+
+
+def _generate(
+    plan: _Plan, rng: np.random.Generator, n: int, start: date
+) -> Iterator[tuple[str, Return]]:
+    config, cat = plan.config, plan.catalogue
+    id_width = max(8, len(str(n)))
+    lag_max = config.import_lag_max_days
+    days = [start + timedelta(days=d) for d in range(-lag_max, config.return_window_days)]
+    currency_codes = plan.currencies
+    origin_currency = [currency_codes[i] for i in plan.origin_currency.tolist()]
+    items: dict[tuple[int, int, int, int, int], Item] = {}  # identical lines share one Item
+    done = 0
+    while done < n:
+        m = min(_CHUNK, n - done)
+        c = _sample_chunk(plan, rng, m)
+        line_currency = np.repeat(plan.origin_currency[c.origin], c.n_lines).tolist()
+        line_items: list[Item] = []
+        for key in zip(
+            c.sku.tolist(),
+            line_currency,
+            c.quantity.tolist(),
+            c.grade.tolist(),
+            c.reason.tolist(),
+            strict=True,
+        ):
+            item = items.get(key)
+            if item is None:
+                sku, cur, qty, grade, reason = key
+                length, width, height = cat.dims_mm[sku].tolist()
+                item = items[key] = Item(
+                    sku=cat.names[sku],
+                    hs_code=cat.hs[sku],
+                    value_minor=int(cat.value_minor[cur, sku]),
+                    currency=currency_codes[cur],
+                    weight_g=int(cat.weight_g[sku]),
+                    dims_mm=(length, width, height),
+                    quantity=qty,
+                    grade=_GRADES[grade],
+                    reason=_REASONS[reason],
+                )
+            line_items.append(item)
+        for j, (country, origin, day, lag, postal, duty, vat, checkout, first, count) in enumerate(
+            zip(
+                c.country.tolist(),
+                c.origin.tolist(),
+                c.return_day.tolist(),
+                c.import_lag.tolist(),
+                c.postal.tolist(),
+                c.duty.tolist(),
+                c.vat.tolist(),
+                c.checkout.tolist(),
+                c.start.tolist(),
+                c.n_lines.tolist(),
+                strict=True,
+            ),
+            start=done + 1,
+        ):
+            currency = origin_currency[origin]
+            yield (
+                f"R{j:0{id_width}d}",
+                Return(
+                    items=tuple(line_items[first : first + count]),
+                    customer_country=plan.countries[country],
+                    customer_postal_code=plan.postal[country][postal],
+                    origin_facility_id=plan.origin_ids[origin],
+                    import_date=days[lag_max + day - lag],
+                    duty_paid_minor=duty,
+                    vat_paid_minor=vat,
+                    paid_currency=currency,
+                    return_date=days[lag_max + day],
+                    vat_collected_at_checkout=checkout,
+                    customer_territory=plan.territories[country],
+                    constraints=_DEFAULT_CONSTRAINTS,
+                ),
+            )
+        done += m
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m routing.batches.generate N --seed S --out FILE`` (.csv or .parquet): write a
+    batch."""
+    import argparse
+    import time
+
+    from hubs import default_network, load_network
+    from routing.batches.io import write_batch
+
+    parser = argparse.ArgumentParser(
+        prog="python -m routing.batches.generate", description=main.__doc__
+    )
+    parser.add_argument("n", type=int)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--out", type=Path, help="write a batch file; without it only time")
+    parser.add_argument("--start", type=date.fromisoformat, default=date.today())
+    parser.add_argument("--network", type=Path, help="network file (default: the embedded one)")
+    a = parser.parse_args(argv)
+    network = load_network(a.network) if a.network else default_network()
+    started = time.perf_counter()
+    returns = generate_returns(a.n, seed=a.seed, network=network, start=a.start)
+    if a.out is None:
+        count = sum(1 for _ in returns)
+        print(f"generated {count} returns in {time.perf_counter() - started:.1f} s")
+    else:
+        count = write_batch(a.out, returns)
+        print(f"wrote {count} returns to {a.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,11 @@
+"""One return: the network compiled for the hot path, costing, the router, split, quote.
+
+Owns the domain objects of a decision (:mod:`routing.decide.domain`: a Return in, a Decision
+out), the precomputed lane tables (:mod:`~routing.decide.compiled`), integer costing of a
+shipment (:mod:`~routing.decide.costing`), the router that picks the cheapest feasible option
+(:mod:`~routing.decide.router`), the split of a multi-item return (:mod:`~routing.decide.split`)
+and a customs quote of one crossing (:mod:`~routing.decide.quote`).
+
+May import: ``routing.solver``, ``routing.errors``, ``customs``, ``hubs``. Never the wire
+contract, a store, a planner or the edge.
+"""

@@ -1,0 +1,356 @@
+"""Domain objects of the decision engine: a Return in, a Decision out.
+
+These never hold protobuf messages; ``routing.rpc.convert`` maps them to and from the wire.
+Money is integer minor units with an ISO 4217 currency, weights grams, sizes millimetres,
+times whole days.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import pycountry
+
+from customs.api import Assessment, ReturnReason
+from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode
+from routing.errors import FieldViolation, InvalidArgument
+
+MAX_ITEMS = 1000  # item lines per return
+MAX_QUANTITY = 10_000  # units per item line
+MAX_STRING_BYTES = 1024
+MAX_VALUE_MINOR = 10**11  # 1 bn in major units: anything above is a data error
+MAX_WEIGHT_G = 1_000_000  # 1 t per unit
+MAX_DIMENSION_MM = 10_000  # 10 m
+MAX_DAYS_TO_REFUND = 365
+MAX_ALTERNATIVES = 50
+_HS_RE = re.compile(r"^[0-9]{6,10}$")
+_POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
+
+
+class DestinationKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
+    LOCAL_3PL = "local_3pl"
+    HUB = "hub"
+    ORIGIN = "origin"
+    NONE = "none"  # returnless refund / local disposal
+
+    @staticmethod
+    def of(kind: FacilityKind) -> DestinationKind:
+        return {
+            FacilityKind.LOCAL_3PL: DestinationKind.LOCAL_3PL,
+            FacilityKind.HUB: DestinationKind.HUB,
+            FacilityKind.ORIGIN: DestinationKind.ORIGIN,
+        }[kind]
+
+
+class LegKind(enum.Enum):
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
+    PARCEL = "parcel"
+    LINEHAUL = "linehaul"
+
+
+# -- validators shared by the domain objects and the wire converter -------------------------
+
+
+class Violations:
+    """Collects field violations so one error can name every bad field at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, path: str, description: str) -> None:
+        self.items.append(FieldViolation(path, description))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidArgument(self.items)
+
+
+# ISO 3166-1 alpha-2 and ISO 4217 codes, read from pycountry once (a lookup per call is slow)
+_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def is_country(code: str) -> bool:
+    return code in _COUNTRIES
+
+
+def is_currency(code: str) -> bool:
+    return code in _CURRENCIES
+
+
+def check_string(v: Violations, path: str, value: str, *, required: bool = True) -> None:
+    if len(value.encode("utf-8")) > MAX_STRING_BYTES:
+        v.add(path, f"longer than {MAX_STRING_BYTES} bytes")
+    elif required and not value.strip():
+        v.add(path, "is required")
+
+
+def check_country(v: Violations, path: str, value: str) -> None:
+    if not value:
+        v.add(path, "is required (ISO 3166-1 alpha-2)")
+    elif not is_country(value):
+        v.add(path, f"unknown country code {value[:8]!r} (ISO 3166-1 alpha-2, upper case)")
+
+
+def check_currency(v: Violations, path: str, value: str) -> None:
+    if not value:
+        v.add(path, "is required (ISO 4217)")
+    elif not is_currency(value):
+        v.add(path, f"unknown currency {value[:8]!r} (ISO 4217, upper case)")
+
+
+def check_int_range(v: Violations, path: str, value: float, lo: int, hi: int) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        v.add(path, "must be a finite number")
+    elif value != int(value):
+        v.add(path, "must be a whole number")
+    elif not lo <= value <= hi:
+        v.add(path, f"must be between {lo} and {hi}, got {value}")
+
+
+def check_hs_code(v: Violations, path: str, value: str) -> None:
+    if not _HS_RE.fullmatch(value):
+        v.add(path, f"must be 6 to 10 digits, got {value[:16]!r}")
+
+
+def check_postal_code(v: Violations, path: str, value: str) -> None:
+    if not _POSTAL_RE.fullmatch(value):
+        v.add(path, "must be 1-12 letters, digits, spaces or hyphens")
+
+
+# -- the request --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    sku: str
+    hs_code: str
+    value_minor: int  # per unit, what the customer paid for the goods
+    currency: str
+    weight_g: int  # per unit
+    dims_mm: tuple[int, int, int]  # per unit, length x width x height
+    quantity: int
+    grade: ConditionGrade
+    reason: ReturnReason
+
+    def __post_init__(self) -> None:
+        v = Violations()
+        validate_item(v, "item", self)
+        v.raise_if_any()
+
+    @property
+    def volume_cm3(self) -> int:
+        length, width, height = self.dims_mm
+        return (length * width * height) // 1000
+
+
+def validate_item(v: Violations, path: str, item: Item) -> None:
+    check_string(v, f"{path}.sku", item.sku)
+    check_hs_code(v, f"{path}.hs_code", item.hs_code)
+    check_int_range(v, f"{path}.value_minor", item.value_minor, 1, MAX_VALUE_MINOR)
+    check_currency(v, f"{path}.currency", item.currency)
+    check_int_range(v, f"{path}.weight_g", item.weight_g, 1, MAX_WEIGHT_G)
+    if len(item.dims_mm) != 3:
+        v.add(f"{path}.dimensions_mm", "needs length, width and height")
+    else:
+        for axis, d in zip(("length", "width", "height"), item.dims_mm, strict=True):
+            check_int_range(v, f"{path}.dimensions_mm.{axis}", d, 1, MAX_DIMENSION_MM)
+    check_int_range(v, f"{path}.quantity", item.quantity, 1, MAX_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    max_days_to_refund: int | None = None
+    allow_returnless: bool = True
+    allow_split: bool = True
+    max_alternatives: int = 5
+
+    def __post_init__(self) -> None:
+        v = Violations()
+        if self.max_days_to_refund is not None:
+            check_int_range(
+                v, "constraints.max_days_to_refund", self.max_days_to_refund, 0, MAX_DAYS_TO_REFUND
+            )
+        check_int_range(
+            v, "constraints.max_alternatives", self.max_alternatives, 0, MAX_ALTERNATIVES
+        )
+        v.raise_if_any()
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    items: tuple[Item, ...]
+    customer_country: str
+    customer_postal_code: str
+    origin_facility_id: str
+    import_date: date  # when the goods entered the customer's country on the outbound sale
+    duty_paid_minor: int  # at that import, in ``paid_currency``
+    vat_paid_minor: int
+    paid_currency: str
+    return_date: date  # the day the return is routed (customs rules in force that day)
+    idempotency_key: str = ""
+    vat_collected_at_checkout: bool = False
+    customer_territory: str = ""  # ISO 3166-2 where customs cares (ES-CN Canary Islands ...)
+    constraints: Constraints = field(default_factory=Constraints)
+
+    def __post_init__(self) -> None:
+        v = Violations()
+        validate_return(v, "return", self)
+        v.raise_if_any()
+
+    @property
+    def units(self) -> int:
+        return sum(i.quantity for i in self.items)
+
+
+def validate_return(v: Violations, path: str, r: Return) -> None:
+    if not r.items:
+        v.add(f"{path}.items", "at least one item is required")
+    elif len(r.items) > MAX_ITEMS:
+        v.add(f"{path}.items", f"at most {MAX_ITEMS} item lines, got {len(r.items)}")
+    check_country(v, f"{path}.customer.country", r.customer_country)
+    check_postal_code(v, f"{path}.customer.postal_code", r.customer_postal_code)
+    check_string(v, f"{path}.origin_facility_id", r.origin_facility_id)
+    check_string(v, f"{path}.idempotency_key", r.idempotency_key, required=False)
+    check_int_range(v, f"{path}.import.duty_paid_minor", r.duty_paid_minor, 0, MAX_VALUE_MINOR)
+    check_int_range(v, f"{path}.import.vat_paid_minor", r.vat_paid_minor, 0, MAX_VALUE_MINOR)
+    check_currency(v, f"{path}.import.currency", r.paid_currency)
+    if r.import_date > r.return_date:
+        v.add(f"{path}.import.import_date", "is after the return date")
+
+
+# -- the decision -------------------------------------------------------------------------
+
+
+class Term(enum.Enum):
+    """Named terms of the net cost. Positive = cost, negative = credit."""
+
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
+    PARCEL_CARRIAGE = "parcel_carriage"
+    FUEL_SURCHARGE = "fuel_surcharge"
+    CARRIER_FEES = "carrier_fees"
+    LINEHAUL_SHARE = "linehaul_share"
+    HANDLING = "handling"
+    DISPOSITION_COST = "disposition_cost"
+    DUTY_DUE = "duty_due"
+    IMPORT_VAT_DUE = "import_vat_due"
+    DUTY_RECLAIM = "duty_reclaim"
+    VAT_RECLAIM = "vat_reclaim"
+    RECOVERY_VALUE = "recovery_value"
+    REFUND_DELAY = "refund_delay"
+    RESALE_DELAY = "resale_delay"
+    CO2E = "co2e"
+
+
+@dataclass(frozen=True, slots=True)
+class CostTerm:
+    term: Term
+    amount_minor: int
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    kind: LegKind
+    service_id: str
+    carrier: str
+    service_name: str
+    mode: Mode
+    from_country: str
+    to_country: str
+    to_facility: str
+    distance_km: int
+    transit_days: int
+    billable_weight_g: int
+    charge_minor: int  # everything the carrier bills for this leg, in the network currency
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAllocation:
+    sku: str
+    quantity: int
+    disposition: Disposition
+    recovery_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One parcel (or none, for returnless) of a return to one destination."""
+
+    destination_id: str  # facility id; "" for returnless
+    destination_kind: DestinationKind
+    destination_country: str
+    items: tuple[ItemAllocation, ...]
+    legs: tuple[Leg, ...]
+    terms: tuple[CostTerm, ...]
+    customs: tuple[Assessment, ...]
+    days_to_refund: int
+    days_to_resale: int | None  # None when nothing is resold
+    co2e_g: int
+    net_cost_minor: int = field(init=False, compare=False)  # the sum of the terms
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_cost_minor", sum(t.amount_minor for t in self.terms))
+
+
+def _shipment_label(s: Shipment) -> str:
+    if not s.legs:
+        return "returnless/" + "+".join(sorted({a.disposition.value for a in s.items}))
+    stops = ">".join(leg.to_facility for leg in s.legs)
+    services = ">".join(leg.service_id for leg in s.legs)
+    dispositions = "+".join(sorted({a.disposition.value for a in s.items}))
+    return f"{stops}/{dispositions}/{services}"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A whole answer for one return: one shipment, or several when the return is split."""
+
+    shipments: tuple[Shipment, ...]
+    reason_codes: tuple[str, ...] = ()
+    net_cost_minor: int = field(init=False, compare=False)  # the sum over the shipments
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_cost_minor", sum(s.net_cost_minor for s in self.shipments))
+
+    @property
+    def days_to_refund(self) -> int:
+        return max(s.days_to_refund for s in self.shipments)
+
+    @property
+    def days_to_resale(self) -> int | None:
+        days = [s.days_to_resale for s in self.shipments if s.days_to_resale is not None]
+        return max(days) if days else None
+
+    @property
+    def co2e_g(self) -> int:
+        return sum(s.co2e_g for s in self.shipments)
+
+    @property
+    def label(self) -> str:
+        """``destination/disposition/service``; via a hub ``hub>destination/.../service>lane``."""
+        return " + ".join(_shipment_label(s) for s in self.shipments)
+
+    def totals(self) -> dict[Term, int]:
+        out: dict[Term, int] = {}
+        for s in self.shipments:
+            for t in s.terms:
+                out[t.term] = out.get(t.term, 0) + t.amount_minor
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision_id: str
+    idempotency_key: str
+    currency: str
+    chosen: Option
+    alternatives: tuple[Option, ...]  # ranked, cheapest first, the chosen one excluded
+    options_evaluated: int
+    network_name: str
+    return_date: date

@@ -1,0 +1,343 @@
+"""The decision engine: options for one return, costed, the cheapest feasible one chosen.
+
+Flow: candidate routes (precomputed per customer country and origin) x the return's units
+-> one costed Shipment per route (or the reason it is infeasible) -> returnless refund as
+one more option -> SLA filter -> least net cost. Multi-item returns also get a split
+option from a small CP-SAT model (``routing.decide.split``) when that is cheaper.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections import Counter
+from datetime import date
+from typing import NamedTuple
+
+from customs.api import CustomsAssessor, CustomsError
+from hubs.model import Facility, FacilityKind, Network
+from routing.decide.compiled import CompiledNetwork, FxConverter, Route
+from routing.decide.costing import (
+    RETURNLESS_NET_MINOR,
+    BaseNumbers,
+    Context,
+    Evaluation,
+    Parcel,
+    Unit,
+    add_customs,
+    base_evaluation,
+    base_numbers,
+    build,
+    customs_net_minor,
+    evaluate_base,
+    parcel,
+    returnless,
+    returnless_violation,
+    route_customs_charges,
+)
+from routing.decide.domain import Decision, Option, Return, Shipment
+from routing.decide.split import best_split
+from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
+
+
+class Router:
+    """Routes returns on one network. Thread-safe: holds only read-only precomputed tables."""
+
+    def __init__(
+        self, network: Network, customs: CustomsAssessor, fx: FxConverter, *, compiled_on: date
+    ) -> None:
+        self.network = network
+        self.customs = customs
+        self.fx = fx
+        self.compiled = CompiledNetwork(network, fx, on=compiled_on)
+
+    def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context, Parcel]:
+        origin = self.network.facilities.get(ret.origin_facility_id)
+        if origin is None or origin.kind is not FacilityKind.ORIGIN:
+            known = sorted(
+                k for k, f in self.network.facilities.items() if f.kind is FacilityKind.ORIGIN
+            )
+            raise InvalidArgument.one(
+                "customer_return.origin_facility_id",
+                f"unknown origin facility {ret.origin_facility_id[:64]!r};"
+                f" known: {', '.join(known)}",
+            )
+        units = self._units(ret)
+        ctx = Context(
+            ret=ret,
+            currency=self.network.currency,
+            goods_origin_country=origin.country,
+            policy=self.network.policy,
+            customs=self.customs,
+            value_base_minor=sum(u.value_base_minor * u.quantity for u in units),
+            origin_area=self.customs.customs_area(
+                origin.country, origin.territory, ret.return_date
+            ),
+            assessments={},
+            amounts={},
+            areas={},
+        )
+        return origin, units, ctx, parcel(ctx, units)
+
+    def plan_choices(self, ret: Return) -> tuple[PlanChoice, ...]:
+        """Every feasible whole-return option, costed exactly as RouteReturn costs it, for the
+        batch planner. The line-haul share is left out of ``cost_minor``: a plan prices its
+        dispatches itself. Raises InvalidArgument for a bad return; may return ``()``."""
+        origin, units, ctx, whole = self._context(ret)
+        limit = ret.constraints.max_days_to_refund
+        n_units = whole.n_units
+        out: list[PlanChoice] = []
+        try:
+            for route in self.compiled.routes(ret.customer_country, origin.id):
+                days = route.days_to_refund
+                if limit is not None and days > limit:
+                    continue  # (evaluate_base would only find a violation or the same days)
+                got = base_numbers(ctx, route, whole, 10_000)
+                if isinstance(got, PreconditionViolation):
+                    continue
+                charges = customs_net_minor(ctx, route, whole)
+                if isinstance(charges, PreconditionViolation):
+                    continue
+                lane = route.lane
+                share = route.lane_share_per_unit_minor * n_units if lane is not None else 0
+                out.append(
+                    PlanChoice(
+                        route.key,
+                        got.net_cost_minor + charges - share,
+                        route.first_stop.id,
+                        lane.id if lane is not None else None,
+                        n_units,
+                        days,
+                    )
+                )
+            if ret.constraints.allow_returnless and returnless_violation(ctx, units) is None:
+                out.append(PlanChoice("returnless", RETURNLESS_NET_MINOR, None, None, n_units, 0))
+        except CustomsError as exc:
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        return tuple(out)
+
+    def shipment(self, ret: Return, key: str) -> Shipment:
+        """The fully explained shipment of one whole-return option (a route key of
+        :meth:`plan_choices`, or "returnless"), e.g. to report a plan term by term. Raises
+        InvalidArgument for a bad return or an unknown key, NoFeasibleOption when the option
+        is not feasible for this return."""
+        origin, units, ctx, whole = self._context(ret)
+        try:
+            if key == "returnless":
+                made: Shipment | PreconditionViolation = returnless(ctx, units)
+            else:
+                routes = self.compiled.routes(ret.customer_country, origin.id)
+                route = next((r for r in routes if r.key == key), None)
+                if route is None:
+                    raise InvalidArgument.one(
+                        "key", f"no route {key[:80]!r} from {ret.customer_country} to {origin.id}"
+                    )
+                got = evaluate_base(ctx, route, whole, 10_000)
+                if not isinstance(got, PreconditionViolation):
+                    got = add_customs(ctx, got)
+                made = got if isinstance(got, PreconditionViolation) else build(ctx, got)
+        except CustomsError as exc:
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        if isinstance(made, PreconditionViolation):
+            raise NoFeasibleOption([made])
+        return made
+
+    def route(
+        self,
+        ret: Return,
+        *,
+        time_limit_s: float | None = None,
+        full_facilities: frozenset[str] = frozenset(),
+    ) -> Decision:
+        """Decide one return. ``time_limit_s`` bounds the split model (0 = no split).
+
+        ``full_facilities``: facilities whose capacity on the routing day cannot take this return; a
+        route received there is excluded (violation CAPACITY_FULL, and the chosen option
+        carries the reason code ``CAPACITY_FULL:<facility id>`` for each one it skipped)."""
+        origin, units, ctx, whole = self._context(ret)
+        skipped: set[str] = set()
+        routes = self.compiled.routes(ret.customer_country, origin.id)
+        violations: list[PreconditionViolation] = []
+        if not routes:
+            violations.append(
+                PreconditionViolation(
+                    "NO_CARRIER_ON_LANE",
+                    f"lane:{ret.customer_country}->{origin.id}",
+                    f"no carrier service picks up in {ret.customer_country} for any destination",
+                )
+            )
+        limit = ret.constraints.max_days_to_refund
+        want = 1 + ret.constraints.max_alternatives
+        try:
+            # 1. every route's numbers without customs (cheap, no Evaluation made); customs can
+            #    lower a route's cost by at most what was paid at import, which gives a lower
+            #    bound per route
+            bases: list[tuple[tuple[int, int, str], Route, BaseNumbers]] = []
+            for route in routes:
+                if route.first_stop.id in full_facilities:
+                    skipped.add(route.first_stop.id)
+                    violations.append(_full(route.first_stop.id, ret))
+                    continue
+                got = base_numbers(ctx, route, whole, 10_000)
+                days = route.days_to_refund
+                if isinstance(got, PreconditionViolation):
+                    violations.append(got)
+                elif limit is not None and days > limit:
+                    violations.append(_sla(route.destination.id, days, limit))
+                else:
+                    bases.append(((got.net_cost_minor, days, route.key), route, got))
+            bases.sort(key=lambda b: b[0])  # (stable: as sorting the evaluations by ``_key``)
+            # 2. the exact pool: returnless, then routes with customs added in bound order,
+            #    until no remaining route can enter the ``want`` cheapest
+            pool: list[tuple[tuple[int, int, str], Evaluation | Shipment]] = []
+            if ret.constraints.allow_returnless:
+                kept = returnless(ctx, units)
+                if isinstance(kept, PreconditionViolation):
+                    violations.append(kept)
+                else:
+                    pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
+            slack = self._max_reclaim(ret)
+            exact: list[Evaluation] = []
+            for (net, _, _), route, numbers in bases:
+                if len(pool) >= want and net - slack > pool[want - 1][0][0]:
+                    break  # this and every later route cost more than the ``want`` cheapest
+                # (as ``add_customs`` of ``evaluate_base``, one Evaluation made)
+                charges = route_customs_charges(ctx, route, whole)
+                if isinstance(charges, PreconditionViolation):
+                    violations.append(charges)
+                    continue
+                full = base_evaluation(route, whole, 10_000, numbers, charges)
+                exact.append(full)
+                bisect.insort(pool, (_key(full), full), key=lambda p: p[0])
+            split = self._split(ctx, ret, units, exact, time_limit_s)
+            # 3. full shipments only for what the answer returns
+            options = [self._option(ctx, x) for _, x in pool[:want]]
+        except CustomsError as exc:  # a valid ISO currency without FX, a date before every rule
+            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+        if not options:
+            raise NoFeasibleOption(_dedupe(violations))
+        if split is not None and split.net_cost_minor < options[0].net_cost_minor:
+            options.insert(0, split)
+            options = options[: 1 + ret.constraints.max_alternatives]
+        chosen = options[0]
+        capacity_codes = tuple(f"CAPACITY_FULL:{f}" for f in sorted(skipped))
+        chosen = Option(chosen.shipments, (*chosen.reason_codes, "LEAST_NET_COST", *capacity_codes))
+        return Decision(
+            decision_id=uuid.uuid4().hex,
+            idempotency_key=ret.idempotency_key,
+            currency=self.network.currency,
+            chosen=chosen,
+            alternatives=tuple(options[1:]),
+            options_evaluated=len(bases) + len(pool) - len(exact) + (split is not None),
+            network_name=self.network.name,
+            return_date=ret.return_date,
+        )
+
+    def _split(
+        self,
+        ctx: Context,
+        ret: Return,
+        units: list[Unit],
+        evaluations: list[Evaluation],
+        time_limit_s: float | None,
+    ) -> Option | None:
+        may_split = len(units) > 1 or any(u.quantity > 1 for u in units)
+        if not (ret.constraints.allow_split and may_split) or time_limit_s == 0:
+            return None
+        return best_split(
+            ctx,
+            evaluations,
+            units,
+            allow_returnless=ret.constraints.allow_returnless,
+            time_limit_s=time_limit_s,
+        )
+
+    @staticmethod
+    def _option(ctx: Context, x: Evaluation | Shipment) -> Option:
+        shipment = x if isinstance(x, Shipment) else build(ctx, x)
+        return Option((shipment,), _reasons(shipment))
+
+    def _max_reclaim(self, ret: Return) -> int:
+        """An upper bound of any reclaim in base currency: all that was paid, plus rounding."""
+        paid = ret.duty_paid_minor + ret.vat_paid_minor
+        if paid == 0:
+            return 0
+        try:
+            got = self.fx.convert(paid, ret.paid_currency, self.network.currency, ret.return_date)
+        except CustomsError as exc:
+            raise InvalidArgument.one(
+                "customer_return.original_import.duty_paid.currency", exc.reason
+            ) from exc
+        return got.amount_to_minor + 10
+
+    def _units(self, ret: Return) -> list[Unit]:
+        units = []
+        for i, item in enumerate(ret.items):
+            try:
+                value = self.fx.convert(
+                    item.value_minor, item.currency, self.network.currency, ret.return_date
+                )
+            except CustomsError as exc:
+                raise InvalidArgument.one(
+                    f"customer_return.items[{i}].declared_value.currency", exc.reason
+                ) from exc
+            units.append(Unit(i, item, item.quantity, value.amount_to_minor))
+        return units
+
+
+class PlanChoice(NamedTuple):
+    """One whole-return option as the batch planner sees it (a named tuple: a batch makes
+    millions of them, and they travel back from option workers by pickle)."""
+
+    key: str  # the route key ("service:first_stop[>lane]") or "returnless"
+    cost_minor: int  # net cost without the line-haul dispatch share, base currency
+    facility_id: str | None  # where the return uses capacity (its first stop)
+    lane_id: str | None  # the consolidated lane it rides, if any
+    units: int
+    days_to_refund: int
+
+
+def _key(e: Evaluation) -> tuple[int, int, str]:
+    return (e.net_cost_minor, e.days_to_refund, e.route.key)
+
+
+def _full(facility: str, ret: Return) -> PreconditionViolation:
+    return PreconditionViolation(
+        "CAPACITY_FULL",
+        f"facility:{facility}",
+        f"its intake capacity left on {ret.return_date} cannot take this return's"
+        f" {ret.units} units",
+    )
+
+
+def _sla(destination: str, days: int, limit: int) -> PreconditionViolation:
+    return PreconditionViolation(
+        "SLA_EXCEEDED", f"destination:{destination}", f"{days} days to refund > max {limit}"
+    )
+
+
+def _reasons(shipment: Shipment) -> tuple[str, ...]:
+    codes = [f"DESTINATION_{shipment.destination_kind.name}"]
+    for a in shipment.customs:
+        if a.border:
+            codes.append(f"BORDER_{a.export_country}_{a.import_country}")
+        if a.relief:
+            codes.append("RETURNED_GOODS_RELIEF")
+        if a.reclaims:
+            codes.append("DUTY_VAT_RECLAIMABLE")
+    return tuple(codes)
+
+
+def _dedupe(violations: list[PreconditionViolation]) -> list[PreconditionViolation]:
+    seen: Counter[tuple[str, str, str]] = Counter()
+    out = []
+    for v in violations:
+        key = (v.type, v.subject, v.description)
+        if not seen[key]:
+            out.append(v)
+        seen[key] += 1
+    return out
+
+
+def _customs_field(field: str) -> str:
+    return field if field.startswith("customer_return.") else f"customer_return.{field}"

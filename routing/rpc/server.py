@@ -1,0 +1,434 @@
+"""The gRPC edge: a grpc.aio server built by a factory; servicers only convert and delegate.
+
+``create_server(config)`` returns the server (not started) and its bound port, with
+ReturnsRouting, grpc.health.v1, server reflection (grpcurl works) and, for benchmarks only,
+a raw-bytes echo method. ``serve(config)`` runs it until SIGTERM/SIGINT, then drains.
+
+The database (``routing.store``) is migrated at start; with ``auth`` (the default) every
+ReturnsRouting call needs an API key (``routing.rpc.edge``), and on an empty database the server
+creates the ``default`` tenant and writes its key to ``<data dir>/default.key`` (mode 0600),
+which ``reroute route`` on the same machine reads: zero set-up. Health and reflection stay
+open. TLS (and mTLS with ``tls_client_ca``) from configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import timestamp_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from hubs import default_network
+from hubs.loader import loads_network, read_network_text
+from reroute.v1 import customs_pb2, planning_pb2_grpc, routing_pb2, routing_pb2_grpc
+from routing.decide.domain import Decision, Return
+from routing.errors import InvalidArgument, ResourceExhausted
+from routing.observe import CALL, Metrics
+from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
+from routing.rpc.app import RoutingApp
+from routing.rpc.auth import SqlAuthenticator
+from routing.rpc.convert import (
+    assessment_to_proto,
+    decision_bytes,
+    quote_from_proto,
+    return_from_proto,
+)
+from routing.rpc.edge import EdgeInterceptor, Guard, Limits, abort
+from routing.rpc.limits import Rate
+from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
+from routing.rpc.planning import BatchPlanningServicer
+from routing.rpc.status import grpc_code, to_status
+from routing.store.database import (
+    DatabaseConfigError,
+    data_dir,
+    database_url,
+    make_engine,
+    redacted,
+    upgrade,
+)
+from routing.store.decisions import StoredDecision
+from routing.store.jobs import SqlJobStore
+from routing.store.sql import SqlDecisionStore
+from routing.store.tenants import bootstrap, register_network
+
+log = logging.getLogger("reroute.service")
+SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["ReturnsRouting"].full_name
+ECHO_SERVICE = "reroute.bench.Echo"
+MIN_SOLVE_S = 0.005  # below this much time left, a split is not attempted
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "0.0.0.0"
+    port: int = 50051  # 0 = any free port
+    network_file: Path | None = None
+    max_message_bytes: int = 4 * 1024 * 1024
+    grace_s: float = 5.0
+    bench_echo: bool = False  # add the raw echo method used by benchmarks/rpc_load.py
+    keepalive_time_ms: int = 30_000
+    keepalive_timeout_ms: int = 10_000
+    plan_max_running: int = 1  # plan jobs solving at once (each in its own process)
+    plan_workers: int = 1  # processes per plan for its independent parts
+    options: tuple[tuple[str, Any], ...] = field(default=())
+    # None: REROUTE_DATABASE_URL, else the SQLite file in the data dir (routing.store.database)
+    database_url: str | None = None
+    auth: bool = True  # ReturnsRouting calls need an API key
+    auth_cache_s: float = 5.0  # a revoked key stops working within this time
+    tls_cert: Path | None = None  # PEM; with tls_key: TLS instead of plaintext
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # PEM CA: clients must present a cert it signed (mTLS)
+    rate_per_s: float | None = 200.0  # per tenant, unless the tenant has its own; None: off
+    burst: int = 400
+    max_stream_requests: int = 100_000  # per RouteReturns call; then RESOURCE_EXHAUSTED
+    max_items_per_return: int = 1000  # item lines of one return (the wire contract's maximum)
+    metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
+
+    def channel_options(self) -> list[tuple[str, Any]]:
+        return [
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.keepalive_time_ms", self.keepalive_time_ms),
+            ("grpc.keepalive_timeout_ms", self.keepalive_timeout_ms),
+            ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+            ("grpc.so_reuseport", 0),
+            *self.options,
+        ]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _tenant() -> str:
+    info = CALL.get()
+    return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
+
+
+def _stored_to_proto(s: StoredDecision) -> routing_pb2.GetDecisionResponse:
+    created = timestamp_pb2.Timestamp()
+    created.FromDatetime(s.created_at)
+    response = routing_pb2.GetDecisionResponse(create_time=created)
+    response.decision.MergeFromString(decision_bytes(s.decision))
+    return response
+
+
+class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: ignore[misc]
+    def __init__(
+        self,
+        app: RoutingApp,
+        guard: Guard | None = None,
+        metrics: Metrics | None = None,
+        *,
+        max_items_per_return: int = 1000,
+    ) -> None:
+        self.app = app
+        self.guard = guard
+        self.metrics = metrics
+        self.max_items = max_items_per_return
+
+    def _return(self, request: routing_pb2.RouteReturnRequest) -> Return:
+        n = len(request.customer_return.items)
+        if n > self.max_items:
+            raise InvalidArgument.one(
+                "customer_return.items",
+                f"{n} item lines; this server takes at most {self.max_items}",
+            )
+        return return_from_proto(request.customer_return, today=_today())
+
+    async def _route(self, ret: Return, context: grpc.aio.ServicerContext[Any, Any]) -> Decision:
+        remaining = context.time_remaining()
+        split_limit = None if remaining is None else remaining / 2
+        if split_limit is not None and split_limit <= MIN_SOLVE_S:
+            split_limit = 0.0  # too little time left: no split attempt
+        # the store commits before the answer is sent; a split (CP-SAT) runs off the event loop
+        return await self.app.route_return_async(ret, tenant=_tenant(), time_limit_s=split_limit)
+
+    async def RouteReturn(
+        self, request: routing_pb2.RouteReturnRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> routing_pb2.RouteReturnResponse:
+        try:
+            ret = self._return(request)
+            decision = await self._route(ret, context)
+            response = routing_pb2.RouteReturnResponse()
+            response.decision.MergeFromString(decision_bytes(decision))  # stored: converted once
+            return response
+        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
+            await abort(context, exc)
+
+    async def QuoteCustoms(
+        self, request: customs_pb2.QuoteCustomsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> customs_pb2.QuoteCustomsResponse:
+        try:
+            q = quote_from_proto(request, today=_today())
+            return customs_pb2.QuoteCustomsResponse(
+                assessment=assessment_to_proto(self.app.quote_customs(q))
+            )
+        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
+            await abort(context, exc)
+
+    async def GetDecision(
+        self, request: routing_pb2.GetDecisionRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> routing_pb2.GetDecisionResponse:
+        try:
+            tenant = _tenant()
+            stored = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self.app.get_decision(request.decision_id, tenant=tenant)
+            )
+            return _stored_to_proto(stored)
+        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
+            await abort(context, exc)
+
+    async def ListDecisions(
+        self, request: routing_pb2.ListDecisionsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> routing_pb2.ListDecisionsResponse:
+        try:
+            tenant = _tenant()
+            page, token = await asyncio.get_running_loop().run_in_executor(
+                None,
+                lambda: self.app.list_decisions(
+                    tenant=tenant, page_size=request.page_size, page_token=request.page_token
+                ),
+            )
+            return routing_pb2.ListDecisionsResponse(
+                decisions=[_stored_to_proto(s) for s in page.items], next_page_token=token
+            )
+        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
+            await abort(context, exc)
+
+    async def RouteReturns(
+        self,
+        request_iterator: AsyncIterator[routing_pb2.RouteReturnRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[routing_pb2.RouteReturnsResponse]:
+        seen = 0
+        limit = self.guard.limits.max_stream_requests if self.guard else None
+        async for request in request_iterator:
+            seen += 1
+            if limit is not None and seen > limit:
+                await abort(
+                    context,
+                    ResourceExhausted(f"at most {limit} requests per stream: open a new stream"),
+                )
+            try:
+                if self.guard is not None:
+                    self.guard.take()
+                ret = self._return(request)
+                decision = await self._route(ret, context)
+            except Exception as exc:  # one bad return answers an error, the stream goes on
+                status = to_status(exc)
+                if self.metrics is not None:
+                    self.metrics.stream_items.labels(grpc_code(status).name).inc()
+                yield routing_pb2.RouteReturnsResponse(
+                    correlation_id=request.correlation_id, error=status
+                )
+                continue
+            if self.metrics is not None:
+                self.metrics.stream_items.labels("OK").inc()
+            answer = routing_pb2.RouteReturnsResponse(correlation_id=request.correlation_id)
+            answer.decision.MergeFromString(decision_bytes(decision))
+            yield answer
+
+
+async def _echo(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+    return request
+
+
+def _echo_handler() -> grpc.GenericRpcHandler[bytes, bytes]:
+    return grpc.method_handlers_generic_handler(
+        ECHO_SERVICE, {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
+    )
+
+
+@dataclass
+class Running:
+    server: grpc.aio.Server
+    port: int
+    health: HealthServicer
+    app: RoutingApp
+    plans: PlanJobs | None = None
+    engine: Engine | None = None
+    metrics: Metrics | None = None
+    key_file: Path | None = None  # written at this start: the default tenant's first key
+
+
+class ServerConfigError(Exception):
+    """A configuration the server cannot start with (TLS files, database); says which."""
+
+
+def _network_text(config: ServerConfig) -> str:
+    if config.network_file is None:
+        ref = resources.files("hubs").joinpath("data", "default_network.toml")
+        return ref.read_text(encoding="utf-8")
+    return read_network_text(config.network_file)
+
+
+def _open_database(config: ServerConfig) -> Engine:
+    try:
+        engine = make_engine(database_url(config.database_url))
+        upgrade(engine)
+    except DatabaseConfigError as exc:
+        raise ServerConfigError(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        url = redacted(database_url(config.database_url))
+        raise ServerConfigError(
+            f"database {url}: {type(exc).__name__}: {exc.args[0] if exc.args else ''}"
+        ) from exc
+    return engine
+
+
+def _read_pem(flag: str, path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ServerConfigError(f"{flag}: cannot read {path}: {exc.strerror}") from exc
+
+
+def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
+    address = f"{config.host}:{config.port}"
+    if config.tls_cert is None and config.tls_key is None:
+        if config.tls_client_ca is not None:
+            raise ServerConfigError("--tls-client-ca needs --tls-cert and --tls-key")
+        return server.add_insecure_port(address)
+    if config.tls_cert is None or config.tls_key is None:
+        raise ServerConfigError("TLS needs both --tls-cert and --tls-key")
+    ca = _read_pem("--tls-client-ca", config.tls_client_ca) if config.tls_client_ca else None
+    creds = grpc.ssl_server_credentials(
+        [(_read_pem("--tls-key", config.tls_key), _read_pem("--tls-cert", config.tls_cert))],
+        root_certificates=ca,
+        require_client_auth=ca is not None,
+    )
+    try:
+        return server.add_secure_port(address, creds)
+    except RuntimeError as exc:  # grpc reports unusable PEM data this way
+        raise ServerConfigError(f"TLS: cannot use the certificate/key: {exc}") from exc
+
+
+async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> Running:
+    """Build (but do not start) the server; the network is loaded and compiled here, the
+    database migrated. A given ``app`` keeps its own store (tests); the database then serves
+    API keys only (when ``config.auth``)."""
+    engine = _open_database(config) if app is None or config.auth else None
+    job_store: SqlJobStore | None = None
+    if app is None:
+        assert engine is not None
+        # the text registered is the text loaded: the file is read once
+        text = _network_text(config)
+        network = (
+            loads_network(text, origin=str(config.network_file))
+            if config.network_file
+            else default_network()
+        )
+        network_id = register_network(engine, network.name, text)
+        app = RoutingApp(network, store=SqlDecisionStore(engine, network_id))
+        job_store = SqlJobStore(engine)
+    authenticator = None
+    key_file = None
+    if config.auth:
+        assert engine is not None
+        key_file = bootstrap(engine, data_dir())
+        authenticator = SqlAuthenticator(engine, cache_s=config.auth_cache_s)
+    rate = Rate(config.rate_per_s, config.burst) if config.rate_per_s else None
+    guard = Guard(Limits(rate, config.max_stream_requests))
+    metrics = Metrics()
+    metrics.watch_capacity(app.store.reserved, app.capacity)
+    if job_store is not None:
+        job_store.metrics = metrics
+        interrupted = job_store.recover()
+        if interrupted:
+            log.warning("%d plan jobs interrupted by the last stop marked FAILED", len(interrupted))
+    interceptor = EdgeInterceptor(authenticator, guard, metrics, default_tenant=DEFAULT_TENANT)
+    server = grpc.aio.server(options=config.channel_options(), interceptors=[interceptor])
+    servicer = ReturnsRoutingServicer(
+        app, guard, metrics, max_items_per_return=config.max_items_per_return
+    )
+    routing_pb2_grpc.add_ReturnsRoutingServicer_to_server(servicer, server)
+    plans = PlanJobs(
+        app.router,
+        job_store,
+        max_running=config.plan_max_running,
+        workers=config.plan_workers,
+    )
+    planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    names = [
+        SERVICE_NAME,
+        PLANNING_SERVICE,
+        health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        reflection.SERVICE_NAME,
+    ]
+    reflection.enable_server_reflection(names, server)
+    if config.bench_echo:
+        server.add_generic_rpc_handlers((_echo_handler(),))
+    port = _bind(server, config)
+    if port == 0:
+        raise OSError(f"cannot bind {config.host}:{config.port}")
+    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
+    return Running(server, port, health, app, plans, engine, metrics, key_file)
+
+
+async def shutdown(running: Running, grace_s: float) -> None:
+    """Stop taking calls, let in-flight ones finish within ``grace_s``, then stop."""
+    await running.health.enter_graceful_shutdown()
+    if running.plans is not None:  # running plans end CANCELLED, their watchers are told
+        await running.plans.close()
+    await running.server.stop(grace_s)
+
+
+async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
+    running = await create_server(config)
+    await running.server.start()
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "[::]", "") else config.host
+    if running.engine is not None:
+        print(f"reroute: database {redacted(str(running.engine.url))}", flush=True)
+    if not config.auth:
+        log.warning("authentication is off (--auth none): every caller is tenant 'default'")
+    if running.key_file is not None:
+        print(
+            f"reroute: created tenant 'default' and its API key in {running.key_file}"
+            " (mode 0600; `reroute route` on this machine reads it)",
+            flush=True,
+        )
+    if config.metrics_port is not None and running.metrics is not None:
+        try:
+            mport = running.metrics.serve_http(config.metrics_port, config.host)
+        except OSError as exc:
+            await running.server.stop(0)
+            raise ServerConfigError(
+                f"--metrics-port {config.metrics_port}: {exc.strerror}"
+            ) from exc
+        print(f"reroute: metrics on http://{host}:{mport}/metrics", flush=True)
+    print(
+        f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    waiter = asyncio.ensure_future(running.server.wait_for_termination())
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        log.info("signal received: draining for up to %.1f s", config.grace_s)
+        print("reroute: shutting down", flush=True)
+        await shutdown(running, config.grace_s)
+    waiter.cancel()
+    stopper.cancel()

@@ -1,0 +1,11 @@
+"""Decisions, tenants, API keys and plan jobs, kept: in memory or in SQL (SQLAlchemy 2).
+
+:mod:`routing.store.decisions` is the DecisionStore protocol and the in-memory store;
+:mod:`~routing.store.sql` the durable one with :mod:`~routing.store.group_commit`;
+:mod:`~routing.store.jobs` the SQL JobStore; :mod:`~routing.store.tenants` tenants, keys and
+network versions; :mod:`~routing.store.database` where the database is and migrating it
+(alembic scripts in ``migrations/``); :mod:`~routing.store.tables` the schema.
+
+May import: ``routing.decide`` and ``routing.plan`` (the objects it keeps),
+``routing.solver``, ``routing.errors``, ``routing.observe``. Never the wire contract.
+"""

@@ -1,0 +1,134 @@
+"""The tables (SQLAlchemy 2 typed ORM). Money is integer minor units beside its ISO currency.
+
+Schema changes go through alembic (``routing/store/migrations/versions``); a test checks that the
+migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite autoincrements only INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    """A merchant (or platform account) whose decisions no other tenant can read."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # token bucket: sustained requests per second and burst; NULL = the server's default
+    rate_per_s: Mapped[float | None]
+    burst: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 is kept; ``id`` is the visible prefix of the key."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NetworkVersion(Base):
+    """A network file as loaded by a server: one row per distinct content."""
+
+    __tablename__ = "networks"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    toml_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DecisionRow(Base):
+    """One decision as answered, with the digest of the request that asked for it.
+
+    ``decision_pb`` is the serialized ``reroute.v1.RouteDecision`` (the versioned wire
+    contract, which evolves compatibly): the full breakdown and alternatives, replayable.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_decisions_tenant_key"),
+        Index("ix_decisions_tenant_seq", "tenant_id", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(1024))  # NULL: none given
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    net_cost_minor: Mapped[int] = mapped_column(BigInteger)
+    return_date: Mapped[date] = mapped_column(Date)
+    decision_pb: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FacilityDay(Base):
+    """Units reserved at a facility for one day, against its capacity that day."""
+
+    __tablename__ = "facility_days"
+    facility_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reserved_units: Mapped[int] = mapped_column(BigInteger)
+
+
+class Reservation(Base):
+    """Capacity a decision holds: ``units`` at ``facility_id`` on ``day``."""
+
+    __tablename__ = "capacity_reservations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    decision_seq: Mapped[int] = mapped_column(ForeignKey("decisions.seq"), index=True)
+    facility_id: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    units: Mapped[int] = mapped_column(Integer)
+
+
+class PlanJobRow(Base):
+    """A batch plan job (routing.plan.jobs.Job). ``spec``, ``progress``, ``error`` and ``plan`` are
+    pickles of the job's frozen dataclasses (plain data, written only by this server: the
+    database is trusted like the server's own files); state, times, objective and gap are
+    columns for queries and dashboards."""
+
+    __tablename__ = "plan_jobs"
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # who submitted it; jobs from before tenancy (migration 0003) belong to 'default'
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", name="fk_plan_jobs_tenant_id"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    returns: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    spec: Mapped[bytes] = mapped_column(LargeBinary)
+    progress: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[bytes | None] = mapped_column(LargeBinary)
+    plan: Mapped[bytes | None] = mapped_column(LargeBinary)
+    objective_minor: Mapped[int | None] = mapped_column(BigInteger)
+    gap: Mapped[float | None]

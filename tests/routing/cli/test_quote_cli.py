@@ -1,0 +1,92 @@
+"""`reroute customs FROM TO ...`: the issue's acceptance cases and its bad-input cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+
+ITEM = ["--value", "120.00", "--currency", "EUR", "--hs", "620193", "--date", "2026-11-02"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["customs", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == EXIT_OK, err
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def test_intra_eu_has_no_border_and_no_documents(capsys: pytest.CaptureFixture[str]) -> None:
+    """DE -> FR: no border, no documents, nothing due."""
+    code, out, _ = run(capsys, "DE", "FR", *ITEM)
+    assert code == EXIT_OK
+    assert "no border" in out
+    assert "documents: none" in out
+    data = as_json(capsys, "DE", "FR", *ITEM)
+    assert data.get("border", False) is False
+    assert data["documents"] == []
+
+
+def test_norway_to_germany_border_reclaim_and_relief(capsys: pytest.CaptureFixture[str]) -> None:
+    """NO -> DE: a border, Norway's refund route for what was paid, EU returned-goods relief."""
+    code, out, _ = run(capsys, "NO", "DE", *ITEM, "--duty-paid", "12", "--vat-paid", "33")
+    assert code == EXIT_OK
+    assert "BORDER" in out
+    assert "Norway" in out
+    assert "returned goods relief" in out
+    data = as_json(capsys, "NO", "DE", *ITEM, "--duty-paid", "12", "--vat-paid", "33")
+    assert data["border"] is True
+    assert data.get("duty_due_minor", "0") == "0"
+    assert int(str(data["reclaimable_minor"])) > 0
+
+
+def test_us_to_canada_shows_cusma_thresholds(capsys: pytest.CaptureFixture[str]) -> None:
+    """US -> CA by courier: CUSMA's CAD 150 duty and CAD 40 tax thresholds."""
+    data = as_json(capsys, "US", "CA", *ITEM[:3], "USD", *ITEM[4:], "--goods-origin", "US")
+    text = str(data.get("de_minimis", ""))
+    assert "150" in text
+    assert "40" in text
+
+
+def test_us_de_minimis_before_and_after_suspension(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same US-bound return before and after 2025-08-29 gets different de minimis outcomes."""
+    base = ["CA", "US", "--value", "100", "--currency", "USD", "--hs", "620193"]
+    base += ["--goods-origin", "CN", "--in", "USD"]
+    before = as_json(capsys, *base, "--date", "2025-08-20")
+    after = as_json(capsys, *base, "--date", "2025-09-10")
+    assert before.get("duty_due_minor", "0") == "0"
+    assert int(str(after.get("duty_due_minor", "0"))) > 0
+    assert before.get("de_minimis") != after.get("de_minimis")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["XX", "DE", *ITEM], "FROM"),
+        (["DE", "QQ", *ITEM], "TO"),
+        (["DE", "FR", *ITEM[:4], "--hs", "62", *ITEM[6:]], "--hs"),
+        (["DE", "FR", *ITEM[:3], "EURO", *ITEM[4:]], "--currency"),
+        (["DE", "FR", "--value", "-5", *ITEM[2:]], "--value"),
+        (["DE", "FR", "--value", "nan", *ITEM[2:]], "--value"),
+        (["DE", "FR", *ITEM[:6], "--date", "2026-13-01"], "--date"),
+        (["NO", "DE", *ITEM[:6], "--date", "2001-01-01"], "2021-07-01"),
+        (["DE", "FR", *ITEM, "--channel", "pigeon"], "--channel"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_field(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    """Unknown country or currency, malformed HS code, negative value, a date outside every
+    table: exit 2 with a message naming the field."""
+    code, _, err = run(capsys, *argv)
+    assert code == EXIT_USAGE
+    assert needle in err
+    assert "Traceback" not in err
