@@ -39,15 +39,15 @@ def worker(root: str, returns: int, seed: int, repeat: int) -> None:
     """Time ``plan_choices`` over the batch with the packages imported from ``root``; print
     JSON on stdout: the best CPU microseconds per return and a digest of every answer."""
     router, batch = same_run.load(root, returns, seed)
-    from routing.errors import InvalidArgument
+    from routing.errors import InvalidInput
 
     digest = hashlib.sha256()
     valid = []  # the returns timed (a rejected return would time its error path)
     for ret in batch:
         try:
             answer: object = router.plan_choices(ret)
-        except InvalidArgument as exc:
-            answer = ("InvalidArgument", str(exc))
+        except InvalidInput as exc:
+            answer = ("InvalidInput", str(exc))
         else:
             valid.append(ret)
         digest.update(repr(answer).encode())

@@ -46,7 +46,7 @@ def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None
     stdout: the best CPU microseconds per call per ``max_alternatives`` and, with ``check``, a
     digest of every answer over the variants and how many answers were of each kind."""
     router, batch = same_run.load(root, returns, seed)
-    from routing.errors import InvalidArgument, NoFeasibleOption
+    from routing.errors import InvalidInput, NoFeasibleOption
 
     figures: dict[str, Any] = {}
     if check:
@@ -70,8 +70,8 @@ def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None
                     except NoFeasibleOption as exc:
                         answer: object = ("NoFeasibleOption", exc.violations)
                         kind = "no_feasible"
-                    except InvalidArgument as exc:
-                        answer = ("InvalidArgument", str(exc))
+                    except InvalidInput as exc:
+                        answer = ("InvalidInput", str(exc))
                         kind = "invalid"
                     else:
                         answer = dataclasses.replace(d, decision_id="")
@@ -83,7 +83,7 @@ def worker(root: str, returns: int, seed: int, repeat: int, check: bool) -> None
     for ret in batch:
         try:
             router.route(ret, time_limit_s=0)
-        except (InvalidArgument, NoFeasibleOption):
+        except (InvalidInput, NoFeasibleOption):
             continue
         valid.append(ret)
     for alt in ALTERNATIVES:

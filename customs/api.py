@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple, Protocol
 
+from customs.errors import FieldViolation, InvalidInput
 
-class CustomsError(ValueError):
+
+class CustomsError(InvalidInput, ValueError):
     """Invalid input to customs (unknown country, currency, malformed HS code, date outside tables).
 
     ``field`` names the offending input (e.g. ``items[0].hs_code``).
     """
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+        super().__init__([FieldViolation(field, reason)])
         self.field = field
         self.reason = reason
 

@@ -13,12 +13,14 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import NoReturn
 
+from customs.errors import FieldViolation, InvalidInput
 
-class RuleDataError(ValueError):
+
+class RuleDataError(InvalidInput, ValueError):
     """A rule table is malformed; ``where`` names the file, row and key that are wrong."""
 
     def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
+        super().__init__([FieldViolation(where, reason)])
         self.where = where
         self.reason = reason
 

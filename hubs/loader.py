@@ -83,6 +83,8 @@ class NetworkErrors(NetworkError):
         listing = "\n".join(f"  {e.path}: {e.reason}" for e in self.errors)
         noun = "error" if count == 1 else "errors"
         super().__init__(origin, f"{count} {noun} in the network definition:\n{listing}")
+        # one field violation per problem, each naming its key (not one for the whole file)
+        self.violations = tuple(v for e in self.errors for v in e.violations)
 
 
 # -- public API ------------------------------------------------------------------------------

@@ -10,15 +10,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from customs.errors import FieldViolation, InvalidInput
 
-class NetworkError(ValueError):
+
+class NetworkError(InvalidInput, ValueError):
     """A network definition is invalid.
 
     ``path`` names the offending key (e.g. ``facilities.hub_nl_venlo.country``).
     """
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__([FieldViolation(path, reason)])
         self.path = path
         self.reason = reason
 

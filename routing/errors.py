@@ -1,39 +1,55 @@
-"""One domain exception hierarchy; the edge maps each class to one gRPC status code."""
+"""The one exception tree of reroute, named after what went wrong in the domain.
+
+Every error raised on purpose, in ``customs``, ``hubs`` or any layer of ``routing``, derives
+from :class:`RerouteError` (defined in :mod:`customs.errors`, the package every other one
+imports). The edge maps each branch to one gRPC status in one place
+(:mod:`routing.rpc.status`); the CLI maps them to exit codes. Anything else that escapes is a
+bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
+
+    RerouteError
+    ├── InvalidInput                 input breaks a rule; each violation names field + reason
+    │   ├── CustomsError             customs.api: a crossing or item customs cannot read
+    │   │   └── CustomsNotCovered    valid, but the rule tables do not cover it (yet)
+    │   ├── NetworkError             hubs.model: a network definition, by key
+    │   │   └── NetworkErrors        hubs.loader: every problem of one network file
+    │   ├── RuleDataError            customs.tables: a customs rule table, by file/row/key
+    │   ├── BatchError               routing.batches.io: a batch file, by row and field
+    │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key
+    │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
+    │   └── InstanceFormatError      routing.solver.problem: an SSCFLP instance, by line
+    ├── NoFeasibleOption             valid input, but nothing can carry it out (why, per option)
+    ├── CapacityTaken                routing.store.decisions: a hold no longer fits (retried)
+    ├── UnknownResource              no such decision, job or key
+    ├── IdempotencyConflict          an idempotency key reused for another request
+    ├── UnknownCaller                no credentials, or ones that name no tenant
+    ├── NotPermitted                 the caller may not touch this (another tenant's)
+    ├── TemporarilyUnavailable       not now, through no fault of the request: retry
+    ├── LimitReached                 a rate or size limit; ``retry_after_s`` when waiting helps
+    └── ConfigurationError           the operator's setup cannot be used (names the setting)
+        ├── ExecutorError            routing.plan.executor: workers, Ray
+        ├── DatabaseConfigError      routing.store.database: URL, data directory
+        ├── ServerConfigError        routing.rpc.server: TLS files, network, database
+        └── ClientConfigError        routing.cli.client: TLS files, key
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from customs.errors import FieldViolation, InvalidInput, PreconditionViolation, RerouteError
 
-
-@dataclass(frozen=True, slots=True)
-class FieldViolation:
-    field: str  # dotted path into the request, e.g. "return.items[2].weight_g"
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class PreconditionViolation:
-    type: str  # e.g. "NO_CARRIER_ON_LANE", "OVER_MAX_WEIGHT"
-    subject: str  # what it is about, e.g. "service:postal_eu_economy"
-    description: str
-
-
-class RerouteError(Exception):
-    """Base of every error the engine raises on purpose."""
-
-
-class InvalidArgument(RerouteError):
-    """The input is malformed; each violation names the field and the reason."""
-
-    def __init__(self, violations: list[FieldViolation]) -> None:
-        if not violations:
-            raise ValueError("InvalidArgument needs at least one violation")
-        self.violations = tuple(violations)
-        super().__init__("; ".join(f"{v.field}: {v.description}" for v in violations))
-
-    @classmethod
-    def one(cls, field: str, description: str) -> InvalidArgument:
-        return cls([FieldViolation(field, description)])
+__all__ = [
+    "ConfigurationError",
+    "FieldViolation",
+    "IdempotencyConflict",
+    "InvalidInput",
+    "LimitReached",
+    "NoFeasibleOption",
+    "NotPermitted",
+    "PreconditionViolation",
+    "RerouteError",
+    "TemporarilyUnavailable",
+    "UnknownCaller",
+    "UnknownResource",
+]
 
 
 class NoFeasibleOption(RerouteError):
@@ -49,13 +65,15 @@ class NoFeasibleOption(RerouteError):
         )
 
 
-class NotFound(RerouteError):
+class UnknownResource(RerouteError):
+    """No such decision, job or key (for this caller)."""
+
     def __init__(self, what: str) -> None:
         super().__init__(f"not found: {what}")
         self.what = what
 
 
-class Conflict(RerouteError):
+class IdempotencyConflict(RerouteError):
     """An idempotency key reused with a different request."""
 
     def __init__(self, description: str) -> None:
@@ -63,15 +81,15 @@ class Conflict(RerouteError):
         self.description = description
 
 
-class Unauthenticated(RerouteError):
+class UnknownCaller(RerouteError):
     """No credentials, or credentials that do not identify a tenant."""
 
 
-class PermissionDenied(RerouteError):
+class NotPermitted(RerouteError):
     """The caller is known but may not touch this resource (another tenant's)."""
 
 
-class Unavailable(RerouteError):
+class TemporarilyUnavailable(RerouteError):
     """The service could not do it now, through no fault of the request: trying again (as
     the description says) can succeed. ``reason`` is a machine-readable UPPER_SNAKE word."""
 
@@ -81,10 +99,15 @@ class Unavailable(RerouteError):
         self.reason = reason
 
 
-class ResourceExhausted(RerouteError):
+class LimitReached(RerouteError):
     """A limit was reached (rate, stream size); ``retry_after_s`` when waiting helps."""
 
     def __init__(self, description: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(description)
         self.description = description
         self.retry_after_s = retry_after_s
+
+
+class ConfigurationError(RerouteError):
+    """The operator's setup (a flag, a file, an environment variable) cannot be used; the
+    message names the setting and why."""

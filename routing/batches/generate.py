@@ -54,6 +54,7 @@ from routing.decide.domain import (
     check_postal_code,
     is_country,
 )
+from routing.errors import FieldViolation, InvalidInput
 
 __all__ = [
     "Category",
@@ -78,11 +79,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-class GeneratorConfigError(ValueError):
+class GeneratorConfigError(InvalidInput, ValueError):
     """The generator configuration is invalid; ``path`` names the key."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__([FieldViolation(path, reason)])
         self.path = path
         self.reason = reason
 

@@ -43,7 +43,7 @@ from routing.decide.domain import (
     validate_item,
     validate_return,
 )
-from routing.errors import FieldViolation, InvalidArgument
+from routing.errors import FieldViolation, InvalidInput
 
 __all__ = [
     "COLUMNS",
@@ -150,7 +150,7 @@ class RowError:
         return f"{where}, {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
-class BatchError(InvalidArgument):
+class BatchError(InvalidInput):
     """The batch file is invalid. ``errors`` holds every error found, in row order; the message
     spells out the first :data:`MAX_REPORTED_ERRORS` and counts the rest."""
 
@@ -366,7 +366,7 @@ _CONSTRAINT_COLUMNS: Final = frozenset(
 )
 
 
-def _field_errors(exc: InvalidArgument) -> list[tuple[str, str]]:
+def _field_errors(exc: InvalidInput) -> list[tuple[str, str]]:
     return [(_PATHS.get(v.field, v.field), v.description) for v in exc.violations]
 
 
@@ -536,7 +536,7 @@ class _Reader:
             head = self._head_fast(raw)
             if head is not None:
                 return head, []
-        except (InvalidArgument, _Bad, LookupError, TypeError, AttributeError, ValueError):
+        except (InvalidInput, _Bad, LookupError, TypeError, AttributeError, ValueError):
             pass
         return self._head_checked(raw)
 
@@ -654,7 +654,7 @@ class _Reader:
                         allow_split=split,
                         max_alternatives=alternatives,
                     )
-                except InvalidArgument as exc:
+                except InvalidInput as exc:
                     errors += _field_errors(exc)
         if errors or constraints is None:
             # still check the other cells against the domain's rules: report every error now
@@ -673,7 +673,7 @@ class _Reader:
             )
             v = Violations()
             validate_return(v, "return", cast(Return, stand_in))
-            found = _field_errors(InvalidArgument(v.items)) if v.items else []
+            found = _field_errors(InvalidInput(v.items)) if v.items else []
             errors += [(f, r) for f, r in found if f not in bad and f != "return_id"]
             return None, errors
         return (
@@ -711,7 +711,7 @@ class _Reader:
                 ),
                 [],
             )
-        except (InvalidArgument, _Bad, LookupError, TypeError, AttributeError, ValueError):
+        except (InvalidInput, _Bad, LookupError, TypeError, AttributeError, ValueError):
             pass
         values, errors = self._cells(_ITEM_SPECS, raw)
         if errors:
@@ -726,7 +726,7 @@ class _Reader:
             stand_in.dims_mm = (stand_in.length_mm, stand_in.width_mm, stand_in.height_mm)
             v = Violations()
             validate_item(v, "item", cast(Item, stand_in))
-            found = _field_errors(InvalidArgument(v.items)) if v.items else []
+            found = _field_errors(InvalidInput(v.items)) if v.items else []
             errors += [(f, r) for f, r in found if f not in bad]
         else:
             sku, hs_code, value, currency, weight, length, width, height, qty, grade, reason = (
@@ -747,7 +747,7 @@ class _Reader:
                     ),
                     [],
                 )
-            except InvalidArgument as exc:
+            except InvalidInput as exc:
                 errors = _field_errors(exc)
         if isinstance(hs_code, str) and hs_code.isdigit() and len(hs_code) < 6:
             errors = [
@@ -784,7 +784,7 @@ class _Reader:
                         )
                     )
                     continue
-                except InvalidArgument as exc:
+                except InvalidInput as exc:
                     group.errors += [
                         RowError(group.first_row, rid, f, r) for f, r in _field_errors(exc)
                     ]

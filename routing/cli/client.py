@@ -13,11 +13,12 @@ from pathlib import Path
 
 import grpc
 
+from routing.errors import ConfigurationError
 from routing.store.database import data_dir
 from routing.store.tenants import read_key_file
 
 
-class ClientConfigError(Exception):
+class ClientConfigError(ConfigurationError):
     """A client flag that cannot be used (unreadable TLS file); the message names it."""
 
 

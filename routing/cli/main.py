@@ -48,7 +48,7 @@ from routing.decide.domain import (
     check_hs_code,
 )
 from routing.decide.quote import QuoteInput, quote
-from routing.errors import InvalidArgument, RerouteError
+from routing.errors import InvalidInput, RerouteError
 from routing.rpc.convert import assessment_to_proto, decision_from_proto, request_to_proto
 from routing.store.database import DatabaseConfigError
 
@@ -167,7 +167,7 @@ def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:
     today = datetime.now(UTC).date()
     try:
         return request_to_proto(_return_from_flags(a, today))
-    except InvalidArgument as exc:
+    except InvalidInput as exc:
         raise UsageError(str(exc).replace("return.", "")) from exc
 
 
@@ -319,7 +319,7 @@ def _quote_input(a: argparse.Namespace, customs: CustomsAssessor) -> tuple[Quote
                     a.currency,
                 ),
             )
-        except InvalidArgument as exc:
+        except InvalidInput as exc:
             reasons = "; ".join(v.description for v in exc.violations)
             raise UsageError(f"--import-date {import_date.isoformat()}: {reasons}") from exc
         if outbound.duty_due_minor + outbound.vat_due_minor > 0:

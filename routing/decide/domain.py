@@ -17,7 +17,7 @@ import pycountry
 
 from customs.api import Assessment, ReturnReason
 from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode
-from routing.errors import FieldViolation, InvalidArgument
+from routing.errors import FieldViolation, InvalidInput
 
 MAX_ITEMS = 1000  # item lines per return
 MAX_QUANTITY = 10_000  # units per item line
@@ -67,7 +67,7 @@ class Violations:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise InvalidArgument(self.items)
+            raise InvalidInput(self.items)
 
 
 # ISO 3166-1 alpha-2 and ISO 4217 codes, read from pycountry once (a lookup per call is slow)

@@ -20,7 +20,7 @@ from customs.api import (
     ImportRecord,
     ReturnReason,
 )
-from routing.errors import InvalidArgument, NoFeasibleOption, PreconditionViolation
+from routing.errors import InvalidInput, NoFeasibleOption, PreconditionViolation
 
 # customs reports fields in its own terms; the wire names them after the request's fields
 _FIELDS = {
@@ -54,7 +54,7 @@ class QuoteInput:
 
 
 def quote(customs: CustomsAssessor, q: QuoteInput) -> Assessment:
-    """Assess the crossing; bad input raises InvalidArgument naming the request field."""
+    """Assess the crossing; bad input raises InvalidInput naming the request field."""
     try:
         origin_area = customs.customs_area(q.goods_origin_country, "", q.on)
         import_area = customs.customs_area(q.import_country, q.import_territory, q.on)
@@ -77,7 +77,7 @@ def quote(customs: CustomsAssessor, q: QuoteInput) -> Assessment:
             [PreconditionViolation("CUSTOMS_NOT_COVERED", _field(exc.field), exc.reason)]
         ) from exc
     except CustomsError as exc:
-        raise InvalidArgument.one(_field(exc.field), exc.reason) from exc
+        raise InvalidInput.one(_field(exc.field), exc.reason) from exc
 
 
 def _field(field: str) -> str:

@@ -37,7 +37,7 @@ from routing.decide.costing import (
 )
 from routing.decide.domain import Decision, Option, Return, Shipment
 from routing.decide.split import best_split
-from routing.errors import FieldViolation, InvalidArgument, NoFeasibleOption, PreconditionViolation
+from routing.errors import FieldViolation, InvalidInput, NoFeasibleOption, PreconditionViolation
 
 
 class Router:
@@ -57,7 +57,7 @@ class Router:
             known = sorted(
                 k for k, f in self.network.facilities.items() if f.kind is FacilityKind.ORIGIN
             )
-            raise InvalidArgument.one(
+            raise InvalidInput.one(
                 "customer_return.origin_facility_id",
                 f"unknown origin facility {ret.origin_facility_id[:64]!r};"
                 f" known: {', '.join(known)}",
@@ -82,7 +82,7 @@ class Router:
     def plan_choices(self, ret: Return) -> tuple[PlanChoice, ...]:
         """Every feasible whole-return option, costed exactly as RouteReturn costs it, for the
         batch planner. The line-haul share is left out of ``cost_minor``: a plan prices its
-        dispatches itself. Raises InvalidArgument for a bad return; may return ``()``."""
+        dispatches itself. Raises InvalidInput for a bad return; may return ``()``."""
         origin, units, ctx, whole = self._context(ret)
         limit = ret.constraints.max_days_to_refund
         n_units = whole.n_units
@@ -113,13 +113,13 @@ class Router:
             if ret.constraints.allow_returnless and returnless_violation(ctx, units) is None:
                 out.append(PlanChoice("returnless", RETURNLESS_NET_MINOR, None, None, n_units, 0))
         except CustomsError as exc:
-            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         return tuple(out)
 
     def shipment(self, ret: Return, key: str) -> Shipment:
         """The fully explained shipment of one whole-return option (a route key of
         :meth:`plan_choices`, or "returnless"), e.g. to report a plan term by term. Raises
-        InvalidArgument for a bad return or an unknown key, NoFeasibleOption when the option
+        InvalidInput for a bad return or an unknown key, NoFeasibleOption when the option
         is not feasible for this return."""
         origin, units, ctx, whole = self._context(ret)
         try:
@@ -129,7 +129,7 @@ class Router:
                 routes = self.compiled.routes(ret.customer_country, origin.id)
                 route = next((r for r in routes if r.key == key), None)
                 if route is None:
-                    raise InvalidArgument.one(
+                    raise InvalidInput.one(
                         "key", f"no route {key[:80]!r} from {ret.customer_country} to {origin.id}"
                     )
                 got = evaluate_base(ctx, route, whole, 10_000)
@@ -137,7 +137,7 @@ class Router:
                     got = add_customs(ctx, got)
                 made = got if isinstance(got, PreconditionViolation) else build(ctx, got)
         except CustomsError as exc:
-            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         if isinstance(made, PreconditionViolation):
             raise NoFeasibleOption([made])
         return made
@@ -213,7 +213,7 @@ class Router:
             # 3. full shipments only for what the answer returns
             options = [self._option(ctx, x) for _, x in pool[:want]]
         except CustomsError as exc:  # a valid ISO currency without FX, a date before every rule
-            raise InvalidArgument([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
         if not options:
             raise NoFeasibleOption(_dedupe(violations))
         if split is not None and split.net_cost_minor < options[0].net_cost_minor:
@@ -265,7 +265,7 @@ class Router:
         try:
             got = self.fx.convert(paid, ret.paid_currency, self.network.currency, ret.return_date)
         except CustomsError as exc:
-            raise InvalidArgument.one(
+            raise InvalidInput.one(
                 "customer_return.original_import.duty_paid.currency", exc.reason
             ) from exc
         return got.amount_to_minor + 10
@@ -278,7 +278,7 @@ class Router:
                     item.value_minor, item.currency, self.network.currency, ret.return_date
                 )
             except CustomsError as exc:
-                raise InvalidArgument.one(
+                raise InvalidInput.one(
                     f"customer_return.items[{i}].declared_value.currency", exc.reason
                 ) from exc
             units.append(Unit(i, item, item.quantity, value.amount_to_minor))

@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from routing.errors import ConfigurationError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class ExecutorError(Exception):
+class ExecutorError(ConfigurationError):
     """The executor cannot be set up as asked (bad worker count, Ray missing or unreachable)."""
 
 

@@ -40,12 +40,12 @@ from routing.decide.domain import Return
 from routing.decide.router import Router
 from routing.errors import (
     FieldViolation,
-    InvalidArgument,
+    InvalidInput,
     NoFeasibleOption,
-    NotFound,
-    PermissionDenied,
+    NotPermitted,
     PreconditionViolation,
-    Unavailable,
+    TemporarilyUnavailable,
+    UnknownResource,
 )
 from routing.plan.planner import BatchPlan, PlanConfig
 from routing.solver.core import Backend
@@ -105,9 +105,9 @@ class JobError:
         if self.code == "FAILED_PRECONDITION" and self.preconditions:
             return NoFeasibleOption(list(self.preconditions))
         if self.code == "INVALID_ARGUMENT" and self.fields:
-            return InvalidArgument(list(self.fields))
+            return InvalidInput(list(self.fields))
         if self.code == "UNAVAILABLE":
-            return Unavailable(self.message, reason=INTERRUPTED_REASON)
+            return TemporarilyUnavailable(self.message, reason=INTERRUPTED_REASON)
         return RuntimeError(self.message)
 
 
@@ -196,14 +196,14 @@ class MemoryJobStore:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"plan job {job_id[:64]!r}")
+            raise UnknownResource(f"plan job {job_id[:64]!r}")
         return job
 
     def _set(self, job_id: str, **changes: Any) -> Job:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
-                raise NotFound(f"plan job {job_id[:64]!r}")
+                raise UnknownResource(f"plan job {job_id[:64]!r}")
             if not job.state.final:
                 job = self._jobs[job_id] = replace(job, **changes)
             return job
@@ -298,7 +298,7 @@ def _plan_process(conn: Connection, work: _Work) -> None:
         outcome: tuple[str, object] = ("done", plan)
     except NoFeasibleOption as exc:
         outcome = ("error", JobError("FAILED_PRECONDITION", str(exc), exc.violations))
-    except InvalidArgument as exc:
+    except InvalidInput as exc:
         outcome = ("error", JobError("INVALID_ARGUMENT", str(exc), fields=exc.violations))
     except Exception:
         traceback.print_exc()
@@ -378,10 +378,10 @@ class PlanJobs:
         return job
 
     def get(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> Job:
-        """The job; NotFound for an unknown id, PermissionDenied when another tenant's."""
+        """The job; UnknownResource for an unknown id, NotPermitted when another tenant's."""
         job = self.store.get(job_id)
         if job.tenant != tenant:
-            raise PermissionDenied(f"plan job {job_id[:64]!r} belongs to another tenant")
+            raise NotPermitted(f"plan job {job_id[:64]!r} belongs to another tenant")
         return job
 
     async def watch(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> AsyncIterator[Job]:

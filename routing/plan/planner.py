@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from hubs.model import Network
 from routing.decide.domain import MAX_VALUE_MINOR, Return
 from routing.decide.router import PlanChoice, Router
-from routing.errors import InvalidArgument, NoFeasibleOption, PreconditionViolation
+from routing.errors import InvalidInput, NoFeasibleOption, PreconditionViolation
 from routing.plan.decompose import solve_parts
 from routing.plan.executor import Executor
 from routing.solver.problem import (
@@ -268,7 +268,7 @@ def _choices_of(
         if got is None:
             try:
                 choices = router.plan_choices(signature)
-            except InvalidArgument as exc:
+            except InvalidInput as exc:
                 got = str(exc)
             else:
                 if not choices:

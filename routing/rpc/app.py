@@ -33,7 +33,7 @@ from routing.decide.compiled import FxConverter
 from routing.decide.domain import Decision, Return
 from routing.decide.quote import QuoteInput, quote
 from routing.decide.router import Router
-from routing.errors import InvalidArgument, ResourceExhausted
+from routing.errors import InvalidInput, LimitReached
 from routing.plan.jobs import DEFAULT_TENANT
 from routing.store.decisions import (
     AsyncDecisionStore,
@@ -159,7 +159,7 @@ class RoutingApp:
 
     def get_decision(self, decision_id: str, *, tenant: str = DEFAULT_TENANT) -> StoredDecision:
         if not decision_id:
-            raise InvalidArgument.one("decision_id", "is required")
+            raise InvalidInput.one("decision_id", "is required")
         return self.store.find(tenant, decision_id)
 
     def list_decisions(
@@ -168,7 +168,7 @@ class RoutingApp:
         """A page of ``tenant``'s decisions, newest first, and the token of the next page
         ("" when there is none)."""
         if page_size < 0:
-            raise InvalidArgument.one("page_size", f"must be >= 0, got {page_size}")
+            raise InvalidInput.one("page_size", f"must be >= 0, got {page_size}")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         page = self.store.page(tenant, size=size, before=parse_page_token(page_token))
         token = "" if page.next_before is None else make_page_token(page.next_before)
@@ -199,8 +199,8 @@ def _is_async(store: DecisionStore) -> TypeGuard[AsyncDecisionStore]:
     return found
 
 
-def _capacity_churn() -> ResourceExhausted:
-    return ResourceExhausted(
+def _capacity_churn() -> LimitReached:
+    return LimitReached(
         "facility capacity kept changing while this return was routed; retry",
         retry_after_s=0.05,
     )
@@ -213,7 +213,7 @@ def make_page_token(before: int) -> str:
 def parse_page_token(token: str) -> int | None:
     if not token:
         return None
-    bad = InvalidArgument.one("page_token", "not a token this server issued")
+    bad = InvalidInput.one("page_token", "not a token this server issued")
     if len(token) > 100:
         raise bad
     try:

@@ -68,7 +68,7 @@ from routing.decide.domain import (
     check_string,
 )
 from routing.decide.quote import QuoteInput
-from routing.errors import FieldViolation, InvalidArgument
+from routing.errors import FieldViolation, InvalidInput
 
 __all__ = [
     "CHANNELS",
@@ -280,15 +280,13 @@ def raise_capped(v: Violations, root: str) -> None:
     v.raise_if_any()
 
 
-def _reroot(exc: InvalidArgument, local: str, path: str) -> InvalidArgument:
+def _reroot(exc: InvalidInput, local: str, path: str) -> InvalidInput:
     """Re-anchor violations a domain constructor reported under its local root (e.g. ``item``)."""
 
     def anchored(field: str) -> str:
         return path + field[len(local) :] if field.startswith(f"{local}.") else path
 
-    return InvalidArgument(
-        [FieldViolation(anchored(f.field), f.description) for f in exc.violations]
-    )
+    return InvalidInput([FieldViolation(anchored(f.field), f.description) for f in exc.violations])
 
 
 def _date_to_proto(d: date) -> date_pb2.Date:
@@ -343,7 +341,7 @@ def return_from_proto(
 
     ``today`` is the routing day used when ``return_date`` is unset (the service passes the
     current UTC date). ``path`` is where ``msg`` sits in the request; every violation's field
-    path starts with it. Raises :class:`InvalidArgument` naming every bad field.
+    path starts with it. Raises :class:`InvalidInput` naming every bad field.
     """
     v = Violations()
 
@@ -423,7 +421,7 @@ def return_from_proto(
             customer_territory=territory,
             constraints=constraints,
         )
-    except InvalidArgument as exc:  # a rule the checks above missed: keep the path rooted
+    except InvalidInput as exc:  # a rule the checks above missed: keep the path rooted
         raise _reroot(exc, "return", path) from exc
 
 
@@ -458,7 +456,7 @@ def _item_from_proto(v: Violations, path: str, m: routing_pb2.Item) -> Item | No
             grade=grade,
             reason=reason,
         )
-    except InvalidArgument as exc:  # a rule the checks above missed: keep the path rooted
+    except InvalidInput as exc:  # a rule the checks above missed: keep the path rooted
         v.items.extend(_reroot(exc, "item", path).violations)
         return None
 
@@ -490,7 +488,7 @@ def _constraints_from_proto(
             allow_split=c.allow_split if c.HasField("allow_split") else default.allow_split,
             max_alternatives=max_alternatives,
         )
-    except InvalidArgument as exc:  # a rule the checks above missed: keep the path rooted
+    except InvalidInput as exc:  # a rule the checks above missed: keep the path rooted
         v.items.extend(_reroot(exc, "constraints", path).violations)
         return None
 
@@ -908,7 +906,7 @@ class _DecisionParser:
 def decision_from_proto(msg: routing_pb2.RouteDecision, *, path: str = "decision") -> Decision:
     """The domain Decision of a wire RouteDecision (for clients and tests).
 
-    Raises :class:`InvalidArgument` naming every unusable field: an enum left UNSPECIFIED or
+    Raises :class:`InvalidInput` naming every unusable field: an enum left UNSPECIFIED or
     unknown to this build, a missing or impossible date, an option without shipments.
     """
     parser = _DecisionParser()

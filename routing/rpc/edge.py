@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import logging
 import re
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_status import rpc_status
 
-from routing.errors import ResourceExhausted, Unauthenticated
+from routing.errors import LimitReached, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
 from routing.rpc.auth import Authenticator, key_from_metadata
 from routing.rpc.limits import Rate, RateLimiter
@@ -51,6 +54,55 @@ async def abort(context: Context, exc: BaseException) -> NoReturn:
     raise AssertionError("unreachable: abort raises")
 
 
+Handler = Callable[..., Any]
+
+
+def _answers_errors(method: Handler) -> Handler:
+    """``method`` (a unary or a server-streaming handler) with every error it raises answered
+    as the status :func:`to_status` maps it to: google.rpc details, never UNKNOWN, and INTERNAL
+    without internals for what is not a :class:`routing.errors.RerouteError`."""
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def streaming(self: object, request: Any, context: Context) -> AsyncIterator[Any]:
+            try:
+                async for answer in method(self, request, context):
+                    yield answer
+            except grpc.aio.AbortError:  # the handler ended the call itself
+                raise
+            except Exception as exc:
+                await abort(context, exc)
+
+        return streaming
+
+    @functools.wraps(method)
+    async def unary(self: object, request: Any, context: Context) -> Any:
+        try:
+            return await method(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await abort(context, exc)
+
+    return unary
+
+
+S = TypeVar("S", bound=type)
+
+
+def answers_errors(service: str) -> Callable[[S], S]:
+    """Class decorator of a servicer: every method of the proto service ``service`` (its full
+    name) is wrapped by :func:`_answers_errors`, the one place a handler's error becomes a
+    status. A servicer with a method missing fails at import, not at the first call."""
+
+    def wrap(cls: S) -> S:
+        for m in descriptor_pool.Default().FindServiceByName(service).methods:
+            setattr(cls, m.name, _answers_errors(getattr(cls, m.name)))
+        return cls
+
+    return wrap
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     default_rate: Rate | None  # None: no rate limit unless the tenant has its own
@@ -66,7 +118,7 @@ class Guard:
         self.limiter = limiter or RateLimiter()
 
     def take(self) -> None:
-        """Take one token of the current call's tenant; ResourceExhausted when empty."""
+        """Take one token of the current call's tenant; LimitReached when empty."""
         info = CALL.get()
         if info is None:
             return
@@ -75,7 +127,7 @@ class Guard:
             return
         wait_s = self.limiter.take(info.tenant, rate)
         if wait_s > 0:
-            raise ResourceExhausted(
+            raise LimitReached(
                 f"rate limit of tenant {info.tenant!r}: {rate.per_s:g}/s, burst {rate.burst}",
                 retry_after_s=wait_s,
             )
@@ -138,7 +190,7 @@ class EdgeInterceptor(_Interceptor):
                 return self._wrap(
                     handler,
                     info,
-                    Unauthenticated(
+                    UnknownCaller(
                         f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
                     ),
                 )
@@ -185,7 +237,7 @@ class EdgeInterceptor(_Interceptor):
                         await abort(context, deny)
                     try:
                         guard.take()
-                    except ResourceExhausted as exc:
+                    except LimitReached as exc:
                         await abort(context, exc)
                     return await inner_unary(request, context)
                 except asyncio.CancelledError:
@@ -215,7 +267,7 @@ class EdgeInterceptor(_Interceptor):
                 if take:
                     try:
                         guard.take()
-                    except ResourceExhausted as exc:
+                    except LimitReached as exc:
                         await abort(context, exc)
                 async for response in responses():
                     yield response

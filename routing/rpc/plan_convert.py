@@ -17,7 +17,7 @@ from google.rpc import code_pb2, status_pb2
 from hubs.model import FacilityKind, Network
 from reroute.v1 import planning_pb2
 from routing.decide.domain import MAX_VALUE_MINOR, Return, Violations, check_currency
-from routing.errors import InvalidArgument
+from routing.errors import InvalidInput
 from routing.plan.jobs import Job, JobState, PlanSpec
 from routing.plan.planner import MAX_TIME_LIMIT_S, Assigned, BatchPlan, PlanConfig
 from routing.rpc.convert import MAX_REPORTED_VIOLATIONS, raise_capped, return_from_proto
@@ -53,7 +53,7 @@ STATES: Final = {
 def submit_from_proto(
     req: planning_pb2.SubmitPlanRequest, *, today: date, network: Network
 ) -> tuple[list[tuple[str, Return]], PlanSpec]:
-    """The batch and the plan spec of a request; raises InvalidArgument naming every bad field
+    """The batch and the plan spec of a request; raises InvalidInput naming every bad field
     (at most MAX_REPORTED_VIOLATIONS, the last one counting the rest)."""
     v = Violations()
     spec = _options_from_proto(v, req.options, network)
@@ -84,7 +84,7 @@ def submit_from_proto(
                 ret = return_from_proto(
                     item.customer_return, today=today, path=f"{path}.customer_return"
                 )
-            except InvalidArgument as exc:
+            except InvalidInput as exc:
                 v.items.extend(exc.violations)
             else:
                 if ret.origin_facility_id not in origins:
@@ -152,9 +152,9 @@ def _options_from_proto(
 
 def check_job_id(job_id: str, path: str = "job_id") -> None:
     if not job_id.strip():
-        raise InvalidArgument.one(path, "is required")
+        raise InvalidInput.one(path, "is required")
     if len(job_id.encode("utf-8")) > 128:
-        raise InvalidArgument.one(path, "longer than 128 bytes")
+        raise InvalidInput.one(path, "longer than 128 bytes")
 
 
 def page_from_proto(req: planning_pb2.GetPlanRequest) -> tuple[int, int]:

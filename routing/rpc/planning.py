@@ -18,7 +18,7 @@ import grpc
 from reroute.v1 import planning_pb2, planning_pb2_grpc
 from routing.observe import CALL
 from routing.plan.jobs import DEFAULT_TENANT, JobState, PlanJobs
-from routing.rpc.edge import abort
+from routing.rpc.edge import answers_errors
 from routing.rpc.plan_convert import (
     assignments_to_proto,
     check_job_id,
@@ -31,16 +31,12 @@ from routing.rpc.plan_convert import (
 SERVICE_NAME = planning_pb2.DESCRIPTOR.services_by_name["BatchPlanning"].full_name
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> None:
-    # the edge's abort: google.rpc details, the request id, and the code in metrics and log
-    await abort(context, exc)
-
-
 def _tenant() -> str:
     info = CALL.get()
     return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
 
 
+@answers_errors(SERVICE_NAME)
 class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: ignore[misc]
     def __init__(self, jobs: PlanJobs) -> None:
         self.jobs = jobs
@@ -48,50 +44,38 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
     async def SubmitPlan(
         self, request: planning_pb2.SubmitPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> planning_pb2.PlanJob:
-        try:
-            # a large batch takes a while to validate: in a thread, so the loop keeps serving
-            batch, spec = await asyncio.to_thread(
-                submit_from_proto,
-                request,
-                today=datetime.now(UTC).date(),
-                network=self.jobs.router.network,
-            )
-            job = await self.jobs.submit(batch, spec, tenant=_tenant())
-            return job_to_proto(job, self.jobs.currency)
-        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await _abort(context, exc)
-            raise
+        # a large batch takes a while to validate: in a thread, so the loop keeps serving
+        batch, spec = await asyncio.to_thread(
+            submit_from_proto,
+            request,
+            today=datetime.now(UTC).date(),
+            network=self.jobs.router.network,
+        )
+        job = await self.jobs.submit(batch, spec, tenant=_tenant())
+        return job_to_proto(job, self.jobs.currency)
 
     async def GetPlan(
         self, request: planning_pb2.GetPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> planning_pb2.GetPlanResponse:
-        try:
-            check_job_id(request.job_id)
-            offset, size = page_from_proto(request)
-            job = self.jobs.get(request.job_id, tenant=_tenant())
-            resp = planning_pb2.GetPlanResponse(job=job_to_proto(job, self.jobs.currency))
-            if job.state is JobState.SUCCEEDED and job.plan is not None:
-                items = job.plan.assignments
-                resp.total_assignments = len(items)
-                if size:
-                    resp.assignments.extend(assignments_to_proto(items[offset : offset + size]))
-                    if offset + size < len(items):
-                        resp.next_page_token = str(offset + size)
-            return resp
-        except Exception as exc:
-            await _abort(context, exc)
-            raise
+        check_job_id(request.job_id)
+        offset, size = page_from_proto(request)
+        job = self.jobs.get(request.job_id, tenant=_tenant())
+        resp = planning_pb2.GetPlanResponse(job=job_to_proto(job, self.jobs.currency))
+        if job.state is JobState.SUCCEEDED and job.plan is not None:
+            items = job.plan.assignments
+            resp.total_assignments = len(items)
+            if size:
+                resp.assignments.extend(assignments_to_proto(items[offset : offset + size]))
+                if offset + size < len(items):
+                    resp.next_page_token = str(offset + size)
+        return resp
 
     async def WatchPlan(
         self, request: planning_pb2.WatchPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[planning_pb2.PlanProgress]:
-        try:
-            check_job_id(request.job_id)
-            updates = self.jobs.watch(request.job_id, tenant=_tenant())
-            first = await anext(updates)
-        except Exception as exc:
-            await _abort(context, exc)
-            raise
+        check_job_id(request.job_id)
+        updates = self.jobs.watch(request.job_id, tenant=_tenant())
+        first = await anext(updates)
         yield progress_to_proto(first, self.jobs.currency)
         async for job in updates:
             yield progress_to_proto(job, self.jobs.currency)
@@ -99,10 +83,6 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
     async def CancelPlan(
         self, request: planning_pb2.CancelPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> planning_pb2.PlanJob:
-        try:
-            check_job_id(request.job_id)
-            job = await self.jobs.cancel(request.job_id, tenant=_tenant())
-            return job_to_proto(job, self.jobs.currency)
-        except Exception as exc:
-            await _abort(context, exc)
-            raise
+        check_job_id(request.job_id)
+        job = await self.jobs.cancel(request.job_id, tenant=_tenant())
+        return job_to_proto(job, self.jobs.currency)

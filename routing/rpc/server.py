@@ -35,7 +35,7 @@ from hubs import default_network
 from hubs.loader import loads_network, read_network_text
 from reroute.v1 import customs_pb2, planning_pb2_grpc, routing_pb2, routing_pb2_grpc
 from routing.decide.domain import Decision, Return
-from routing.errors import InvalidArgument, ResourceExhausted
+from routing.errors import ConfigurationError, InvalidInput, LimitReached
 from routing.observe import CALL, Metrics
 from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
 from routing.rpc.app import RoutingApp
@@ -46,7 +46,7 @@ from routing.rpc.convert import (
     quote_from_proto,
     return_from_proto,
 )
-from routing.rpc.edge import EdgeInterceptor, Guard, Limits, abort
+from routing.rpc.edge import EdgeInterceptor, Guard, Limits, abort, answers_errors
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
@@ -125,6 +125,7 @@ def _stored_to_proto(s: StoredDecision) -> routing_pb2.GetDecisionResponse:
     return response
 
 
+@answers_errors(SERVICE_NAME)
 class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: ignore[misc]
     def __init__(
         self,
@@ -142,7 +143,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
     def _return(self, request: routing_pb2.RouteReturnRequest) -> Return:
         n = len(request.customer_return.items)
         if n > self.max_items:
-            raise InvalidArgument.one(
+            raise InvalidInput.one(
                 "customer_return.items",
                 f"{n} item lines; this server takes at most {self.max_items}",
             )
@@ -159,54 +160,42 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
     async def RouteReturn(
         self, request: routing_pb2.RouteReturnRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.RouteReturnResponse:
-        try:
-            ret = self._return(request)
-            decision = await self._route(ret, context)
-            response = routing_pb2.RouteReturnResponse()
-            response.decision.MergeFromString(decision_bytes(decision))  # stored: converted once
-            return response
-        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await abort(context, exc)
+        ret = self._return(request)
+        decision = await self._route(ret, context)
+        response = routing_pb2.RouteReturnResponse()
+        response.decision.MergeFromString(decision_bytes(decision))  # stored: converted once
+        return response
 
     async def QuoteCustoms(
         self, request: customs_pb2.QuoteCustomsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> customs_pb2.QuoteCustomsResponse:
-        try:
-            q = quote_from_proto(request, today=_today())
-            return customs_pb2.QuoteCustomsResponse(
-                assessment=assessment_to_proto(self.app.quote_customs(q))
-            )
-        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await abort(context, exc)
+        q = quote_from_proto(request, today=_today())
+        return customs_pb2.QuoteCustomsResponse(
+            assessment=assessment_to_proto(self.app.quote_customs(q))
+        )
 
     async def GetDecision(
         self, request: routing_pb2.GetDecisionRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.GetDecisionResponse:
-        try:
-            tenant = _tenant()
-            stored = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: self.app.get_decision(request.decision_id, tenant=tenant)
-            )
-            return _stored_to_proto(stored)
-        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await abort(context, exc)
+        tenant = _tenant()
+        stored = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.app.get_decision(request.decision_id, tenant=tenant)
+        )
+        return _stored_to_proto(stored)
 
     async def ListDecisions(
         self, request: routing_pb2.ListDecisionsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.ListDecisionsResponse:
-        try:
-            tenant = _tenant()
-            page, token = await asyncio.get_running_loop().run_in_executor(
-                None,
-                lambda: self.app.list_decisions(
-                    tenant=tenant, page_size=request.page_size, page_token=request.page_token
-                ),
-            )
-            return routing_pb2.ListDecisionsResponse(
-                decisions=[_stored_to_proto(s) for s in page.items], next_page_token=token
-            )
-        except Exception as exc:  # every error leaves through to_status: never UNKNOWN
-            await abort(context, exc)
+        tenant = _tenant()
+        page, token = await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: self.app.list_decisions(
+                tenant=tenant, page_size=request.page_size, page_token=request.page_token
+            ),
+        )
+        return routing_pb2.ListDecisionsResponse(
+            decisions=[_stored_to_proto(s) for s in page.items], next_page_token=token
+        )
 
     async def RouteReturns(
         self,
@@ -220,7 +209,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
             if limit is not None and seen > limit:
                 await abort(
                     context,
-                    ResourceExhausted(f"at most {limit} requests per stream: open a new stream"),
+                    LimitReached(f"at most {limit} requests per stream: open a new stream"),
                 )
             try:
                 if self.guard is not None:
@@ -264,7 +253,7 @@ class Running:
     key_file: Path | None = None  # written at this start: the default tenant's first key
 
 
-class ServerConfigError(Exception):
+class ServerConfigError(ConfigurationError):
     """A configuration the server cannot start with (TLS files, database); says which."""
 
 

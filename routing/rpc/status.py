@@ -9,18 +9,16 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from customs.api import CustomsError
-from hubs.model import NetworkError
 from routing.errors import (
-    Conflict,
-    InvalidArgument,
+    IdempotencyConflict,
+    InvalidInput,
+    LimitReached,
     NoFeasibleOption,
-    NotFound,
-    PermissionDenied,
+    NotPermitted,
     RerouteError,
-    ResourceExhausted,
-    Unauthenticated,
-    Unavailable,
+    TemporarilyUnavailable,
+    UnknownCaller,
+    UnknownResource,
 )
 
 log = logging.getLogger("reroute.status")
@@ -35,9 +33,7 @@ def _pack(detail: object) -> any_pb2.Any:
 
 def to_status(exc: BaseException) -> status_pb2.Status:
     """google.rpc.Status for an exception; unknown exceptions become INTERNAL without internals."""
-    if isinstance(exc, CustomsError):
-        exc = InvalidArgument.one(exc.field, exc.reason)
-    if isinstance(exc, InvalidArgument):
+    if isinstance(exc, InvalidInput):  # customs, network and file errors among them
         bad = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
@@ -61,38 +57,29 @@ def to_status(exc: BaseException) -> status_pb2.Status:
         return status_pb2.Status(
             code=code_pb2.FAILED_PRECONDITION, message=str(exc)[:2000], details=[_pack(failure)]
         )
-    if isinstance(exc, NotFound):
+    if isinstance(exc, UnknownResource):
         info = error_details_pb2.ResourceInfo(resource_name=exc.what, description=str(exc))
         return status_pb2.Status(code=code_pb2.NOT_FOUND, message=str(exc), details=[_pack(info)])
-    if isinstance(exc, Conflict):
+    if isinstance(exc, IdempotencyConflict):
         info = error_details_pb2.ErrorInfo(reason="IDEMPOTENCY_KEY_REUSED", domain=DOMAIN)
         return status_pb2.Status(
             code=code_pb2.ALREADY_EXISTS, message=exc.description, details=[_pack(info)]
         )
-    if isinstance(exc, NetworkError):  # a network file given at run time
-        bad = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=exc.path, description=exc.reason)
-            ]
-        )
-        return status_pb2.Status(
-            code=code_pb2.INVALID_ARGUMENT, message=str(exc), details=[_pack(bad)]
-        )
-    if isinstance(exc, Unauthenticated):
+    if isinstance(exc, UnknownCaller):
         info = error_details_pb2.ErrorInfo(reason="API_KEY_INVALID", domain=DOMAIN)
         return status_pb2.Status(
             code=code_pb2.UNAUTHENTICATED, message=str(exc), details=[_pack(info)]
         )
-    if isinstance(exc, PermissionDenied):
+    if isinstance(exc, NotPermitted):
         return status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=str(exc))
-    if isinstance(exc, Unavailable):
+    if isinstance(exc, TemporarilyUnavailable):
         details = []
         if exc.reason:
             details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN)))
         return status_pb2.Status(
             code=code_pb2.UNAVAILABLE, message=exc.description[:2000], details=details
         )
-    if isinstance(exc, ResourceExhausted):
+    if isinstance(exc, LimitReached):
         details = []
         if exc.retry_after_s is not None:
             retry = error_details_pb2.RetryInfo()

@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from routing.errors import FieldViolation, InvalidInput
+
 MAX_COEFFICIENT = 10**12  # any cost, capacity, demand or count beyond this is a data error
 MAX_COUNT = 10**6  # units in one class
 
@@ -320,12 +322,12 @@ class PlanResult:
 # -- Holmberg / OR-Library SSCFLP format ----------------------------------------------------
 
 
-class InstanceFormatError(ValueError):
+class InstanceFormatError(InvalidInput, ValueError):
     """A malformed instance file; the message names the file, the line and what is wrong."""
 
     def __init__(self, path: Path | str, line: int | None, what: str) -> None:
         where = f"{path}:{line}" if line is not None else f"{path}"
-        super().__init__(f"{where}: {what}")
+        super().__init__([FieldViolation(where, what)])
         self.path = str(path)
         self.line = line
         self.what = what

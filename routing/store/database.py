@@ -27,12 +27,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from routing.errors import ConfigurationError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "reroute_write"
 
 
-class DatabaseConfigError(Exception):
+class DatabaseConfigError(ConfigurationError):
     """A database URL or data directory that cannot be used; the message says why."""
 
 

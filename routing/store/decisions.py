@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
 
 from routing.decide.domain import Decision, Return
-from routing.errors import Conflict, NotFound, PermissionDenied
+from routing.errors import IdempotencyConflict, NotPermitted, RerouteError, UnknownResource
 
 
 def fingerprint(ret: Return) -> str:
@@ -55,7 +55,7 @@ def holds_of(decision: Decision) -> tuple[Hold, ...]:
     return tuple(Hold(f, decision.return_date, u) for f, u in sorted(units.items()))
 
 
-class CapacityTaken(Exception):
+class CapacityTaken(RerouteError):
     """A hold no longer fits: the facility's capacity that day was taken meanwhile."""
 
     def __init__(self, facility_id: str, day: date) -> None:
@@ -80,8 +80,8 @@ class DecisionPage:
 
 class DecisionStore(Protocol):
     def get(self, tenant: str, key: str, request_fingerprint: str) -> Decision | None:
-        """The decision ``tenant`` stored under ``key``; Conflict when the key was used for
-        another request."""
+        """The decision ``tenant`` stored under ``key``; IdempotencyConflict when the key was
+        used for another request."""
         ...
 
     def reserved(self, day: date) -> Mapping[str, int]:
@@ -99,12 +99,12 @@ class DecisionStore(Protocol):
     ) -> Decision:
         """Store the decision and take its holds atomically (a facility missing from
         ``capacity`` is unbounded). When ``key`` is already taken, return the stored decision
-        (Conflict for another request) and take nothing; CapacityTaken when a hold no longer
-        fits (nothing stored). An empty ``key`` stores without idempotency."""
+        (IdempotencyConflict for another request) and take nothing; CapacityTaken when a hold
+        no longer fits (nothing stored). An empty ``key`` stores without idempotency."""
         ...
 
     def find(self, tenant: str, decision_id: str) -> StoredDecision:
-        """NotFound when no such decision; PermissionDenied when another tenant's."""
+        """UnknownResource when no such decision; NotPermitted when another tenant's."""
         ...
 
     def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
@@ -215,9 +215,9 @@ class MemoryDecisionStore:
         with self._lock:
             found = self._by_id.get(decision_id)
         if found is None:
-            raise NotFound(f"decision {decision_id[:64]!r}")
+            raise UnknownResource(f"decision {decision_id[:64]!r}")
         if found[0].tenant != tenant:
-            raise PermissionDenied(f"decision {decision_id[:64]!r} belongs to another tenant")
+            raise NotPermitted(f"decision {decision_id[:64]!r} belongs to another tenant")
         return found[0]
 
     def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
@@ -237,4 +237,6 @@ class MemoryDecisionStore:
 
 def _check(key: str, stored: str, given: str) -> None:
     if stored != given:
-        raise Conflict(f"idempotency key {key[:64]!r} was already used for a different request")
+        raise IdempotencyConflict(
+            f"idempotency key {key[:64]!r} was already used for a different request"
+        )

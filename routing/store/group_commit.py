@@ -12,7 +12,7 @@ statement is allowed to fail:
 
 1. decision rows: ``INSERT .. ON CONFLICT DO NOTHING RETURNING seq``; no row back = the
    ``(tenant, idempotency_key)`` is taken (by an earlier decision, a concurrent one, or a twin
-   in this batch): that caller gets the stored decision (or Conflict), read in the same
+   in this batch): that caller gets the stored decision (or IdempotencyConflict), read in the same
    transaction after step 2;
 2. holds, in (facility, day) order across the batch: the conditional increment of
    ``routing.store.sql``; a hold that does not fit fails its decision only (CapacityTaken),
@@ -58,7 +58,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from routing.decide.domain import Decision
-from routing.errors import Conflict, Unavailable
+from routing.errors import IdempotencyConflict, TemporarilyUnavailable
 from routing.store.decisions import CapacityTaken, Hold
 from routing.store.tables import DecisionRow, FacilityDay, Reservation
 
@@ -394,7 +394,7 @@ class GroupCommitter:
                     p.requeues += 1
                     again.append(p)
                     continue
-                outcome = Unavailable(
+                outcome = TemporarilyUnavailable(
                     "the idempotency key was taken and given back repeatedly; retry",
                     reason="IDEMPOTENCY_KEY_CONTENDED",
                 )
@@ -407,7 +407,7 @@ class GroupCommitter:
         assert p.stored is not None
         blob, fingerprint = p.stored
         if fingerprint != p.fingerprint:
-            return Conflict(
+            return IdempotencyConflict(
                 f"idempotency key {p.key[:64]!r} was already used for a different request"
             )
         try:

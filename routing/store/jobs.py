@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from routing.errors import NotFound
+from routing.errors import UnknownResource
 from routing.observe import Metrics
 from routing.plan.jobs import Job, JobError, JobState, check_finish
 from routing.plan.planner import BatchPlan
@@ -89,7 +89,7 @@ class SqlJobStore:
             row = conn.execute(_SELECT.where(_JOBS.c.job_id == job_id)).one_or_none()
             conn.rollback()
         if row is None:
-            raise NotFound(f"plan job {job_id[:64]!r}")
+            raise UnknownResource(f"plan job {job_id[:64]!r}")
         return _job(row)
 
     def _set(self, job_id: str, **values: Any) -> Job:

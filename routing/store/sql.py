@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from reroute.v1 import routing_pb2
 from routing.decide.domain import Decision
-from routing.errors import Conflict, NotFound, PermissionDenied
+from routing.errors import IdempotencyConflict, NotPermitted, UnknownResource
 from routing.rpc.convert import decision_bytes, decision_from_proto, remember_decision_bytes
 from routing.store.database import writer
 from routing.store.decisions import DecisionPage, Hold, StoredDecision
@@ -103,7 +103,9 @@ class SqlDecisionStore:
         if row is None:
             return None
         if row[1] != request_fingerprint:
-            raise Conflict(f"idempotency key {key[:64]!r} was already used for a different request")
+            raise IdempotencyConflict(
+                f"idempotency key {key[:64]!r} was already used for a different request"
+            )
         return _decode((row[0],))
 
     def reserved(self, day: date) -> Mapping[str, int]:
@@ -211,9 +213,9 @@ class SqlDecisionStore:
             ).one_or_none()
             conn.rollback()
         if row is None:
-            raise NotFound(f"decision {decision_id[:64]!r}")
+            raise UnknownResource(f"decision {decision_id[:64]!r}")
         if row[3] != tenant:
-            raise PermissionDenied(f"decision {decision_id[:64]!r} belongs to another tenant")
+            raise NotPermitted(f"decision {decision_id[:64]!r} belongs to another tenant")
         return StoredDecision(_decode((row[0],)), tenant, utc(row[1]), int(row[2]))
 
     def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
-from routing.errors import InvalidArgument, NotFound
+from routing.errors import InvalidInput, UnknownResource
 from routing.store.database import writer
 from routing.store.sql import tenant_id, upsert, utc
 from routing.store.tables import ApiKey, NetworkVersion, Tenant
@@ -55,7 +55,7 @@ def key_sha256(clear: str) -> str:
 
 def check_tenant_name(name: str) -> None:
     if not _TENANT_NAME.fullmatch(name):
-        raise InvalidArgument.one(
+        raise InvalidInput.one(
             "tenant", f"{name[:70]!r}: 1-64 of a-z 0-9 _ . - starting with a letter or digit"
         )
 
@@ -94,11 +94,11 @@ def list_keys(engine: Engine, tenant: str | None = None) -> list[KeyInfo]:
 
 
 def revoke_key(engine: Engine, key_id: str) -> None:
-    """Revoke key ``key_id`` (NotFound when there is none; revoking twice is fine)."""
+    """Revoke key ``key_id`` (UnknownResource when there is none; revoking twice is fine)."""
     with writer(engine).begin() as conn:
         found = conn.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).one_or_none()
         if found is None:
-            raise NotFound(f"API key {key_id[:40]!r}")
+            raise UnknownResource(f"API key {key_id[:40]!r}")
         if found[0] is None:
             conn.execute(
                 update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=datetime.now(UTC))

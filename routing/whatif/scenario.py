@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
+from routing.errors import FieldViolation, InvalidInput
 from routing.plan.planner import MAX_TIME_LIMIT_S
 
 FORMAT_VERSION: Final = 1
@@ -43,7 +44,7 @@ class Problem:
     reason: str
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InvalidInput, ValueError):
     """An invalid scenario: each line names the file, the variant and the key."""
 
     def __init__(self, file: str, problems: Sequence[Problem]) -> None:
@@ -51,7 +52,15 @@ class ScenarioError(ValueError):
             raise ValueError("ScenarioError needs at least one problem")
         self.file = file
         self.problems = tuple(problems)
-        super().__init__("\n".join(self.lines()))
+        super().__init__(
+            [
+                FieldViolation(
+                    f"{file}: variant {p.variant!r}" + (f": {p.key}" if p.key else ""), p.reason
+                )
+                for p in self.problems
+            ]
+        )
+        self.args = ("\n".join(self.lines()),)
 
     def lines(self) -> list[str]:
         return [

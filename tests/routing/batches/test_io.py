@@ -28,7 +28,7 @@ from routing.batches.io import (
     write_batch,
 )
 from routing.decide.domain import Constraints, Item, Return
-from routing.errors import InvalidArgument
+from routing.errors import InvalidInput
 from tests.strategies import returns
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -427,7 +427,7 @@ def test_too_many_errors_are_all_kept_and_the_message_is_capped(tmp_path: Path) 
     assert [e.row for e in exc.errors] == list(range(1, 61))
     assert "... and 10 more" in str(exc)
     assert str(exc).count("weight_g") == MAX_REPORTED_ERRORS
-    assert isinstance(exc, InvalidArgument)
+    assert isinstance(exc, InvalidInput)
     assert len(exc.violations) == MAX_REPORTED_ERRORS + 1
 
 

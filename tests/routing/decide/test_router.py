@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hubs.model import ConditionGrade, Disposition
 from routing.decide.domain import Constraints, DestinationKind, Item, Option, Term
 from routing.decide.router import Router
-from routing.errors import InvalidArgument, NoFeasibleOption
+from routing.errors import InvalidInput, NoFeasibleOption
 from tests.routing.fakes import FakeCustoms, FakeFx, a_return, item, small_network
 
 
@@ -188,7 +188,7 @@ def test_sla_excludes_slow_options() -> None:
 
 def test_unknown_origin_names_the_field() -> None:
     """An origin id the network lacks is INVALID_ARGUMENT on customer_return.origin_facility_id."""
-    with pytest.raises(InvalidArgument) as err:
+    with pytest.raises(InvalidInput) as err:
         router().route(a_return(origin="nowhere"))
     assert err.value.violations[0].field == "customer_return.origin_facility_id"
 

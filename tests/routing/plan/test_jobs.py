@@ -10,7 +10,7 @@ import pytest
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from routing.decide.router import Router
-from routing.errors import NotFound, PermissionDenied, PreconditionViolation
+from routing.errors import NotPermitted, PreconditionViolation, UnknownResource
 from routing.plan.jobs import (
     INTERRUPTED_REASON,
     Job,
@@ -31,13 +31,13 @@ def job(job_id: str, tenant: str = "default") -> Job:
 
 
 def test_unknown_job_is_not_found() -> None:
-    """get, update, finish and mark_cancelled of an unknown id raise NotFound."""
+    """get, update, finish and mark_cancelled of an unknown id raise UnknownResource."""
     store = MemoryJobStore()
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.get("nope")
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.update("nope", state=JobState.RUNNING)
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.mark_cancelled("nope")
 
 
@@ -83,32 +83,32 @@ def test_old_finished_jobs_are_forgotten() -> None:
         store.mark_cancelled(name)
     store.create(job("new"))
     assert [j.job_id for j in store.list()] == ["running", "f2", "f3", "new"]
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.get("f1")
 
 
 def test_jobs_are_kept_to_their_tenant() -> None:
-    """Another tenant's get, watch and cancel of a job are PermissionDenied and change
-    nothing; the owner's work (the job is cancelled); an unknown id stays NotFound."""
+    """Another tenant's get, watch and cancel of a job are NotPermitted and change
+    nothing; the owner's work (the job is cancelled); an unknown id stays UnknownResource."""
     store = MemoryJobStore()
     store.create(job("a", tenant="acme"))
     router = Router(small_network(), FakeCustoms(), FakeFx(), compiled_on=date(2026, 11, 1))
 
     async def scenario() -> None:
         jobs = PlanJobs(router, store)
-        with pytest.raises(PermissionDenied, match="another tenant"):
+        with pytest.raises(NotPermitted, match="another tenant"):
             jobs.get("a", tenant="globex")
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotPermitted):
             await anext(jobs.watch("a", tenant="globex"))
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotPermitted):
             await jobs.cancel("a", tenant="globex")
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotPermitted):
             jobs.get("a")  # the default tenant is a tenant like any other
         assert store.get("a").state is JobState.QUEUED
         assert jobs.get("a", tenant="acme").tenant == "acme"
         assert (await jobs.cancel("a", tenant="acme")).state is JobState.CANCELLED
         assert (await anext(jobs.watch("a", tenant="acme"))).state is JobState.CANCELLED
-        with pytest.raises(NotFound):
+        with pytest.raises(UnknownResource):
             jobs.get("nope", tenant="acme")
         await jobs.close()
 

@@ -28,7 +28,7 @@ from routing.decide.domain import (
     Shipment,
     Term,
 )
-from routing.errors import FieldViolation, InvalidArgument
+from routing.errors import FieldViolation, InvalidInput
 from routing.rpc import convert
 from routing.rpc.convert import (
     MAX_REPORTED_VIOLATIONS,
@@ -118,7 +118,7 @@ def sample_decision() -> Decision:
 
 
 def violations_of(msg: routing_pb2.Return) -> tuple[FieldViolation, ...]:
-    with pytest.raises(InvalidArgument) as exc:
+    with pytest.raises(InvalidInput) as exc:
         return_from_proto(msg, today=TODAY)
     return exc.value.violations
 
@@ -528,7 +528,7 @@ def test_custom_root_path() -> None:
     """``path`` re-roots every violation (e.g. for a return inside a batch request)."""
     msg = return_to_proto(sample_return())
     msg.items[0].weight_g = 0
-    with pytest.raises(InvalidArgument) as exc:
+    with pytest.raises(InvalidInput) as exc:
         return_from_proto(msg, today=TODAY, path="returns[3]")
     assert [v.field for v in exc.value.violations] == ["returns[3].items[0].weight_g"]
 
@@ -591,11 +591,11 @@ def _mutated(draw: st.DrawFn) -> routing_pb2.Return:
 @settings(max_examples=300)
 @given(_mutated())
 def test_any_message_parses_or_fails_with_rooted_paths(msg: routing_pb2.Return) -> None:
-    """Whatever a client sends, parsing gives a Return or InvalidArgument at request paths."""
+    """Whatever a client sends, parsing gives a Return or InvalidInput at request paths."""
     violations: tuple[FieldViolation, ...] = ()
     try:
         r = return_from_proto(msg, today=TODAY)
-    except InvalidArgument as exc:
+    except InvalidInput as exc:
         violations = exc.violations
     else:
         assert return_from_proto(return_to_proto(r), today=TODAY) == r
@@ -610,7 +610,7 @@ def test_decision_with_unspecified_enum_is_rejected_at_its_path() -> None:
     msg = decision_to_proto(sample_decision())
     msg.chosen.shipments[0].legs[0].mode = common_pb2.TRANSPORT_MODE_UNSPECIFIED
     msg.chosen.shipments[0].items[0].disposition = 42  # type: ignore[assignment]  # unknown value
-    with pytest.raises(InvalidArgument) as exc:
+    with pytest.raises(InvalidInput) as exc:
         decision_from_proto(msg)
     assert [(v.field, v.description) for v in exc.value.violations] == [
         ("decision.chosen.shipments[0].items[0].disposition", "unknown Disposition value 42"),
@@ -623,7 +623,7 @@ def test_decision_without_chosen_option_or_date_is_rejected() -> None:
     msg = decision_to_proto(sample_decision())
     msg.ClearField("chosen")
     msg.ClearField("return_date")
-    with pytest.raises(InvalidArgument) as exc:
+    with pytest.raises(InvalidInput) as exc:
         decision_from_proto(msg)
     assert [v.field for v in exc.value.violations] == [
         "decision.chosen",

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from routing.decide.domain import Constraints, Decision
-from routing.errors import Conflict
+from routing.errors import IdempotencyConflict
 from routing.rpc.app import INLINE_MAX_ITEM_LINES, RoutingApp, routes_inline
 from routing.rpc.convert import decision_bytes
 from routing.store import group_commit
@@ -91,7 +91,7 @@ def test_a_hold_that_does_not_fit_fails_only_its_own_decision(engine: Engine) ->
 def test_twins_in_one_transaction_store_one_decision(engine: Engine) -> None:
     """The same tenant and key twice in one transaction: one decision stored, capacity held
     once, both callers answered that decision; a third with another request under the key
-    is a Conflict."""
+    is a IdempotencyConflict."""
     app = app_on(engine)
     ret = replace(a_return(item(quantity=2)), idempotency_key="twin")
     first, second, other = (app.router.route(ret) for _ in range(3))
@@ -105,7 +105,7 @@ def test_twins_in_one_transaction_store_one_decision(engine: Engine) -> None:
     got = [outcome(p) for p in batch]
     assert got[0] == first
     assert got[1] == first  # the stored one, not its own
-    assert isinstance(got[2], Conflict)
+    assert isinstance(got[2], IdempotencyConflict)
     assert count(engine, func.count(DecisionRow.seq)) == 1
     assert count(engine, func.sum(Reservation.units)) == 2
 

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from routing.errors import Conflict, NotFound, PermissionDenied
+from routing.errors import IdempotencyConflict, NotPermitted, UnknownResource
 from routing.rpc.app import RoutingApp
 from routing.store.decisions import CapacityTaken, MemoryDecisionStore, holds_of
 from tests.routing.fakes import FakeCustoms, FakeFx, a_return, item, small_network
@@ -24,14 +24,14 @@ def app() -> RoutingApp:
 
 
 def test_idempotency_and_holds() -> None:
-    """A key answers its decision and holds once; another request under it is a Conflict;
+    """A key answers its decision and holds once; another request under it is a IdempotencyConflict;
     keys are per tenant."""
     a = app()
     ret = replace(a_return(item(quantity=3)), idempotency_key="k")
     first = a.route_return(ret, tenant="acme")
     assert a.route_return(ret, tenant="acme") == first
     assert sum(a.store.reserved(DAY).values()) == 3
-    with pytest.raises(Conflict):
+    with pytest.raises(IdempotencyConflict):
         a.route_return(replace(ret, items=(item(quantity=2),)), tenant="acme")
     assert a.route_return(ret, tenant="globex").decision_id != first.decision_id
 
@@ -47,17 +47,17 @@ def test_a_hold_beyond_capacity_stores_nothing() -> None:
     d2 = a.router.route(a_return(item(quantity=2)))
     with pytest.raises(CapacityTaken):
         store.put("t", "", "fp", d2, holds_of(d2), cap)
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.find("t", d2.decision_id)
     assert len(store) == 1
 
 
 def test_tenants_and_pages() -> None:
-    """Another tenant's decision is PermissionDenied; pages are newest first, each once."""
+    """Another tenant's decision is NotPermitted; pages are newest first, each once."""
     a = app()
     mine = [a.route_return(a_return(), tenant="acme").decision_id for _ in range(5)]
     theirs = a.route_return(a_return(), tenant="globex").decision_id
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermitted):
         a.get_decision(theirs, tenant="acme")
     seen: list[str] = []
     token = ""

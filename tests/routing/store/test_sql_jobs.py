@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import TableClause
 
 from routing.decide.router import Router
-from routing.errors import NotFound, PreconditionViolation
+from routing.errors import PreconditionViolation, UnknownResource
 from routing.plan.jobs import Job, JobError, JobState, PlanSpec
 from routing.plan.planner import PlanConfig, plan_batch
 from routing.solver.core import solve
@@ -38,12 +38,12 @@ def job(job_id: str, tenant: str = "default") -> Job:
 
 
 def test_contract(engine: Engine) -> None:
-    """Unknown ids are NotFound; ids are unique; the first final state wins (a late finish
+    """Unknown ids are UnknownResource; ids are unique; the first final state wins (a late finish
     or progress changes nothing); finish checks what it carries."""
     store = SqlJobStore(engine)
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.get("nope")
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.update("nope", state=JobState.RUNNING)
     store.create(job("a"))
     with pytest.raises(ValueError, match="exists"):

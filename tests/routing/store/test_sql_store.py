@@ -12,7 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
-from routing.errors import Conflict, InvalidArgument, NoFeasibleOption, NotFound, PermissionDenied
+from routing.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    NoFeasibleOption,
+    NotPermitted,
+    UnknownResource,
+)
 from routing.rpc.app import RoutingApp
 from routing.store.database import DatabaseConfigError, current_revision, make_engine, upgrade
 from routing.store.decisions import CapacityTaken, Hold, holds_of
@@ -62,7 +68,7 @@ def test_bad_urls_name_the_problem() -> None:
 
 def test_idempotent_decision_survives_a_new_store(engine: Engine) -> None:
     """The same key answers the same decision, also from a new process (a new store on the same
-    database), and holds capacity once; another request under the key is a Conflict."""
+    database), and holds capacity once; another request under the key is a IdempotencyConflict."""
     app = app_on(engine)
     ret = replace(a_return(item(quantity=3)), idempotency_key="k-1")
     first = app.route_return(ret, tenant="acme")
@@ -70,7 +76,7 @@ def test_idempotent_decision_survives_a_new_store(engine: Engine) -> None:
     assert again == first
     with engine.connect() as conn:
         assert conn.execute(select(func.sum(Reservation.units))).scalar_one() == 3
-    with pytest.raises(Conflict):
+    with pytest.raises(IdempotencyConflict):
         app.route_return(replace(ret, items=(item(quantity=2),)), tenant="acme")
     other = app.route_return(ret, tenant="globex")  # keys are per tenant
     assert other.decision_id != first.decision_id
@@ -140,7 +146,7 @@ def test_put_refuses_a_hold_that_no_longer_fits(engine: Engine) -> None:
     d2 = app.router.route(a_return(item(quantity=2)))
     with pytest.raises(CapacityTaken):
         store.put("acme", "", "fp", d2, holds_of(d2), cap)
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         store.find("acme", d2.decision_id)
     assert store.reserved(DAY) == {h.facility_id: 2 for h in holds}
     assert Hold("x", DAY, 1).units == 1
@@ -153,9 +159,9 @@ def test_tenants_are_isolated_and_pages_are_newest_first(engine: Engine) -> None
     mine = [app.route_return(a_return(), tenant="acme").decision_id for _ in range(5)]
     theirs = app.route_return(a_return(), tenant="globex")
     assert app.get_decision(mine[0], tenant="acme").decision.decision_id == mine[0]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermitted):
         app.get_decision(theirs.decision_id, tenant="acme")
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownResource):
         app.get_decision("nope", tenant="acme")
     seen: list[str] = []
     token = ""
@@ -166,9 +172,9 @@ def test_tenants_are_isolated_and_pages_are_newest_first(engine: Engine) -> None
         if not token:
             break
     assert seen == mine[::-1]
-    with pytest.raises(InvalidArgument, match="page_token"):
+    with pytest.raises(InvalidInput, match="page_token"):
         app.list_decisions(tenant="acme", page_token="garbage!")
-    with pytest.raises(InvalidArgument, match="page_size"):
+    with pytest.raises(InvalidInput, match="page_size"):
         app.list_decisions(tenant="acme", page_size=-1)
     page, _ = app.list_decisions(tenant="nobody")
     assert page.items == ()
