@@ -61,7 +61,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 # name -> modules that may define it, tried in order: the new layout first, the old one last
@@ -118,31 +117,6 @@ Figures = dict[str, Any]
 
 
 # -- worker: the packages of one ROOT, and the names of NAMES -------------------------------
-
-
-class _OnlyRoot(importlib.abc.MetaPathFinder):
-    """Finds ``routing``, ``customs`` and ``hubs`` (and their submodules) under ``root`` only.
-
-    First on ``sys.meta_path``: without it a module missing under ``root`` (``routing.decide``
-    at a ref from before the move) would be found by the editable install's finder, in the
-    working tree, and run the other side's code."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname.partition(".")[0] not in same_run.PACKAGES:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(
-            fullname, [str(self.root)] if path is None else path
-        )
-        if spec is None:
-            raise ModuleNotFoundError(
-                f"No module named {fullname!r} under {self.root}", name=fullname
-            )
-        return spec
 
 
 class Names:
@@ -332,7 +306,7 @@ def worker(args: argparse.Namespace) -> None:
     """Compute the parts of ``--only`` with the packages of ``--worker ROOT``; print JSON."""
     root = Path(args.worker).resolve()
     sys.path.insert(0, str(root))
-    sys.meta_path.insert(0, _OnlyRoot(root))
+    sys.meta_path.insert(0, same_run.OnlyRoot(root))
     out = os.fdopen(os.dup(1), "w")  # the figures; solvers and children print to stderr
     os.dup2(2, 1)
     n = Names(root)

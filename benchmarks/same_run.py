@@ -10,6 +10,9 @@ from its ROOT (:func:`load`).
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.abc
+import importlib.machinery
 import io
 import json
 import platform
@@ -17,9 +20,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,23 +34,62 @@ PACKAGES = ("routing", "customs", "hubs")
 Figures = dict[str, Any]
 
 
+class OnlyRoot(importlib.abc.MetaPathFinder):
+    """Finds ``routing``, ``customs`` and ``hubs`` (and their submodules) under ``root`` only.
+
+    First on ``sys.meta_path``: without it a module missing under ``root`` (``routing.decide``
+    at a ref from before the move) would be found by the editable install's finder, in the
+    working tree, and run the other side's code."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] not in PACKAGES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(
+            fullname, [str(self.root)] if path is None else path
+        )
+        if spec is None:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} under {self.root}", name=fullname
+            )
+        return spec
+
+
 def load(root: str, returns: int, seed: int) -> tuple[Any, list[Any]]:
     """In a worker: a Router on the default network and the generated batch, with the packages
     imported from ``root`` (checked)."""
     sys.path.insert(0, root)
+    sys.meta_path.insert(0, OnlyRoot(Path(root)))
     import customs
     import routing
     from hubs import default_network
-    from routing.batches.generate import generate_returns
-    from routing.decide.router import Router
+
+    try:  # the layout since routing/ was split by layer, else the flat one before it
+        generate_returns = importlib.import_module("routing.batches.generate").generate_returns
+        router_class = importlib.import_module("routing.decide.router").Router
+    except ModuleNotFoundError:
+        generate_returns = importlib.import_module("routing.generate").generate_returns
+        router_class = importlib.import_module("routing.engine").Router
 
     assert Path(routing.__file__).resolve().is_relative_to(Path(root).resolve()), routing.__file__
     network = default_network()
-    router = Router(
+    router = router_class(
         network, customs.default_engine(), customs.default_fx(), compiled_on=COMPILED_ON
     )
     batch = [ret for _, ret in generate_returns(returns, seed=seed, network=network, start=START)]
     return router, batch
+
+
+def invalid_input() -> type[Exception]:
+    """In a worker: the error for bad input (``InvalidInput``; ``InvalidArgument`` before the
+    exception tree was named after the domain), so both sides' answers compare."""
+    errors = importlib.import_module("routing.errors")
+    found: type[Exception] = getattr(errors, "InvalidInput", None) or errors.InvalidArgument
+    return found
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, returns: int) -> None:

@@ -16,3 +16,5 @@ Imports run one way, from the top of this list to the bottom, never upward::
 import. ``customs`` and ``hubs`` sit below all of ``routing``; only ``rpc`` and ``cli`` import
 the wire contract ``reroute.v1``.
 """
+
+__all__: list[str] = []  # the layers are the public surface: import from routing.<layer>

@@ -7,3 +7,11 @@ files and the summary of a batch plan.
 
 May import: every layer (it sits on top) and ``reroute.v1``.
 """
+
+from __future__ import annotations
+
+from routing.cli.main import main
+
+__all__ = [
+    "main",
+]

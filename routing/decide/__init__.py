@@ -9,3 +9,45 @@ and a customs quote of one crossing (:mod:`~routing.decide.quote`).
 May import: ``routing.solver``, ``routing.errors``, ``customs``, ``hubs``. Never the wire
 contract, a store, a planner or the edge.
 """
+
+from __future__ import annotations
+
+from routing.decide.compiled import CompiledNetwork, FxConverter, Route
+from routing.decide.domain import (
+    Constraints,
+    CostTerm,
+    Decision,
+    DestinationKind,
+    Item,
+    ItemAllocation,
+    Leg,
+    LegKind,
+    Option,
+    Return,
+    Shipment,
+    Term,
+)
+from routing.decide.quote import QuoteInput, quote
+from routing.decide.router import PlanChoice, Router
+
+__all__ = [
+    "CompiledNetwork",
+    "Constraints",
+    "CostTerm",
+    "Decision",
+    "DestinationKind",
+    "FxConverter",
+    "Item",
+    "ItemAllocation",
+    "Leg",
+    "LegKind",
+    "Option",
+    "PlanChoice",
+    "QuoteInput",
+    "Return",
+    "Route",
+    "Router",
+    "Shipment",
+    "Term",
+    "quote",
+]

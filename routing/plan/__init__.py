@@ -8,3 +8,40 @@ pool or on Ray; :mod:`~routing.plan.jobs` keeps and runs plan jobs (the JobStore
 May import: ``routing.decide``, ``routing.solver``, ``routing.errors``, ``routing.observe``,
 ``hubs``, ``customs``. Never a store implementation, the edge or the wire contract.
 """
+
+from __future__ import annotations
+
+from routing.plan.executor import Executor, ExecutorError, SerialExecutor, make_executor
+from routing.plan.jobs import DEFAULT_TENANT, Job, JobError, JobState, JobStore, PlanJobs, PlanSpec
+from routing.plan.planner import (
+    MAX_TIME_LIMIT_S,
+    Assigned,
+    BatchPlan,
+    Built,
+    PlanConfig,
+    build_problem,
+    plan_batch,
+    solve_built,
+)
+
+__all__ = [
+    "Assigned",
+    "BatchPlan",
+    "Built",
+    "DEFAULT_TENANT",
+    "Executor",
+    "ExecutorError",
+    "Job",
+    "JobError",
+    "JobState",
+    "JobStore",
+    "MAX_TIME_LIMIT_S",
+    "PlanConfig",
+    "PlanJobs",
+    "PlanSpec",
+    "SerialExecutor",
+    "build_problem",
+    "make_executor",
+    "plan_batch",
+    "solve_built",
+]

@@ -9,3 +9,32 @@ network versions; :mod:`~routing.store.database` where the database is and migra
 May import: ``routing.decide`` and ``routing.plan`` (the objects it keeps),
 ``routing.solver``, ``routing.errors``, ``routing.observe``. Never the wire contract.
 """
+
+from __future__ import annotations
+
+from routing.store.database import DatabaseConfigError, database_url, make_engine, upgrade
+from routing.store.decisions import (
+    AsyncDecisionStore,
+    CapacityTaken,
+    DecisionPage,
+    DecisionStore,
+    MemoryDecisionStore,
+    StoredDecision,
+)
+from routing.store.jobs import SqlJobStore
+from routing.store.sql import SqlDecisionStore
+
+__all__ = [
+    "AsyncDecisionStore",
+    "CapacityTaken",
+    "DatabaseConfigError",
+    "DecisionPage",
+    "DecisionStore",
+    "MemoryDecisionStore",
+    "SqlDecisionStore",
+    "SqlJobStore",
+    "StoredDecision",
+    "database_url",
+    "make_engine",
+    "upgrade",
+]

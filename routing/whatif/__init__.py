@@ -10,3 +10,18 @@ report.
 May import: ``routing.plan``, ``routing.decide``, ``routing.solver``, ``routing.batches``,
 ``routing.errors``, ``customs``, ``hubs``. Never the edge or the wire contract.
 """
+
+from __future__ import annotations
+
+from routing.whatif.report import write_report
+from routing.whatif.runner import ProgressBar, run_scenario
+from routing.whatif.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "ProgressBar",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "run_scenario",
+    "write_report",
+]

@@ -1,0 +1,109 @@
+"""Each package's public surface is pinned: ``__all__`` lists exactly these names and each one
+resolves. A name added or removed is a decision made here, not an accident of an import."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+
+import pytest
+
+SURFACE: dict[str, set[str]] = {
+    "routing": set(),
+    "routing.errors": {
+        "ConfigurationError",
+        "FieldViolation",
+        "IdempotencyConflict",
+        "InvalidInput",
+        "LimitReached",
+        "NoFeasibleOption",
+        "NotPermitted",
+        "PreconditionViolation",
+        "RerouteError",
+        "TemporarilyUnavailable",
+        "UnknownCaller",
+        "UnknownResource",
+    },
+    "routing.decide": {
+        "CompiledNetwork",
+        "Constraints",
+        "CostTerm",
+        "Decision",
+        "DestinationKind",
+        "FxConverter",
+        "Item",
+        "ItemAllocation",
+        "Leg",
+        "LegKind",
+        "Option",
+        "PlanChoice",
+        "QuoteInput",
+        "Return",
+        "Route",
+        "Router",
+        "Shipment",
+        "Term",
+        "quote",
+    },
+    "routing.plan": {
+        "DEFAULT_TENANT",
+        "MAX_TIME_LIMIT_S",
+        "Assigned",
+        "BatchPlan",
+        "Built",
+        "Executor",
+        "ExecutorError",
+        "Job",
+        "JobError",
+        "JobState",
+        "JobStore",
+        "PlanConfig",
+        "PlanJobs",
+        "PlanSpec",
+        "SerialExecutor",
+        "build_problem",
+        "make_executor",
+        "plan_batch",
+        "solve_built",
+    },
+    "routing.store": {
+        "AsyncDecisionStore",
+        "CapacityTaken",
+        "DatabaseConfigError",
+        "DecisionPage",
+        "DecisionStore",
+        "MemoryDecisionStore",
+        "SqlDecisionStore",
+        "SqlJobStore",
+        "StoredDecision",
+        "database_url",
+        "make_engine",
+        "upgrade",
+    },
+    "routing.cli": {"main"},
+    "routing.whatif": {
+        "ProgressBar",
+        "Scenario",
+        "ScenarioError",
+        "load_scenario",
+        "run_scenario",
+        "write_report",
+    },
+}
+
+
+@pytest.mark.parametrize("package", sorted(SURFACE))
+def test_public_names_are_pinned(package: str) -> None:
+    """``__all__`` equals the pinned set, and every name in it is an attribute."""
+    module = importlib.import_module(package)
+    exported = set(getattr(module, "__all__", ()))
+    assert exported == SURFACE[package]
+    assert [n for n in sorted(exported) if not hasattr(module, n)] == []
+
+
+@pytest.mark.parametrize("package", ["routing", "customs", "hubs"])
+def test_packages_ship_type_information(package: str) -> None:
+    """PEP 561: the installed package says it is typed."""
+    module = importlib.import_module(package)
+    assert module.__file__ is not None
+    assert (importlib.resources.files(package) / "py.typed").is_file()
