@@ -25,17 +25,17 @@ from routing.plan.planner import (
 )
 
 __all__ = [
+    "DEFAULT_TENANT",
+    "MAX_TIME_LIMIT_S",
     "Assigned",
     "BatchPlan",
     "Built",
-    "DEFAULT_TENANT",
     "Executor",
     "ExecutorError",
     "Job",
     "JobError",
     "JobState",
     "JobStore",
-    "MAX_TIME_LIMIT_S",
     "PlanConfig",
     "PlanJobs",
     "PlanSpec",
