@@ -25,6 +25,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     ├── NotPermitted                 the caller may not touch this (another tenant's)
     ├── TemporarilyUnavailable       not now, through no fault of the request: retry
     ├── LimitReached                 a rate or size limit; ``retry_after_s`` when waiting helps
+    ├── UsageError                   routing.cli.main: a command-line flag, named
     └── ConfigurationError           the operator's setup cannot be used (names the setting)
         ├── ExecutorError            routing.plan.executor: workers, Ray
         ├── DatabaseConfigError      routing.store.database: URL, data directory

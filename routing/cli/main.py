@@ -26,17 +26,15 @@ from grpc_status import rpc_status
 from customs.api import (
     Channel,
     CustomsAssessor,
-    CustomsError,
     CustomsItem,
     ImportRecord,
     ReturnReason,
 )
 from customs.fx import format_minor, to_minor
-from hubs.model import ConditionGrade, Network, NetworkError
+from hubs.model import ConditionGrade, Network
 from reroute.v1 import routing_pb2, routing_pb2_grpc
 from routing.cli import client
 from routing.cli.admin import add_admin_commands
-from routing.cli.client import ClientConfigError
 from routing.cli.report import format_assessment, format_decision
 from routing.decide.domain import (
     Constraints,
@@ -50,14 +48,13 @@ from routing.decide.domain import (
 from routing.decide.quote import QuoteInput, quote
 from routing.errors import InvalidInput, RerouteError
 from routing.rpc.convert import assessment_to_proto, decision_from_proto, request_to_proto
-from routing.store.database import DatabaseConfigError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INFEASIBLE = 0, 1, 2, 3
 E = TypeVar("E", bound=Enum)
 DEFAULT_TARGET = "localhost:50051"
 
 
-class UsageError(Exception):
+class UsageError(RerouteError):
     """A bad flag or file: the message names it."""
 
 
@@ -737,13 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (
-        RerouteError,
-        NetworkError,
-        CustomsError,
-        DatabaseConfigError,
-        ClientConfigError,
-    ) as exc:
+    except RerouteError as exc:  # the whole tree: customs, network, configuration errors too
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
