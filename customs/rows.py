@@ -4,6 +4,9 @@ Every rule row carries a ``RuleRef`` (id, legal basis, source ids, dates, confid
 engine decides from a row, it cites that ref. ``effective_to`` is the last day in force
 (inclusive); ``None`` means open-ended. Amounts are integer minor units of the row's currency,
 rates are basis points (1/100 of a percent), time limits are ISO 8601 periods.
+
+Also the row-level helpers every part of the engine shares: ``in_force``, ``first_in_force`` and
+``group`` (to index rows once), ``weakest`` confidence and ``apply_bp``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple, Protocol, TypeVar
 
 from customs.api import Channel, Claimant, Confidence, ReturnReason, RuleRef
 
@@ -274,6 +278,16 @@ class DutyRateRow:
         return not self.chapters or chapter in self.chapters
 
 
+class ChapterDuty(NamedTuple):
+    """The duty rows in force for one HS chapter at one border, base row first, then the
+    additional rows (worked out once per lane and chapter: ``customs.borders.Lane``)."""
+
+    rows: tuple[DutyRateRow, ...]
+    rules: tuple[RuleRef, ...]
+    rate_bp: int  # the rows' rates added up
+    includes_vat: bool  # a flat rate that includes import VAT
+
+
 @dataclass(frozen=True, slots=True)
 class ReliefRow:
     rule: RuleRef
@@ -355,3 +369,31 @@ class Principle:
     topic: str
     text: str
     note: str = ""
+
+
+# -- looking rows up (the engine's parts index the tables once) -----------------------------
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Dated(Protocol):
+    @property
+    def rule(self) -> RuleRef: ...
+
+
+_D = TypeVar("_D", bound=_Dated)
+
+
+def group(rows: Iterable[_V], key: Callable[[_V], _K]) -> dict[_K, tuple[_V, ...]]:
+    """``rows`` by ``key``, each group in table order."""
+    out: dict[_K, list[_V]] = {}
+    for row in rows:
+        out.setdefault(key(row), []).append(row)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def first_in_force(rows: Iterable[_D], on: date) -> _D | None:
+    """The first row in force on ``on`` (rows come most specific first)."""
+    return next((row for row in rows if in_force(row.rule, on)), None)

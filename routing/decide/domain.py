@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-import pycountry
-
 from customs.api import Assessment, ReturnReason
+from customs.codes import is_country as is_country  # re-exported: routing.batches imports it
+from customs.codes import is_currency, is_hs_code
 from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode
 from routing.errors import FieldViolation, InvalidInput
 
@@ -27,7 +27,6 @@ MAX_WEIGHT_G = 1_000_000  # 1 t per unit
 MAX_DIMENSION_MM = 10_000  # 10 m
 MAX_DAYS_TO_REFUND = 365
 MAX_ALTERNATIVES = 50
-_HS_RE = re.compile(r"^[0-9]{6,10}$")
 _POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
 
 
@@ -70,19 +69,6 @@ class Violations:
             raise InvalidInput(self.items)
 
 
-# ISO 3166-1 alpha-2 and ISO 4217 codes, read from pycountry once (a lookup per call is slow)
-_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
-_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
-
-
-def is_country(code: str) -> bool:
-    return code in _COUNTRIES
-
-
-def is_currency(code: str) -> bool:
-    return code in _CURRENCIES
-
-
 def check_string(v: Violations, path: str, value: str, *, required: bool = True) -> None:
     if len(value.encode("utf-8")) > MAX_STRING_BYTES:
         v.add(path, f"longer than {MAX_STRING_BYTES} bytes")
@@ -114,7 +100,7 @@ def check_int_range(v: Violations, path: str, value: float, lo: int, hi: int) ->
 
 
 def check_hs_code(v: Violations, path: str, value: str) -> None:
-    if not _HS_RE.fullmatch(value):
+    if not is_hs_code(value):
         v.add(path, f"must be 6 to 10 digits, got {value[:16]!r}")
 
 
