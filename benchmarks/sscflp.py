@@ -7,7 +7,7 @@
 FOLDER holds instances in the format of ../shared/benchmarks/sscflp-holmberg (see its README:
 ``m n``, m lines ``s_i f_i``, n demands, m*n facility-major costs; CRLF or LF, trailing dots)
 and an ``os`` file of optima, one per line in the order of the instance numbers. Each instance
-is loaded into the planner's own PlanProblem and solved by ``routing.solver.core.solve`` (default
+is loaded into the planner's own PlanProblem and solved by ``routing.solver.solve`` (default
 backend: the planner's default, AUTO). In the same run the PuLP/CBC textbook model
 (``Backend.CBC``, its own time limit) solves it too. Prints instance, size (m x n), optimum,
 found, gap to the optimum, proven, time, and the same for CBC; then the totals (proven count,
@@ -30,8 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.solver.core import Backend, solve  # noqa: E402
-from routing.solver.problem import PlanResult, load_optima, load_sscflp  # noqa: E402
+from routing.solver import Backend, PlanResult, load_optima, load_sscflp, solve  # noqa: E402
 
 FOLDERS = (
     ROOT.parent / "shared" / "benchmarks" / "sscflp-holmberg",  # beside the repository

@@ -395,7 +395,7 @@ def cmd_plan(a: argparse.Namespace) -> int:
     from routing.plan.executor import ExecutorError, make_executor
     from routing.plan.planner import PlanConfig, plan_batch
     from routing.rpc.app import RoutingApp
-    from routing.solver.core import Backend, solve
+    from routing.solver import Backend, solve
 
     network = _network(a.network)
     origins = frozenset(f.id for f in network.facilities.values() if f.kind.value == "origin")

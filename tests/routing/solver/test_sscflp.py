@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.sscflp import main as bench_main
-from routing.solver.core import Backend, solve
-from routing.solver.problem import load_optima, load_sscflp
+from routing.solver import Backend, load_optima, load_sscflp, solve
 
 ROOT = Path(__file__).resolve().parents[3]
 HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the tests use
