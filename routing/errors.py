@@ -81,6 +81,11 @@ class Unavailable(RerouteError):
         self.reason = reason
 
 
+class SolverNotInstalled(RerouteError):
+    """A solver backend whose library this installation lacks (an optional extra); the
+    message says how to install it."""
+
+
 class ResourceExhausted(RerouteError):
     """A limit was reached (rate, stream size); ``retry_after_s`` when waiting helps."""
 

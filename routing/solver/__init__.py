@@ -11,7 +11,7 @@ modules listed below it (no cycles, no imports deferred to dodge one):
 - :mod:`~routing.solver.heuristics`: the greedy plan and a local search;
 - :mod:`~routing.solver.backends`: every call into a solver library (MathOpt SCIP and HiGHS,
   CP-SAT, PuLP/CBC, GLOP), the multi-item split model of ``routing.decide`` included; the
-  only module that imports OR-Tools or PuLP;
+  only module that imports OR-Tools or PuLP (PuLP/CBC is the optional ``reroute[cbc]`` extra);
 - :mod:`~routing.solver.progress`: the best incumbent and bound reported as they improve,
   read from solver logs too;
 - :mod:`~routing.solver.arrays`: a problem compiled to numpy arrays, a plan's loads and cost;
@@ -31,6 +31,7 @@ from routing.solver.backends import (
     Backend,
     SplitCandidate,
     SplitParcel,
+    require_backend,
     solve_split,
 )
 from routing.solver.heuristics import greedy
@@ -68,6 +69,7 @@ __all__ = [
     "load_optima",
     "load_sscflp",
     "relative_gap",
+    "require_backend",
     "solve",
     "solve_split",
 ]

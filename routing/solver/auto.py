@@ -53,6 +53,7 @@ from routing.solver.backends import (
     _solve_cpsat,
     _solve_mathopt,
     _Spec,
+    require_backend,
 )
 from routing.solver.heuristics import _dense, _greedy_units, _local_search
 from routing.solver.lagrangian import (
@@ -252,6 +253,7 @@ def solve(
         raise ValueError(f"gap_limit must be a number in [0, 1), got {gap_limit!r}")
     if hint is not None:
         problem.check_assignment(hint)
+    require_backend(backend)
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
     arr = _compile(problem)

@@ -9,7 +9,8 @@ returns plain data; nothing of a solver library leaves this module. The batch pl
 - ``Backend.CPSAT``: CP-SAT with the disaggregated linking ``x <= y`` and the cover row,
   :func:`_solve_cpsat`;
 - ``Backend.CBC``: the textbook model a planner writes by hand in PuLP, solved by CBC,
-  :func:`_solve_cbc`;
+  :func:`_solve_cbc`. PuLP and its CBC binary are the optional ``cbc`` extra
+  (``pip install 'reroute[cbc]'``): :func:`require_backend` says so when they are missing;
 - ``Backend.AUTO`` is no library of its own but a strategy over these (:mod:`routing.solver.auto`).
 
 Beside the MIP: the LP relaxation by GLOP (:func:`_lp_bound`, the bound of a backend that
@@ -18,7 +19,8 @@ multi-item split of one return by CP-SAT (:func:`solve_split`, called by
 ``routing.decide.split``). Solver logs are read here too, to report progress while a MIP runs.
 
 Libraries are imported where a model is built, not when this module is: a process pays only
-for the solvers it uses (a spawned worker that runs HiGHS never loads CP-SAT).
+for the solvers it uses (a spawned worker that runs HiGHS never loads CP-SAT), and PuLP may be
+absent altogether.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from routing.errors import SolverNotInstalled
 from routing.solver.arrays import (
     BoolArray,
     FloatArray,
@@ -48,6 +51,10 @@ from routing.solver.progress import _highs_log, _Reporter, _scip_log
 
 _SCIP_SEPARATING: str | None = None  # gSCIP meta setting for cuts (None: SCIP's default)
 _SEED = 0  # MathOpt solvers' random seed
+CBC_MISSING = (
+    "the CBC backend needs PuLP and its CBC binary (the optional 'cbc' extra), which this "
+    "installation lacks: pip install 'reroute[cbc]'"
+)
 
 
 class Backend(enum.Enum):
@@ -56,6 +63,24 @@ class Backend(enum.Enum):
     SCIP = "scip"  # MathOpt gSCIP
     HIGHS = "highs"  # MathOpt HiGHS
     CBC = "cbc"  # PuLP + CBC (the cbcbox binary): the textbook reference
+
+
+def require_backend(backend: Backend) -> None:
+    """Raise :class:`~routing.errors.SolverNotInstalled` when ``backend``'s solver library is
+    not installed (only CBC is optional: PuLP and cbcbox come with ``reroute[cbc]``)."""
+    if backend is Backend.CBC:
+        _pulp()
+
+
+def _pulp() -> tuple[Any, Any]:
+    """The ``pulp`` and ``cbcbox`` modules; :class:`SolverNotInstalled` (saying how to install
+    them) when either is missing."""
+    try:
+        import cbcbox
+        import pulp
+    except ImportError as exc:
+        raise SolverNotInstalled(CBC_MISSING) from exc
+    return pulp, cbcbox
 
 
 # -- one MIP, any backend -------------------------------------------------------------------
@@ -333,15 +358,13 @@ def _solve_cbc(
     arr: _Arrays, spec: _Spec, *, time_limit_s: float, workers: int, reporter: _Reporter
 ) -> _Raw:
     """The textbook model a planner writes by hand in PuLP: binaries, weak linking, CBC."""
-    import cbcbox
-    import pulp
-
+    pulp, cbcbox = _pulp()
     kept, by_fac, by_lane = _rows(arr, spec)
     if not _classes_covered(arr, kept):
         return _Raw(infeasible=True, message="a class has no usable option")
     prob = pulp.LpProblem("plan", pulp.LpMinimize)
 
-    def var(name: str, ub: int) -> pulp.LpVariable:
+    def var(name: str, ub: int) -> Any:  # a pulp.LpVariable
         cat = "Binary" if ub == 1 else "Integer"
         return prob.add_variable(name, 0, ub, cat=cat)
 
