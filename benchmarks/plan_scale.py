@@ -36,7 +36,7 @@ from routing.batches.generate import generate_returns  # noqa: E402
 from routing.plan.executor import make_executor  # noqa: E402
 from routing.plan.planner import PlanConfig, build_problem, solve_built  # noqa: E402
 from routing.rpc.app import RoutingApp  # noqa: E402
-from routing.solver.core import Backend, solve  # noqa: E402
+from routing.solver import Backend, solve  # noqa: E402
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:

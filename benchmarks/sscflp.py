@@ -7,9 +7,10 @@
 FOLDER holds instances in the format of ../shared/benchmarks/sscflp-holmberg (see its README:
 ``m n``, m lines ``s_i f_i``, n demands, m*n facility-major costs; CRLF or LF, trailing dots)
 and an ``os`` file of optima, one per line in the order of the instance numbers. Each instance
-is loaded into the planner's own PlanProblem and solved by ``routing.solver.core.solve`` (default
+is loaded into the planner's own PlanProblem and solved by ``routing.solver.solve`` (default
 backend: the planner's default, AUTO). In the same run the PuLP/CBC textbook model
-(``Backend.CBC``, its own time limit) solves it too. Prints instance, size (m x n), optimum,
+(``Backend.CBC``, its own time limit; PuLP is the optional extra ``pip install 'reroute[cbc]'``,
+without it pass ``--no-reference``) solves it too. Prints instance, size (m x n), optimum,
 found, gap to the optimum, proven, time, and the same for CBC; then the totals (proven count,
 time), the ratio of total times and both worst final gaps; writes the rows and the summary as
 JSON (default benchmarks/results/sscflp.json). Times are wall clock; the machine is shared, so
@@ -30,8 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.solver.core import Backend, solve  # noqa: E402
-from routing.solver.problem import PlanResult, load_optima, load_sscflp  # noqa: E402
+from routing.errors import SolverNotInstalled  # noqa: E402
+from routing.solver import (  # noqa: E402
+    Backend,
+    PlanResult,
+    load_optima,
+    load_sscflp,
+    require_backend,
+    solve,
+)
 
 FOLDERS = (
     ROOT.parent / "shared" / "benchmarks" / "sscflp-holmberg",  # beside the repository
@@ -93,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         backend = Backend[args.backend.upper()]
     except KeyError:
         ap.error(f"--backend: one of {', '.join(b.value for b in Backend)}")
+    reference = not args.no_reference
+    try:
+        require_backend(backend)
+        if reference:
+            require_backend(Backend.CBC)
+    except SolverNotInstalled as exc:
+        hint = " (or --no-reference to skip the CBC reference)" if reference else ""
+        ap.error(f"{exc}{hint}")
     optima = load_optima(folder / "os")
     chosen = instances(folder)
     if args.only:
@@ -101,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"--only: no instance {', '.join(sorted(unknown))} in {folder}")
         chosen = [(n, p) for n, p in chosen if p.name in names]
-    reference = not args.no_reference
     print(
         f"{'instance':<9} {'m x n':>7} {'optimum':>8} {'found':>8} {'to opt':>7} {'proven':>6}"
         f" {'time s':>7}"

@@ -16,7 +16,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   ├── BatchError               routing.batches.io: a batch file, by row and field
     │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key
     │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
-    │   └── InstanceFormatError      routing.solver.problem: an SSCFLP instance, by line
+    │   └── InstanceFormatError      routing.solver.instances: an SSCFLP instance, by line
     ├── NoFeasibleOption             valid input, but nothing can carry it out (why, per option)
     ├── CapacityTaken                routing.store.decisions: a hold no longer fits (retried)
     ├── UnknownResource              no such decision, job or key
@@ -30,7 +30,8 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
         ├── ExecutorError            routing.plan.executor: workers, Ray
         ├── DatabaseConfigError      routing.store.database: URL, data directory
         ├── ServerConfigError        routing.rpc.server: TLS files, network, database
-        └── ClientConfigError        routing.cli.client: TLS files, key
+        ├── ClientConfigError        routing.cli.client: TLS files, key
+        └── SolverNotInstalled       routing.solver.backends: an optional solver (CBC) missing
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "NotPermitted",
     "PreconditionViolation",
     "RerouteError",
+    "SolverNotInstalled",
     "TemporarilyUnavailable",
     "UnknownCaller",
     "UnknownResource",
@@ -112,3 +114,8 @@ class LimitReached(RerouteError):
 class ConfigurationError(RerouteError):
     """The operator's setup (a flag, a file, an environment variable) cannot be used; the
     message names the setting and why."""
+
+
+class SolverNotInstalled(ConfigurationError):
+    """A solver backend whose library this installation lacks (an optional extra); the
+    message says how to install it."""

@@ -46,7 +46,7 @@ from routing.decide.domain import (
     check_hs_code,
 )
 from routing.decide.quote import QuoteInput, quote
-from routing.errors import InvalidInput, RerouteError
+from routing.errors import InvalidInput, RerouteError, SolverNotInstalled
 from routing.rpc.convert import assessment_to_proto, decision_from_proto, request_to_proto
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INFEASIBLE = 0, 1, 2, 3
@@ -392,7 +392,7 @@ def cmd_plan(a: argparse.Namespace) -> int:
     from routing.plan.executor import ExecutorError, make_executor
     from routing.plan.planner import PlanConfig, plan_batch
     from routing.rpc.app import RoutingApp
-    from routing.solver.core import Backend, solve
+    from routing.solver import Backend, require_backend, solve
 
     network = _network(a.network)
     origins = frozenset(f.id for f in network.facilities.values() if f.kind.value == "origin")
@@ -409,6 +409,10 @@ def cmd_plan(a: argparse.Namespace) -> int:
         backend = Backend[a.backend.upper()]
     except KeyError as exc:
         raise UsageError(f"--backend: one of {', '.join(b.name.lower() for b in Backend)}") from exc
+    try:
+        require_backend(backend)  # before any routing: CBC is an optional extra
+    except SolverNotInstalled as exc:
+        raise UsageError(f"--backend {a.backend}: {exc}") from exc
     config = PlanConfig(
         horizon_days=a.horizon_days,
         time_limit_s=a.time_limit,
@@ -678,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         default="auto",
         help="auto (default: Lagrangian + SCIP on facility-location shapes, else HiGHS),"
-        " highs, cpsat, scip or cbc",
+        " highs, cpsat, scip or cbc (needs the cbc extra: pip install 'reroute[cbc]')",
     )
     p.add_argument(
         "--out", required=True, metavar="DIR", help="writes plan.json and assignments.csv"

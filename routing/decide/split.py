@@ -1,19 +1,19 @@
 """Split a multi-item return across destinations when that is cheaper: a small CP-SAT model.
 
-Variables: n[i,p] units of item line i sent on candidate p (a costed route, or returnless);
-y[p] = candidate p ships a parcel; z[p,k] = its parcel falls in weight break k. The parcel
-price is exact per weight break (billable = max(actual, volumetric)); per-unit terms
-(handling, line-haul share, disposition, recovery, time, customs allocated by value) are
-linear. The solution is then re-costed exactly by ``routing.decide.costing`` (de minimis and other
-per-consignment rules included) and only kept when that exact cost beats every whole option.
+The candidates are the cheapest whole-return routes (and the returnless refund); each becomes
+plain numbers for ``routing.solver.solve_split``, which owns the model: n[i,p] units of item
+line i sent on candidate p; y[p] = candidate p ships a parcel; z[p,k] = its parcel falls in
+weight break k. The parcel price is exact per weight break (billable = max(actual,
+volumetric)); per-unit terms (handling, line-haul share, disposition, recovery, time, customs
+allocated by value) are linear. The solution is then re-costed exactly by
+``routing.decide.costing`` (de minimis and other per-consignment rules included) and only kept
+when that exact cost beats every whole option.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-from ortools.sat.python import cp_model
 
 from routing.decide.costing import (
     Context,
@@ -25,6 +25,7 @@ from routing.decide.costing import (
 )
 from routing.decide.domain import Option, Shipment
 from routing.errors import PreconditionViolation
+from routing.solver import SplitCandidate, SplitParcel, solve_split
 
 MAX_CANDIDATES = 12  # cheapest whole-return candidates offered to the split model
 TIME_LIMIT_S = 0.5
@@ -45,6 +46,37 @@ def _unit_cost(ctx: Context, e: Evaluation, u: Unit, total_units: int) -> int | 
         cost += customs_net * u.value_base_minor // ctx.value_base_minor
     cost += ctx.policy.refund_delay_per_day_minor * route.days_to_refund // max(total_units, 1)
     return cost
+
+
+def _candidate(
+    ctx: Context, e: Evaluation | None, units: Sequence[Unit], total_units: int
+) -> SplitCandidate:
+    """A whole-return evaluation (None: the returnless refund) as the split model's numbers."""
+    if e is None:  # no parcel; a unit may go when its value is under the policy's cap
+        cap = ctx.policy.returnless_max_value_minor
+        return SplitCandidate(tuple(0 if u.value_base_minor <= cap else None for u in units))
+    route = e.route
+    card = route.card
+    breaks = [b for b in card.weight_upper_g if b <= route.service.max_weight_g] or [
+        card.weight_upper_g[0]
+    ]
+    unit_cost: list[int | None] = []
+    for u in units:
+        c = _unit_cost(ctx, e, u, total_units)
+        unit_cost.append(None if max(u.item.dims_mm) > route.service.max_length_mm else c)
+    prices = card.prices_minor[route.path.zone]
+    parcel = SplitParcel(
+        fixed_cost=route.handling_per_parcel_minor + card.per_parcel_fee_minor,
+        breaks_g=tuple(breaks),
+        break_cost=tuple(
+            prices[k] + prices[k] * card.fuel_surcharge_bp // 10_000 for k in range(len(breaks))
+        ),
+        weight_g=tuple(u.item.weight_g for u in units),
+        volumetric_g=tuple(
+            math.ceil(u.item.volume_cm3 * 1000 / card.volumetric_divisor_cm3_per_kg) for u in units
+        ),
+    )
+    return SplitCandidate(tuple(unit_cost), parcel)
 
 
 def best_split(
@@ -68,60 +100,15 @@ def best_split(
     if len(ranked) < 2:
         return None
     total_units = sum(u.quantity for u in units)
-    model = cp_model.CpModel()
-    n: dict[tuple[int, int], cp_model.IntVar] = {}
-    objective: list[cp_model.LinearExprT] = []
-    for p, e in enumerate(ranked):
-        if e is None:
-            for i, u in enumerate(units):
-                if u.value_base_minor <= ctx.policy.returnless_max_value_minor:
-                    n[i, p] = model.new_int_var(0, u.quantity, f"n_{i}_{p}")
-            continue
-        route = e.route
-        used = model.new_bool_var(f"y_{p}")
-        card = route.card
-        breaks = [b for b in card.weight_upper_g if b <= route.service.max_weight_g] or [
-            card.weight_upper_g[0]
-        ]
-        z = [model.new_bool_var(f"z_{p}_{k}") for k in range(len(breaks))]
-        model.add(sum(z) == used)
-        actual = []
-        volumetric = []
-        for i, u in enumerate(units):
-            c = _unit_cost(ctx, e, u, total_units)
-            if c is None or max(u.item.dims_mm) > route.service.max_length_mm:
-                continue
-            var = model.new_int_var(0, u.quantity, f"n_{i}_{p}")
-            n[i, p] = var
-            model.add(var <= u.quantity * used)
-            objective.append(c * var)
-            actual.append(u.item.weight_g * var)
-            volumetric.append(
-                math.ceil(u.item.volume_cm3 * 1000 / card.volumetric_divisor_cm3_per_kg) * var
-            )
-        capacity = sum(b * zk for b, zk in zip(breaks, z, strict=True))
-        model.add(sum(actual) <= capacity)
-        model.add(sum(volumetric) <= capacity)
-        zone = route.path.zone
-        objective.append((route.handling_per_parcel_minor + card.per_parcel_fee_minor) * used)
-        for k, zk in enumerate(z):
-            price = card.prices_minor[zone][k]
-            objective.append((price + price * card.fuel_surcharge_bp // 10_000) * zk)
-    for i, u in enumerate(units):
-        model.add(sum(v for (ii, _), v in n.items() if ii == i) == u.quantity)
-    model.minimize(sum(objective))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = min(TIME_LIMIT_S, time_limit_s or TIME_LIMIT_S)
-    solver.parameters.num_workers = 1
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    offered = [_candidate(ctx, e, units, total_units) for e in ranked]
+    limit = min(TIME_LIMIT_S, time_limit_s or TIME_LIMIT_S)
+    sent = solve_split([u.quantity for u in units], offered, time_limit_s=limit)
+    if sent is None:
         return None
     groups: dict[int, list[Unit]] = {}
-    for (i, p), var in n.items():
-        q = solver.value(var)
-        if q:
-            u = units[i]
-            groups.setdefault(p, []).append(Unit(u.index, u.item, q, u.value_base_minor))
+    for (i, p), q in sent.items():
+        u = units[i]
+        groups.setdefault(p, []).append(Unit(u.index, u.item, q, u.value_base_minor))
     if len(groups) < 2:
         return None
     shipments: list[Shipment] = []

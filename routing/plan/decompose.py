@@ -253,7 +253,7 @@ class _Aggregate:
 
 
 def _greedy_cost(problem: PlanProblem) -> int | None:
-    from routing.solver.core import greedy
+    from routing.solver import greedy
 
     ev = problem.evaluate(greedy(problem))
     return ev.cost_minor if ev.feasible else None
@@ -270,7 +270,7 @@ def solve_parts(
     parallel_min_options: int = PARALLEL_MIN_OPTIONS,
     hint: Assignment | None = None,
 ) -> PlanResult:
-    """Solve ``problem`` part by part with ``solve`` (``routing.solver.core.solve`` or any function
+    """Solve ``problem`` part by part with ``solve`` (``routing.solver.solve`` or any function
     of the same keywords; module-level, so that it pickles, when ``executor`` is used).
 
     The parts run through ``executor`` in at most ``workers`` bundles, or in this process when

@@ -48,7 +48,7 @@ from routing.errors import (
     UnknownResource,
 )
 from routing.plan.planner import BatchPlan, PlanConfig
-from routing.solver.core import Backend
+from routing.solver import Backend
 from routing.solver.problem import Progress
 
 log = logging.getLogger("reroute.jobs")
@@ -270,7 +270,7 @@ def _plan_process(conn: Connection, work: _Work) -> None:
         threading.Thread(target=orphaned, daemon=True).start()
     from routing.plan.executor import Executor, make_executor
     from routing.plan.planner import plan_batch
-    from routing.solver.core import solve
+    from routing.solver import solve
 
     lock = threading.Lock()  # progress may come from solver threads
     last = [0.0]

@@ -5,7 +5,7 @@ integer costs, customs included), minus the per-return share of line-haul dispat
 the plan prices itself: an integer number of dispatches per lane, each with its fixed cost and
 capacity. Facilities have a capacity over the horizon (units per day x days). Returns with the
 same options and costs are aggregated into classes with integer counts, so the model grows
-with distinct classes, not with returns. ``routing.solver.core`` solves the resulting
+with distinct classes, not with returns. ``routing.solver`` solves the resulting
 ``PlanProblem``; capacity that cannot be met is either refused (naming the facility and the
 shortfall) or, with ``allow_overflow``, planned at a priced overflow.
 """
@@ -411,7 +411,7 @@ def plan_batch(
     executor: Executor | None = None,
     workers: int | None = None,
 ) -> BatchPlan:
-    """Plan ``batch``; ``solve`` is ``routing.solver.core.solve`` (injectable for tests); an
+    """Plan ``batch``; ``solve`` is ``routing.solver.solve`` (injectable for tests); an
     ``executor`` generates the options of a large batch in parallel and solves the batch's
     independent parts apart (``solve`` must then pickle; see :func:`solve_built`)."""
     built = build_problem(router, batch, config, executor=executor)

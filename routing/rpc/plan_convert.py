@@ -22,7 +22,7 @@ from routing.plan.jobs import Job, JobState, PlanSpec
 from routing.plan.planner import MAX_TIME_LIMIT_S, Assigned, BatchPlan, PlanConfig
 from routing.rpc.convert import MAX_REPORTED_VIOLATIONS, raise_capped, return_from_proto
 from routing.rpc.status import to_status
-from routing.solver.core import Backend
+from routing.solver import Backend
 from routing.solver.problem import Progress, Status
 
 MAX_PLAN_RETURNS: Final = 100_000

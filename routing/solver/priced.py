@@ -26,18 +26,18 @@ import time
 
 import numpy as np
 
-from routing.solver.core import (
+from routing.solver.arrays import (
     FloatArray,
     IntArray,
     _Arrays,
     _ceil,
     _close_enough,
     _facility_loads,
-    _Incumbent,
     _lane_loads,
     _plan_cost,
-    _Reporter,
 )
+from routing.solver.backends import _box_master
+from routing.solver.progress import _Incumbent, _Reporter
 
 # Above this many option variables in a part, AUTO prices instead of building one MIP: 100k
 # generated returns (179k options; largest part 61k) solve as HiGHS MIPs in ~10 s and ~0.5 GB,
@@ -330,7 +330,7 @@ class _Dual:
         if self._first:
             self._first = False
             return True
-        point, promised = self._master()
+        point, promised = _box_master(self.cuts, self.center, self.radius, self.best)
         if point is None:  # the master LP failed: stop at the best evaluated so far
             self.stopped = True
             return False
@@ -348,29 +348,3 @@ class _Dual:
             return True
         self.radius = max(self.radius / 2.0, 1e-6)
         return False
-
-    def _master(self) -> tuple[FloatArray | None, float]:
-        """The best point of the cuts in the box, as mu = center + radius * d, d in [-1, 1]
-        (and mu >= 0), with every row scaled to coefficients of at most one."""
-        from ortools.linear_solver import pywraplp
-
-        solver = pywraplp.Solver.CreateSolver("GLOP")
-        if solver is None:
-            return None, -math.inf
-        r = self.radius
-        lows = np.maximum(-1.0, -self.center / r)
-        d = [solver.NumVar(float(lo), 1.0, "") for lo in lows]
-        scale = max(1.0, max(r * float(np.abs(g).max(initial=0.0)) for _, _, g in self.cuts))
-        gain = solver.NumVar(-solver.infinity(), solver.infinity(), "")
-        for value, point, g in self.cuts:
-            # gain <= value - best + g . (center - point) + r g . d, all over scale
-            rhs = (value - self.best + float(g @ (self.center - point))) / scale
-            coeffs = (r / scale) * g
-            solver.Add(
-                gain - solver.Sum(float(c) * v for c, v in zip(coeffs, d, strict=True)) <= rhs
-            )
-        solver.Maximize(gain)
-        if solver.Solve() != pywraplp.Solver.OPTIMAL:
-            return None, -math.inf
-        step = np.array([v.solution_value() for v in d], dtype=np.float64)
-        return np.maximum(self.center + r * step, 0.0), self.best + scale * gain.solution_value()

@@ -33,7 +33,7 @@ from routing.decide.compiled import Route
 from routing.decide.domain import Return
 from routing.decide.router import PlanChoice, Router
 from routing.plan.planner import Built, PlanConfig, solve_built
-from routing.solver.core import solve
+from routing.solver import solve
 from routing.solver.problem import Assignment, PlanResult
 
 ALWAYS_TO_ORIGIN = "always_to_origin"

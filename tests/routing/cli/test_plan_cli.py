@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,26 @@ def test_plan_refuses_bad_rows_with_row_and_field(
 def test_generate_requires_a_seed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The seed is required."""
     assert main(["generate-returns", "10", "--out", str(tmp_path / "x.csv")]) == EXIT_USAGE
+
+
+def test_plan_with_cbc_but_no_pulp_says_how_to_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--backend cbc without the cbc extra exits 2 before planning, with the pip command to
+    install it and no traceback."""
+    batch = tmp_path / "b.csv"
+    assert (
+        main(
+            ["generate-returns", "20", "--seed", "5", "--out", str(batch), "--start", "2026-11-02"]
+        )
+        == EXIT_OK
+    )
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "pulp", None)  # `import pulp` raises ImportError
+    out = tmp_path / "plan"
+    assert main(["plan", str(batch), "--out", str(out), "--backend", "cbc"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("error: --backend cbc: ")
+    assert "pip install 'reroute[cbc]'" in err
+    assert "Traceback" not in err
+    assert not out.exists()

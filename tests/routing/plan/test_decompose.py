@@ -22,7 +22,7 @@ from routing.plan.decompose import solve_parts, split
 from routing.plan.executor import ProcessExecutor, SerialExecutor, make_executor
 from routing.plan.planner import PlanConfig, build_problem, plan_batch
 from routing.rpc.app import RoutingApp
-from routing.solver.core import Backend, solve
+from routing.solver import Backend, solve
 from routing.solver.problem import (
     CapacityRow,
     ClassOption,

@@ -20,7 +20,7 @@ from hubs.model import Facility
 from routing.decide.router import Router
 from routing.errors import NoFeasibleOption
 from routing.plan.planner import PlanConfig, build_problem, plan_batch
-from routing.solver.core import solve
+from routing.solver import solve
 from routing.solver.problem import PlanProblem, PlanResult, Status
 from tests.routing.fakes import FakeCustoms, FakeFx, a_return, item, small_network
 

@@ -14,23 +14,26 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from routing.solver import priced as solver_large
-from routing.solver.core import Backend, solve
-from routing.solver.problem import (
+from routing.solver import (
+    Backend,
     CapacityRow,
     ClassOption,
     DispatchLane,
     PlanProblem,
     ReturnClass,
     Status,
+    auto,
+    priced,
+    solve,
 )
-from tests.routing.solver.test_solver import brute_force, check_plan
+from routing.solver.backends import _Raw
+from tests.routing.solver.test_auto import brute_force, check_plan
 from tests.strategies import plan_problems
 
 
 @pytest.fixture
 def priced_from_zero() -> Iterator[None]:
-    with mock.patch.object(solver_large, "LARGE_OPTIONS", 0):
+    with mock.patch.object(priced, "LARGE_OPTIONS", 0):
         yield
 
 
@@ -44,7 +47,7 @@ def _no_fixed_costs(problem: PlanProblem) -> PlanProblem:
 def test_priced_bound_is_valid_and_plans_are_exact(problem: PlanProblem) -> None:
     """On any small problem: the bound never exceeds the optimum found by enumeration, a plan
     returned is feasible and costed exactly, and OPTIMAL is claimed only at the optimum."""
-    with mock.patch.object(solver_large, "LARGE_OPTIONS", 0):
+    with mock.patch.object(priced, "LARGE_OPTIONS", 0):
         result = solve(problem, time_limit_s=10)
     optimum = brute_force(problem)
     if optimum is None:
@@ -127,17 +130,17 @@ def test_priced_plan_is_close_to_the_optimum_on_a_scarce_planner_batch() -> None
         for f in problem.facilities
     )
     problem = dataclasses.replace(problem, facilities=scarce)
-    priced = solve(problem, time_limit_s=30)
-    assert priced.backend == "auto:priced"
-    check_plan(problem, priced)
-    with mock.patch.object(solver_large, "LARGE_OPTIONS", 10**9):
+    result = solve(problem, time_limit_s=30)
+    assert result.backend == "auto:priced"
+    check_plan(problem, result)
+    with mock.patch.object(priced, "LARGE_OPTIONS", 10**9):
         exact = solve(problem, time_limit_s=60, backend=Backend.HIGHS)
     assert exact.status is Status.OPTIMAL
     assert exact.objective is not None
-    assert priced.objective is not None
-    assert priced.bound is not None
-    assert priced.bound <= exact.objective <= priced.objective
-    assert priced.objective - exact.objective <= 0.01 * abs(exact.objective)
+    assert result.objective is not None
+    assert result.bound is not None
+    assert result.bound <= exact.objective <= result.objective
+    assert result.objective - exact.objective <= 0.01 * abs(exact.objective)
 
 
 def test_auto_keeps_the_priced_plan_and_bound_when_the_mip_finds_nothing(
@@ -146,8 +149,6 @@ def test_auto_keeps_the_priced_plan_and_bound_when_the_mip_finds_nothing(
     """Below the size threshold AUTO warm-starts the MIP from the priced plan: when the MIP
     ends with no plan and no bound (a solver cut off at once), the priced plan and its bound
     are the answer; with the real MIP the same problem is proven optimal."""
-    from routing.solver import core as solver
-
     lane_class = ReturnClass(
         count=5, demand=0, options=(ClassOption(0, lane=0, lane_load=1), ClassOption(40))
     )
@@ -157,7 +158,7 @@ def test_auto_keeps_the_priced_plan_and_bound_when_the_mip_finds_nothing(
     exact = solve(problem, time_limit_s=10)
     assert exact.status is Status.OPTIMAL
     assert exact.objective == 140
-    monkeypatch.setattr(solver, "_solve_mathopt", lambda *a, **k: solver._Raw(message="none"))
+    monkeypatch.setattr(auto, "_solve_mathopt", lambda *a, **k: _Raw(message="none"))
     result = solve(problem, time_limit_s=10)
     check_plan(problem, result)
     assert result.backend == "auto:highs"

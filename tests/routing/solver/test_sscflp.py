@@ -4,13 +4,13 @@ optima, proven (correctness only; the timing targets live in benchmarks/sscflp.p
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.sscflp import main as bench_main
-from routing.solver.core import Backend, solve
-from routing.solver.problem import load_optima, load_sscflp
+from routing.solver import Backend, load_optima, load_sscflp, solve
 
 ROOT = Path(__file__).resolve().parents[3]
 HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the tests use
@@ -61,3 +61,21 @@ def test_benchmark_only_refuses_unknown_instances(tmp_path: Path) -> None:
     """--only with a name the folder lacks stops with a usage error naming it."""
     with pytest.raises(SystemExit):
         bench_main([str(TINY), "--only", "p9", "--out", str(tmp_path / "r.json")])
+
+
+def test_benchmark_without_pulp_asks_for_the_cbc_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without PuLP the CBC reference stops the benchmark at once with a usage error saying how
+    to install it (or to pass --no-reference); with --no-reference it runs."""
+    monkeypatch.setitem(sys.modules, "pulp", None)  # `import pulp` raises ImportError
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as stop:
+        bench_main([str(TINY), "--time-limit", "10", "--out", str(out)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "pip install 'reroute[cbc]'" in err
+    assert "--no-reference" in err
+    assert not out.exists()
+    assert bench_main([str(TINY), "--time-limit", "10", "--no-reference", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["summary"]["at_optimum"] == 3

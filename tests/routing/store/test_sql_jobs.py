@@ -25,7 +25,7 @@ from routing.decide.router import Router
 from routing.errors import PreconditionViolation, UnknownResource
 from routing.plan.jobs import Job, JobError, JobState, PlanSpec
 from routing.plan.planner import PlanConfig, plan_batch
-from routing.solver.core import solve
+from routing.solver import solve
 from routing.solver.problem import Progress
 from routing.store.database import make_engine, upgrade
 from routing.store.jobs import SqlJobStore

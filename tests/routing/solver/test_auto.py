@@ -1,8 +1,10 @@
-"""The solver adapter against brute force, on tiny problems where the optimum is known.
+"""``solve()`` over every backend against brute force, on tiny problems where the optimum is
+known (routing.solver.auto).
 
 Every backend (AUTO's Lagrangian cut-and-solve, CP-SAT, SCIP and HiGHS through MathOpt, the
 PuLP/CBC textbook model) must return the brute-force optimum, a plan within capacities whose
-dispatches cover the lane loads, and a valid bound; bad definitions fail with precise messages.
+dispatches cover the lane loads, and a valid bound; it respects time limits, hints and gap
+limits, reports monotone progress, and refuses bad arguments with precise messages.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.solver.core import Backend, greedy, solve
-from routing.solver.problem import (
+from routing.solver import (
     Assignment,
+    Backend,
     CapacityRow,
     ClassOption,
     DispatchLane,
-    InstanceFormatError,
     PlanProblem,
     PlanResult,
     Progress,
@@ -31,6 +32,7 @@ from routing.solver.problem import (
     Status,
     load_optima,
     load_sscflp,
+    solve,
 )
 from tests.strategies import plan_problems
 
@@ -256,162 +258,6 @@ def test_progress_is_monotone_and_ends_at_the_result(backend: Backend) -> None:
     assert seen[-1].gap == 0
 
 
-def test_greedy_respects_capacities_when_they_allow_it() -> None:
-    """With room for everything at every facility, the greedy plan is feasible; when nothing
-    fits, it still assigns every unit (and says so through evaluate)."""
-    roomy = PlanProblem(
-        classes=tuple(
-            ReturnClass(
-                count=k + 1,
-                demand=2,
-                options=(
-                    ClassOption(5 + k, facility=0),
-                    ClassOption(3, facility=1, lane=0, lane_load=1),
-                ),
-            )
-            for k in range(4)
-        ),
-        facilities=(CapacityRow(100, fixed_cost_minor=7), CapacityRow(100)),
-        lanes=(DispatchLane(fixed_cost_minor=9, capacity=3),),
-    )
-    plan = greedy(roomy)
-    roomy.check_assignment(plan)
-    assert roomy.evaluate(plan).feasible
-    tight = PlanProblem(
-        classes=(ReturnClass(count=3, demand=2, options=(ClassOption(1, facility=0),)),),
-        facilities=(CapacityRow(3),),
-    )
-    plan = greedy(tight)
-    tight.check_assignment(plan)
-    assert not tight.evaluate(plan).feasible
-
-
-# -- validation -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("build", "message"),
-    [
-        # wrong types on purpose: the runtime validation under test rejects them
-        (lambda: ClassOption(cost_minor=1.5), "cost_minor must be an int, got float 1.5"),  # type: ignore[arg-type]
-        (lambda: ClassOption(cost_minor=True), "cost_minor must be an int, got bool True"),
-        (lambda: ClassOption(1, lane=0), "lane_load must be in [1, 1000000000000], got 0"),
-        (lambda: ClassOption(1, lane_load=2), "lane_load must be 0 without a lane, got 2"),
-        (lambda: ClassOption(1, facility=-1), "facility must be in [0, 1000000000000], got -1"),
-        (lambda: ReturnClass(0, 1, (ClassOption(1),)), "count must be in [1, 1000000], got 0"),
-        (lambda: ReturnClass(1, -2, (ClassOption(1),)), "demand must be in [0, 1000000000000]"),
-        (lambda: ReturnClass(1, 1, ()), "a class needs at least one option"),
-        (lambda: ReturnClass(1, 1, [ClassOption(1)]), "options must be a tuple, got list"),  # type: ignore[arg-type]
-        (lambda: CapacityRow(-1), "capacity must be in [0, 1000000000000], got -1"),
-        (lambda: CapacityRow(5, fixed_cost_minor=-3), "fixed_cost_minor must be in [0,"),
-        (lambda: DispatchLane(fixed_cost_minor=5, capacity=0), "capacity must be in [1,"),
-        (lambda: PlanProblem(classes=()), "a plan problem needs at least one class"),
-        (
-            lambda: PlanProblem(
-                classes=(ReturnClass(1, 1, (ClassOption(1), ClassOption(2, facility=3))),),
-                facilities=(CapacityRow(5),),
-            ),
-            "classes[0].options[1].facility = 3 but there are 1 facilities",
-        ),
-        (
-            lambda: PlanProblem(
-                classes=(ReturnClass(1, 1, (ClassOption(1, lane=0, lane_load=1),)),)
-            ),
-            "classes[0].options[0].lane = 0 but there are 0 lanes",
-        ),
-        (
-            lambda: PlanProblem(classes=(ReturnClass(1, 1, (ClassOption(10**12),)),) * 9100),
-            "exceeds 2**53",
-        ),
-    ],
-)
-def test_bad_definitions_raise_precise_errors(build: object, message: str) -> None:
-    """Every malformed definition is refused at construction, naming the field and value."""
-    with pytest.raises(ValueError, match=re.escape(message)):
-        build()  # type: ignore[operator]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"time_limit_s": 0}, "time_limit_s must be positive and finite, got 0"),
-        ({"time_limit_s": math.inf}, "time_limit_s must be positive and finite, got inf"),
-        ({"time_limit_s": 1, "workers": 0}, "workers must be an int >= 1, got 0"),
-        ({"time_limit_s": 1, "backend": "cpsat"}, "backend must be a Backend, got 'cpsat'"),
-        ({"time_limit_s": 1, "hint": (((0, 2),),)}, "class 0: 2 units assigned, count is 1"),
-        ({"time_limit_s": 1, "hint": (((1, 1),),)}, "class 0: option 1 out of range"),
-    ],
-)
-def test_bad_solve_arguments_raise_precise_errors(kwargs: dict[str, object], message: str) -> None:
-    """solve refuses a bad time limit, worker count, backend or hint before any solver runs."""
-    problem = PlanProblem(classes=(ReturnClass(1, 1, (ClassOption(1),)),))
-    with pytest.raises(ValueError, match=re.escape(message)):
-        solve(problem, **kwargs)  # type: ignore[arg-type]
-
-
-def test_result_refuses_an_unproven_optimum() -> None:
-    """A result claiming OPTIMAL must have bound == objective; a bound above it is refused."""
-    with pytest.raises(ValueError, match="OPTIMAL needs bound == objective, got 9 vs 10"):
-        PlanResult(Status.OPTIMAL, 10, 9, 0.1, ((),))
-    with pytest.raises(ValueError, match="bound 11 exceeds objective 10"):
-        PlanResult(Status.FEASIBLE, 10, 11, 0.1, ((),))
-
-
-# -- the instance loader ------------------------------------------------------------------------
-
-
-def write(tmp_path: Path, text: str, name: str = "inst") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.replace("\n", "\r\n").encode())
-    return path
-
-
-def test_loader_reads_crlf_wrapped_lines_with_trailing_dots(tmp_path: Path) -> None:
-    """CRLF, demands wrapped over lines with trailing dots, facility-major costs: one class per
-    customer (count 1) with one option per facility, and the facilities' fixed costs."""
-    path = write(tmp_path, "2 3\n 10 100\n 8 50\n 4. 5.\n 6.\n 1 2 3\n 9. 9. 1.\n")
-    problem = load_sscflp(path)
-    assert [(f.capacity, f.fixed_cost_minor) for f in problem.facilities] == [(10, 100), (8, 50)]
-    assert [c.demand for c in problem.classes] == [4, 5, 6]
-    assert [[o.cost_minor for o in c.options] for c in problem.classes] == [[1, 9], [2, 9], [3, 1]]
-    assert all(c.count == 1 for c in problem.classes)
-    assert [o.facility for o in problem.classes[0].options] == [0, 1]
-    assert problem.name == "inst"
-
-
-@pytest.mark.parametrize(
-    ("text", "where", "what"),
-    [
-        ("", None, "empty file: expected 'm n' on the first line"),
-        ("2 3\n10 100\n8 x5\n", 3, "fixed cost of facility 2: expected an integer, got 'x5'"),
-        ("1 2\n10 100\n4. 5.\n1\n", 4, "file ends early: missing cost of customer 2 at facility 1"),
-        ("1 1\n10 100\n4.\n1 7\n", 4, "1 unexpected trailing value(s), first '7'"),
-        ("1 1\n-10 100\n4.\n1\n", 2, "capacity of facility 1 must be >= 0, got -10"),
-        ("0 1\n", 1, "facility count m must be >= 1, got 0"),
-    ],
-)
-def test_loader_errors_name_the_file_and_line(
-    tmp_path: Path, text: str, where: int | None, what: str
-) -> None:
-    """A malformed instance fails with ``path:line: what is wrong``."""
-    path = write(tmp_path, text)
-    with pytest.raises(InstanceFormatError) as err:
-        load_sscflp(path)
-    expected = f"{path}:{where}: {what}" if where else f"{path}: {what}"
-    assert str(err.value) == expected
-    assert err.value.line == where
-    assert isinstance(err.value, ValueError)
-
-
-def test_optima_loader_names_the_bad_line(tmp_path: Path) -> None:
-    """The ``os`` file: one integer per line; a bad one is named by file and line."""
-    good = write(tmp_path, "8848\n7913\n\n", "os")
-    assert load_optima(good) == [8848, 7913]
-    bad = write(tmp_path, "8848\n79 13x\n", "os2")
-    with pytest.raises(InstanceFormatError, match=r"os2:2: optimal value: expected an integer"):
-        load_optima(bad)
-
-
 def test_highs_progress_bounds_stay_below_the_optimum_on_a_planner_batch() -> None:
     """HiGHS first completes the greedy hint in a restricted sub-MIP whose printed bound is not
     a bound of the whole problem: no reported bound may exceed the proven optimum."""
@@ -447,6 +293,27 @@ def test_gap_limit_stops_within_the_gap_with_a_valid_bound(backend: Backend) -> 
     assert result.bound <= optimum <= result.objective
     assert result.gap <= 0.03
     check_plan(problem, result)
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"time_limit_s": 0}, "time_limit_s must be positive and finite, got 0"),
+        ({"time_limit_s": math.inf}, "time_limit_s must be positive and finite, got inf"),
+        ({"time_limit_s": 1, "workers": 0}, "workers must be an int >= 1, got 0"),
+        ({"time_limit_s": 1, "backend": "cpsat"}, "backend must be a Backend, got 'cpsat'"),
+        ({"time_limit_s": 1, "hint": (((0, 2),),)}, "class 0: 2 units assigned, count is 1"),
+        ({"time_limit_s": 1, "hint": (((1, 1),),)}, "class 0: option 1 out of range"),
+    ],
+)
+def test_bad_solve_arguments_raise_precise_errors(kwargs: dict[str, object], message: str) -> None:
+    """solve refuses a bad time limit, worker count, backend or hint before any solver runs."""
+    problem = PlanProblem(classes=(ReturnClass(1, 1, (ClassOption(1),)),))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        solve(problem, **kwargs)  # type: ignore[arg-type]
 
 
 def test_gap_limit_is_validated() -> None:
