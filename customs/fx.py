@@ -281,11 +281,11 @@ def load_fx(directory: Traversable) -> FxTable:
     currencies = []
     for row in read_rows(directory, "currencies.toml", "currency"):
         currency = Currency(
-            row.text("code"),
-            row.text("name"),
-            row.integer("exponent"),
-            row.text("source"),
-            row.text("note", ""),
+            row.str("code"),
+            row.str("name"),
+            row.int("exponent"),
+            row.str("source"),
+            row.str("note", ""),
         )
         if not 0 <= currency.exponent <= 4:
             row.fail("exponent", "must be 0..4")
@@ -294,14 +294,14 @@ def load_fx(directory: Traversable) -> FxTable:
     pivot = read_document(directory, "fx.toml").get("pivot")
     rates = []
     for row in read_rows(directory, "fx.toml", "rate"):
-        base, text = row.text("base"), row.text("rate")
+        base, text = row.str("base"), row.str("rate")
         if base != pivot:
             row.fail("base", f"must be the pivot {pivot!r}")
         try:
             rate = Decimal(text)
         except InvalidOperation:
             row.fail("rate", f"not a decimal: {text!r}")
-        rates.append(FxRate(base, row.text("quote"), rate, row.day("date"), row.text("source")))
+        rates.append(FxRate(base, row.str("quote"), rate, row.date("date"), row.str("source")))
         row.finish()
     return FxTable(rates, currencies)
 

@@ -172,7 +172,7 @@ class _Loader:
         return out
 
     def _source_ids(self, r: RowReader, key: str = "sources") -> tuple[str, ...]:
-        ids = r.texts(key, required=True)
+        ids = r.strs(key)
         if not ids:
             r.fail(key, "every row needs at least one source id")
         for sid in ids:
@@ -181,14 +181,14 @@ class _Loader:
         return ids
 
     def _rule(self, r: RowReader) -> RuleRef:
-        effective_from, effective_to = r.day("effective_from"), r.maybe_day("effective_to")
+        effective_from, effective_to = r.date("effective_from"), r.optional("effective_to", r.date)
         if effective_to is not None and effective_to < effective_from:
             r.fail("effective_to", f"{effective_to} is before effective_from {effective_from}")
-        legal_basis = r.text("legal_basis")
+        legal_basis = r.str("legal_basis")
         if not legal_basis.strip():
             r.fail("legal_basis", "must not be empty")
         return RuleRef(
-            rule_id=r.text("id"),
+            rule_id=r.str("id"),
             legal_basis=legal_basis,
             source_ids=self._source_ids(r),
             effective_from=effective_from,
@@ -204,12 +204,12 @@ class _Loader:
     def _places(self, r: RowReader, key: str) -> frozenset[str]:
         """Countries or full-union codes (expanded to their members)."""
         out: set[str] = set()
-        for code in r.texts(key):
+        for code in r.strs(key, required=False):
             out |= self.union_members.get(code) or {self._country(r, key, code)}
         return frozenset(out)
 
     def _regime(self, r: RowReader) -> str:
-        regime = r.text("regime")
+        regime = r.str("regime")
         if regime not in self.countries and regime not in self.union_members:
             r.fail("regime", f"unknown regime {regime!r} (a country or a full union code)")
         return regime
@@ -225,8 +225,8 @@ class _Loader:
     def _condition(self, r: RowReader | None) -> Condition | None:
         if r is None:
             return None
-        currency, op = r.text("currency"), _enum(r, "op", Op)
-        amount_minor = self._money_amount(r, r.text("amount"), currency)
+        currency, op = r.str("currency"), _enum(r, "op", Op)
+        amount_minor = self._money_amount(r, r.str("amount"), currency)
         text = f"{op.value} {self.fx.format(amount_minor, currency)}"
         condition = Condition(op, amount_minor, currency, text)
         if condition.amount_minor < 0:
@@ -234,7 +234,7 @@ class _Loader:
         return condition
 
     def _documents(self, r: RowReader, key: str = "documents") -> tuple[str, ...]:
-        codes = r.texts(key)
+        codes = r.strs(key, required=False)
         for code in codes:
             if code not in self.document_codes:
                 r.fail(key, f"unknown document code {code!r} (not in documents.toml)")
@@ -244,58 +244,58 @@ class _Loader:
 
     def _source(self, r: RowReader) -> Source:
         # url may be "" or absent: a legal act or guidance cited by its description only
-        return Source(r.text("id"), r.text("title"), r.text("url", ""), r.text("kind"))
+        return Source(r.str("id"), r.str("title"), r.str("url", ""), r.str("kind"))
 
     def _jurisdiction(self, r: RowReader) -> Jurisdiction:
-        sources = r.texts("sources", required=True)
+        sources = r.strs("sources")
         for sid in sources:
             if sid not in self.sources:
                 r.fail("sources", f"unknown source id {sid!r}")
         if not sources:
             r.fail("sources", "every row needs at least one source id")
         return Jurisdiction(
-            r.text("code"),
-            r.text("name"),
-            r.flag("imports_assessable"),
+            r.str("code"),
+            r.str("name"),
+            r.bool("imports_assessable"),
             sources,
-            r.text("note", ""),
+            r.str("note", ""),
         )
 
     def _union(self, r: RowReader) -> UnionRow:
         rule, kind = self._rule(r), _enum(r, "kind", UnionKind)
-        members = r.texts("members", required=True)
+        members = r.strs("members")
         full = kind is UnionKind.FULL
         for code in members:
             if full and code not in self.countries:
                 r.fail("members", f"unknown country {code!r} (not in countries.toml)")
         return UnionRow(
             rule=rule,
-            code=r.text("code"),
-            name=r.text("name"),
+            code=r.str("code"),
+            name=r.str("name"),
             kind=kind,
             members=frozenset(members),
-            vat_border_between_members=r.flag("vat_border_between_members") if full else True,
+            vat_border_between_members=r.bool("vat_border_between_members") if full else True,
             duty_free_chapters=frozenset()
             if full
             else _chapters(r, "duty_free_chapters", required=True),
             documents=self._documents(r),
-            note=r.text("note", ""),
+            note=r.str("note", ""),
         )
 
     def _territory(self, r: RowReader) -> TerritoryRow:
-        rule, code = self._rule(r), r.text("code")
-        country = self._country(r, "country", r.text("country"))
+        rule, code = self._rule(r), r.str("code")
+        country = self._country(r, "country", r.str("country"))
         if not code.startswith(country + "-"):
             r.fail("code", f"must start with its country code {country}-")
         row = TerritoryRow(
             rule,
             code,
             country,
-            r.text("name"),
-            r.flag("in_customs_territory"),
-            r.flag("in_vat_area"),
-            r.text("note", ""),
-            r.text("goods_area", ""),
+            r.str("name"),
+            r.bool("in_customs_territory"),
+            r.bool("in_vat_area"),
+            r.str("note", ""),
+            r.str("goods_area", ""),
         )
         if row.goods_area and row.goods_area not in self.union_members:
             r.fail("goods_area", f"unknown full union {row.goods_area!r} (not in unions.toml)")
@@ -305,7 +305,7 @@ class _Loader:
 
     def _place(self, r: RowReader, key: str) -> str:
         """A country code or a territory code of territories.toml."""
-        code = r.text(key)
+        code = r.str(key)
         if "-" in code:
             if code not in self.territory_codes:
                 r.fail(key, f"unknown territory {code!r} (not in territories.toml)")
@@ -316,30 +316,30 @@ class _Loader:
         rule, origin, destination = self._rule(r), self._place(r, "from"), self._place(r, "to")
         if origin.split("-")[0] != destination.split("-")[0]:
             r.fail("to", f"a movement stays inside one country ({origin} -> {destination})")
-        border = r.flag("border")
+        border = r.bool("border")
         row = MovementRow(
             rule=rule,
             origin=origin,
             destination=destination,
             border=border,
-            leaves_customs_territory=r.flag("leaves_customs_territory", True),
-            relief=r.flag("relief", True),
+            leaves_customs_territory=r.bool("leaves_customs_territory", True),
+            relief=r.bool("relief", True),
             documents=self._documents(r),
-            note=r.text("note", ""),
+            note=r.str("note", ""),
         )
         if not border and (row.documents or not row.relief or not row.leaves_customs_territory):
             r.fail("border", "a movement without a border takes no documents or border flags")
         return row
 
     def _vat(self, r: RowReader) -> VatRow:
-        rule, area, rate_bp = self._rule(r), r.text("area"), r.integer("rate_bp")
+        rule, area, rate_bp = self._rule(r), r.str("area"), r.int("rate_bp")
         self._country(r, "area", area.split("-")[0])
         if not 0 <= rate_bp <= 10_000:
             r.fail("rate_bp", "must be 0..10000")
-        return VatRow(rule, area, rate_bp, r.text("note", ""))
+        return VatRow(rule, area, rate_bp, r.str("note", ""))
 
     def _exemption(self, r: RowReader, key: str) -> Exemption | None:
-        sub = r.sub(key)
+        sub = r.optional(key, r.table)
         if sub is None:
             return None
         basis = _enum(sub, "basis", Basis)
@@ -352,11 +352,11 @@ class _Loader:
 
     def _de_minimis(self, r: RowReader) -> DeMinimisRow:
         rule, regime = self._rule(r), self._regime(r)
-        flat = r.sub("flat_duty_per_category")
+        flat = r.optional("flat_duty_per_category", r.table)
         flat_money = None
         if flat is not None:
-            currency = flat.text("currency")
-            flat_money = Money(self._money_amount(flat, flat.text("amount"), currency), currency)
+            currency = flat.str("currency")
+            flat_money = Money(self._money_amount(flat, flat.str("amount"), currency), currency)
             flat.finish()
         row = DeMinimisRow(
             rule=rule,
@@ -366,14 +366,14 @@ class _Loader:
             duty_exempt=self._exemption(r, "duty_exempt"),
             vat_exempt=self._exemption(r, "vat_exempt"),
             flat_duty_per_category=flat_money,
-            note=r.text("note", ""),
+            note=r.str("note", ""),
         )
         if flat_money is not None and row.duty_exempt is None:
             r.fail("flat_duty_per_category", "needs a duty_exempt band to apply in")
         return row
 
     def _duty_rate(self, r: RowReader) -> DutyRateRow:
-        rule, regime, rate_bp = self._rule(r), self._regime(r), r.integer("rate_bp")
+        rule, regime, rate_bp = self._rule(r), self._regime(r), r.int("rate_bp")
         if not 0 <= rate_bp <= 100_000:
             r.fail("rate_bp", "must be 0..100000")
         return DutyRateRow(
@@ -383,69 +383,69 @@ class _Loader:
             origins=self._places(r, "origins"),
             channels=_channels(r),
             rate_bp=rate_bp,
-            includes_vat=r.flag("includes_vat", False),
-            additional=r.flag("additional", False),
-            note=r.text("note", ""),
+            includes_vat=r.bool("includes_vat", False),
+            additional=r.bool("additional", False),
+            note=r.str("note", ""),
         )
 
     def _relief(self, r: RowReader) -> ReliefRow:
-        rule, regime, available = self._rule(r), self._regime(r), r.flag("available")
-        limit = r.text("limit", "")
+        rule, regime, available = self._rule(r), self._regime(r), r.bool("available")
+        limit = r.str("limit", "")
         return ReliefRow(
             rule=rule,
             regime=regime,
-            name=r.text("name"),
+            name=r.str("name"),
             available=available,
             limit=_period(r, "limit", limit) if limit else None,
-            covers_duty=r.flag("covers_duty", False),
-            covers_vat=r.flag("covers_vat", False),
-            requires_unaltered=r.flag("requires_unaltered", True),
+            covers_duty=r.bool("covers_duty", False),
+            covers_vat=r.bool("covers_vat", False),
+            requires_unaltered=r.bool("requires_unaltered", True),
             reasons=_reasons(r, "reasons") if r.has("reasons") else frozenset(ReturnReason),
             excluded_chapters=_chapters(r, "excluded_chapters")
             if r.has("excluded_chapters")
             else frozenset(),
-            conditions=r.texts("conditions"),
+            conditions=r.strs("conditions", required=False),
             documents=self._documents(r),
-            note=r.text("note", ""),
+            note=r.str("note", ""),
         )
 
     def _reclaim(self, r: RowReader) -> ReclaimRow:
-        rule, regime, offered = self._rule(r), self._regime(r), r.flag("offered", True)
-        claim_within = r.text("claim_within", "")
-        export_within = r.text("export_within", "")
+        rule, regime, offered = self._rule(r), self._regime(r), r.bool("offered", True)
+        claim_within = r.str("claim_within", "")
+        export_within = r.str("export_within", "")
         if offered and not claim_within:
             r.fail("claim_within", "an offered route needs a claim deadline")
         row = ReclaimRow(
             rule=rule,
             regime=regime,
-            route=r.text("route"),
+            route=r.str("route"),
             offered=offered,
             reasons=_reasons(r, "reasons"),
             channels=_channels(r),
             exit=_enum(r, "exit", Exit),
-            requires_unaltered=r.flag("requires_unaltered"),
+            requires_unaltered=r.bool("requires_unaltered"),
             duty_share_bp=_share(r, "duty_share_bp"),
             vat_share_bp=_share(r, "vat_share_bp"),
-            checkout_vat=r.flag("checkout_vat", False),
+            checkout_vat=r.bool("checkout_vat", False),
             claimant=_enum(r, "claimant", Claimant),
             export_within=_period(r, "export_within", export_within) if export_within else None,
             claim_from=_enum(r, "claim_from", ClaimFrom),
             claim_within=_period(r, "claim_within", claim_within) if claim_within else None,
-            value_limit=self._condition(r.sub("value_limit")),
-            min_claim=self._condition(r.sub("min_claim")),
-            conditions=r.texts("conditions"),
+            value_limit=self._condition(r.optional("value_limit", r.table)),
+            min_claim=self._condition(r.optional("min_claim", r.table)),
+            conditions=r.strs("conditions", required=False),
             documents=self._documents(r),
-            note=r.text("note", ""),
+            note=r.str("note", ""),
         )
         if row.offered and not row.checkout_vat and "original_import_entry" not in row.documents:
             r.fail("documents", "every customs reclaim route needs original_import_entry")
         return row
 
     def _document_type(self, r: RowReader) -> DocumentType:
-        return DocumentType(r.text("code"), r.text("name"), self._source_ids(r))
+        return DocumentType(r.str("code"), r.str("name"), self._source_ids(r))
 
     def _document_rule(self, r: RowReader) -> DocumentRule:
-        rule, code = self._rule(r), r.text("code")
+        rule, code = self._rule(r), r.str("code")
         if code not in self.document_codes:
             r.fail("code", f"unknown document code {code!r}")
         regime = self._regime(r) if r.has("regime") else ""
@@ -455,22 +455,22 @@ class _Loader:
             trigger=_enum(r, "trigger", Trigger),
             regime=regime,
             channels=_channels(r),
-            when_value=self._condition(r.sub("when_value")),
-            per_line=r.flag("per_line", False),
+            when_value=self._condition(r.optional("when_value", r.table)),
+            per_line=r.bool("per_line", False),
             exempt_destinations=self._places(r, "exempt_destinations"),
-            other_member_state_only=r.flag("other_member_state_only", False),
-            note=r.text("note", ""),
+            other_member_state_only=r.bool("other_member_state_only", False),
+            note=r.str("note", ""),
         )
 
     def _principle(self, r: RowReader) -> Principle:
-        return Principle(self._rule(r), r.text("topic"), r.text("text"), r.text("note", ""))
+        return Principle(self._rule(r), r.str("topic"), r.str("text"), r.str("note", ""))
 
 
 # -- field parsers --------------------------------------------------------------------------
 
 
 def _enum(r: RowReader, key: str, kind: type[_E]) -> _E:
-    text = r.text(key)
+    text = r.str(key)
     try:
         return kind(text)
     except ValueError:
@@ -479,7 +479,7 @@ def _enum(r: RowReader, key: str, kind: type[_E]) -> _E:
 
 def _channels(r: RowReader) -> frozenset[Channel]:
     try:
-        return frozenset(Channel(c) for c in r.texts("channels"))
+        return frozenset(Channel(c) for c in r.strs("channels", required=False))
     except ValueError as exc:
         r.fail("channels", str(exc))
 
@@ -500,7 +500,7 @@ def _reasons(r: RowReader, key: str) -> frozenset[ReturnReason]:
 
 def _chapters(r: RowReader, key: str, *, required: bool = False) -> frozenset[int]:
     out: set[int] = set()
-    for text in r.texts(key, required=required):
+    for text in r.strs(key, required=required):
         low, _, high = text.partition("-")
         try:
             first, last = int(low), int(high or low)
@@ -520,7 +520,7 @@ def _period(r: RowReader, key: str, text: str) -> Period:
 
 
 def _share(r: RowReader, key: str) -> int:
-    value = r.integer(key)
+    value = r.int(key)
     if not 0 <= value <= 10_000:
         r.fail(key, "must be 0..10000 basis points")
     return value

@@ -1,5 +1,9 @@
 """Reading the TOML rule tables: a typed accessor per row that names the offending key on error.
 
+A row is a :class:`customs.toml_reader.Table` (the product's one TOML reader) that raises at the
+first problem: the tables ship with the package, so one precise error is enough. Errors are
+``RuleDataError`` naming file, row and key: ``vat.toml vat[3] (vat.DE.2007).rate_bp``.
+
 Loading happens once (``default_engine`` / ``default_fx`` are cached); nothing here runs per
 assessment.
 """
@@ -7,13 +11,27 @@ assessment.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import NoReturn
+from typing import Final
 
 from customs.errors import FieldViolation, InvalidInput
+from customs.toml_reader import Problems, Table, closest
+
+__all__ = ["RowReader", "RuleDataError", "data_dir", "read_document", "read_rows"]
+
+# the rule tables' established wording: Python's names for the TOML types
+_TYPE_NAMES: Final = {
+    "integer": "int",
+    "number": "float",
+    "string": "str",
+    "boolean": "bool",
+    "date": "date",
+    "table": "a table",
+    "array": "list",
+    "array of tables": "an array of tables ([[...]])",
+}
 
 
 class RuleDataError(InvalidInput, ValueError):
@@ -30,90 +48,55 @@ def data_dir() -> Traversable:
     return resources.files("customs") / "data"
 
 
-class RowReader:
+class RowReader(Table):
     """One ``[[table]]`` row. Every accessor consumes its key; ``finish`` rejects the rest."""
 
-    def __init__(self, where: str, data: dict[str, object]) -> None:
-        self.where = where
-        self._data = data
-        self._seen: set[str] = set()
+    def missing_message(self) -> str:
+        return "is required"
 
-    def fail(self, key: str, reason: str) -> NoReturn:
-        raise RuleDataError(f"{self.where}.{key}" if key else self.where, reason)
+    def type_message(self, expected: str, value: object) -> str:
+        return f"expected {_TYPE_NAMES.get(expected, expected)}, got {value!r}"
 
-    def has(self, key: str) -> bool:
-        return key in self._data
-
-    def _get(self, key: str, kind: type | tuple[type, ...], required: bool) -> object:
-        self._seen.add(key)
-        if key not in self._data:
-            if required:
-                self.fail(key, "is required")
-            return None
-        value = self._data[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
-        return value
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self._get(key, str, default is None)
-        return value if isinstance(value, str) else str(default)
-
-    def flag(self, key: str, default: bool | None = None) -> bool:
-        value = self._get(key, bool, default is None)
-        return value if isinstance(value, bool) else bool(default)
-
-    def integer(self, key: str) -> int:
-        value = self._get(key, int, True)
-        assert isinstance(value, int)
-        return value
-
-    def day(self, key: str) -> date:
-        value = self.maybe_day(key, required=True)
-        assert value is not None
-        return value
-
-    def maybe_day(self, key: str, *, required: bool = False) -> date | None:
-        value = self._get(key, date, required)
-        return value if isinstance(value, date) else None
-
-    def texts(self, key: str, *, required: bool = False) -> tuple[str, ...]:
-        value = self._get(key, list, required)
-        if value is None:
-            return ()
-        assert isinstance(value, list)
-        if not all(isinstance(v, str) for v in value):
-            self.fail(key, f"expected a list of strings, got {value!r}")
-        return tuple(value)
+    def report_unknown(self, unknown: Sequence[str]) -> None:
+        """All of a row's unknown keys in one error at the row, with the closest known keys."""
+        keys = sorted(unknown)
+        known = self.known()
+        hints = [(key, closest(key, known)) for key in keys]
+        shown = [
+            (f"{hint!r}" if len(keys) == 1 else f"{hint!r} for {key!r}")
+            for key, hint in hints
+            if hint is not None
+        ]
+        suggestion = f" (did you mean {', '.join(shown)}?)" if shown else ""
+        self.error("", f"unknown keys {keys}{suggestion}")
 
     def list_or_text(self, key: str) -> tuple[str, ...] | str:
-        value = self._get(key, (list, str), True)
-        return value if isinstance(value, str) else self.texts(key)
+        """A string, or an array of strings."""
+        value = self.get(key)
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, list):
+            self.fail(key, f"expected list or str, got {value!r}")
+        return self.strs(key)
 
-    def sub(self, key: str) -> RowReader | None:
-        value = self._get(key, dict, False)
-        if value is None:
-            return None
-        assert isinstance(value, dict)
-        return RowReader(f"{self.where}.{key}", value)
 
-    def finish(self) -> None:
-        unknown = sorted(set(self._data) - self._seen)
-        if unknown:
-            self.fail("", f"unknown keys {unknown}")
+def _problems(filename: str) -> Problems:
+    """Raise at the first problem, as ``RuleDataError("<file> <table>[i] (id).key", ...)``."""
+
+    def raise_as(path: str, reason: str) -> RuleDataError:
+        return RuleDataError(f"{filename} {path}" if path else filename, reason)
+
+    return Problems(filename, raise_as=raise_as)
 
 
 def read_rows(directory: Traversable, filename: str, table: str) -> Iterator[RowReader]:
     """The ``[[table]]`` rows of ``directory/filename``, each named for error messages."""
-    document = read_document(directory, filename)
-    rows = document.get(table, [])
-    if not isinstance(rows, list):
-        raise RuleDataError(f"{filename} {table}", "expected an array of tables ([[...]])")
-    for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise RuleDataError(f"{filename} {table}[{index}]", "expected a table")
-        label = row.get("id", row.get("code", ""))
-        yield RowReader(f"{filename} {table}[{index}]" + (f" ({label})" if label else ""), row)
+    document = RowReader(read_document(directory, filename), _problems(filename))
+    for row in document.array_of_tables(table):
+        label = row.data.get("id", row.data.get("code", ""))
+        if label:
+            row.path = f"{row.path} ({label})"
+        yield row
 
 
 def read_document(directory: Traversable, filename: str) -> dict[str, object]:

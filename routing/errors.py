@@ -11,7 +11,8 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   ├── CustomsError             customs.api: a crossing or item customs cannot read
     │   │   └── CustomsNotCovered    valid, but the rule tables do not cover it (yet)
     │   ├── NetworkError             hubs.model: a network definition, by key
-    │   │   └── NetworkErrors        hubs.loader: every problem of one network file
+    │   │   └── NetworkErrors        hubs.reading: every problem of one network file
+    │   ├── TomlError                customs.toml_reader: a TOML document, by file: table.key
     │   ├── RuleDataError            customs.tables: a customs rule table, by file/row/key
     │   ├── BatchError               routing.batches.io: a batch file, by row and field
     │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key

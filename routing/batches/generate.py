@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from customs.api import ReturnReason
+from customs.toml_reader import Problems, Table
 from hubs.model import ConditionGrade, FacilityKind, Network, Source
 from routing.decide.domain import (
     MAX_DIMENSION_MM,
@@ -74,6 +75,8 @@ _GRADES: Final = tuple(ConditionGrade)
 _REASONS: Final = tuple(ReturnReason)
 _DEFAULT_CONSTRAINTS: Final = Constraints()
 _LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FILE: Final = "generator.toml"
+_MAX_INT: Final = 10**12  # the default upper bound of an integer setting
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -190,87 +193,60 @@ class GeneratorConfig:
         return country
 
 
-class _Table:
-    """Typed access to one TOML table, naming the key path in every error."""
+class _Table(Table):
+    """One table of generator.toml: the product's TOML reader (:mod:`customs.toml_reader`),
+    raising a :class:`GeneratorConfigError` at the first problem, named by its key path."""
 
-    def __init__(self, path: str, data: object) -> None:
-        if not isinstance(data, dict):
-            raise GeneratorConfigError(path, "must be a table")
-        self.path = path
-        self.data: dict[str, Any] = data
+    @classmethod
+    def root(cls, data: Mapping[str, object]) -> _Table:
+        problems = Problems(_FILE, raise_as=GeneratorConfigError)
+        return cls(data, problems, _FILE)
 
-    def _get(self, key: str) -> Any:
-        if key not in self.data:
-            raise GeneratorConfigError(f"{self.path}.{key}", "is required")
-        return self.data[key]
+    def entries(self, key: str) -> list[tuple[str, _Table]]:
+        """A table of named tables, at least one."""
+        entries = self.tables(key)
+        if not entries:
+            self.fail(key, "needs at least one entry")
+        return list(entries.items())
 
-    def table(self, key: str) -> _Table:
-        return _Table(f"{self.path}.{key}", self._get(key))
+    def text(self, key: str) -> str:
+        """A non-empty string."""
+        value = self.str(key)
+        if not value:
+            self.fail(key, "must be a non-empty string")
+        return value
 
-    def tables(self, key: str) -> list[tuple[str, _Table]]:
-        t = self.table(key)
-        if not t.data:
-            raise GeneratorConfigError(t.path, "needs at least one entry")
-        return [(name, t.table(name)) for name in t.data]
-
-    def number(self, key: str, *, low: float = 0.0, high: float = math.inf) -> float:
-        v = self._get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
-            raise GeneratorConfigError(f"{self.path}.{key}", f"must be a number in [{low}, {high}]")
-        return float(v)
-
-    def integer(self, key: str, *, low: int = 0, high: int = 10**12) -> int:
-        v = self._get(key)
-        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-            raise GeneratorConfigError(
-                f"{self.path}.{key}", f"must be an integer in [{low}, {high}]"
-            )
-        return v
-
-    def string(self, key: str) -> str:
-        v = self._get(key)
-        if not isinstance(v, str) or not v:
-            raise GeneratorConfigError(f"{self.path}.{key}", "must be a non-empty string")
-        return v
-
-    def boolean(self, key: str) -> bool:
-        v = self._get(key)
-        if not isinstance(v, bool):
-            raise GeneratorConfigError(f"{self.path}.{key}", "must be true or false")
-        return v
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        v = self._get(key)
-        if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
-            raise GeneratorConfigError(f"{self.path}.{key}", "must be a non-empty list of strings")
-        return tuple(v)
+    def names(self, key: str) -> tuple[str, ...]:
+        """A non-empty array of strings."""
+        names = self.strs(key)
+        if not names:
+            self.fail(key, "must be a non-empty list of strings")
+        return names
 
     def weights(self, key: str, *, shares: bool) -> dict[str, float]:
         """A table of non-negative numbers; ``shares`` ones must sum to 1."""
         t = self.table(key)
-        out = {name: t.number(name) for name in t.data}
+        out = {name: t.float(name, low=0.0) for name in t.ask_all()}
         total = sum(out.values())
         if total <= 0:
-            raise GeneratorConfigError(t.path, "needs a positive entry")
+            t.fail("", "needs a positive entry")
         if shares and abs(total - 1.0) > _SHARE_TOLERANCE:
-            raise GeneratorConfigError(t.path, f"shares must sum to 1, got {total:.6f}")
+            t.fail("", f"shares must sum to 1, got {total:.6f}")
         return out
 
     def sources(self) -> tuple[Source, ...]:
-        v = self._get("sources")
-        if not isinstance(v, list) or not v:
-            raise GeneratorConfigError(f"{self.path}.sources", "must list at least one source")
-        out = []
-        for i, s in enumerate(v):
-            t = _Table(f"{self.path}.sources[{i}]", s)
-            out.append(
-                Source(
-                    ref=t.string("ref"),
-                    year=t.integer("year", low=1900, high=2100),
-                    note=str(t.data.get("note", "")),
-                )
+        """``sources = [{ref, year, note}, ...]``: at least one."""
+        entries = self.array_of_tables("sources", required=True)
+        if not entries:
+            self.fail("sources", "must list at least one source")
+        return tuple(
+            Source(
+                ref=t.text("ref"),
+                year=t.int("year", low=1900, high=2100),
+                note=str(t.data.get("note", "")),
             )
-        return tuple(out)
+            for t in entries
+        )
 
 
 def _counts(t: _Table, key: str) -> tuple[tuple[int, float], ...]:
@@ -286,10 +262,10 @@ def _counts(t: _Table, key: str) -> tuple[tuple[int, float], ...]:
 def _lognormal(t: _Table, key: str) -> LogNormal:
     d = t.table(key)
     ln = LogNormal(
-        median=d.number("median", low=1e-9),
-        sigma=d.number("sigma", high=5.0),
-        min=d.number("min", low=1e-9),
-        max=d.number("max", low=1e-9),
+        median=d.float("median", low=1e-9),
+        sigma=d.float("sigma", low=0.0, high=5.0),
+        min=d.float("min", low=1e-9),
+        max=d.float("max", low=1e-9),
     )
     if not ln.min <= ln.median <= ln.max:
         raise GeneratorConfigError(d.path, "needs min <= median <= max")
@@ -297,13 +273,9 @@ def _lognormal(t: _Table, key: str) -> LogNormal:
 
 
 def _category(name: str, t: _Table, max_parcel_g: int) -> Category:
-    dims = t.data.get("dims_mm")
-    if (
-        not isinstance(dims, list)
-        or len(dims) != 3
-        or not all(isinstance(d, int) and 1 <= d <= MAX_DIMENSION_MM for d in dims)
-    ):
-        raise GeneratorConfigError(f"{t.path}.dims_mm", "must be 3 sizes in mm")
+    dims = t.ints("dims_mm", low=1, high=MAX_DIMENSION_MM)
+    if len(dims) != 3:
+        t.fail("dims_mm", "must be 3 sizes in mm")
     hs = t.weights("hs_codes", shares=True)
     for code in hs:
         v = Violations()
@@ -319,15 +291,15 @@ def _category(name: str, t: _Table, max_parcel_g: int) -> Category:
         raise GeneratorConfigError(f"{t.path}.weight_g.max", "exceeds parcel.max_weight_g")
     return Category(
         name=name,
-        sku_prefix=t.string("sku_prefix"),
-        purchase_share=t.number("purchase_share"),
-        return_rate_pct=t.number("return_rate_pct", high=100.0),
+        sku_prefix=t.text("sku_prefix"),
+        purchase_share=t.float("purchase_share", low=0.0),
+        return_rate_pct=t.float("return_rate_pct", low=0.0, high=100.0),
         value_eur=_lognormal(t, "value_eur"),
         weight_g=weight,
         dims_mm=(dims[0], dims[1], dims[2]),
-        max_dim_mm=t.integer("max_dim_mm", low=1, high=MAX_DIMENSION_MM),
+        max_dim_mm=t.int("max_dim_mm", low=1, high=MAX_DIMENSION_MM),
         hs_codes=tuple(hs.items()),
-        duty_bp=t.integer("duty_bp", high=10_000),
+        duty_bp=t.int("duty_bp", low=0, high=10_000),
         reasons=tuple(reasons.get(r.value, 0.0) for r in ReturnReason),
         sources=t.sources(),
     )
@@ -335,40 +307,38 @@ def _category(name: str, t: _Table, max_parcel_g: int) -> Category:
 
 def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
     """Validate a parsed generator.toml; raises :class:`GeneratorConfigError` naming the key."""
-    root = _Table("generator.toml", dict(data))
-    if root.integer("format_version", low=1, high=1) != 1:
+    root = _Table.root(data)
+    if root.int("format_version", low=1, high=1) != 1:
         raise GeneratorConfigError("format_version", "must be 1")
     sources: dict[str, tuple[Source, ...]] = {}
     sources["generator"] = root.table("generator").sources()
 
     dates = root.table("dates")
     sources["dates"] = dates.sources()
-    lag_min = dates.integer("import_lag_min_days", high=3650)
-    lag_max = dates.integer("import_lag_max_days", low=lag_min, high=3650)
+    lag_min = dates.int("import_lag_min_days", low=0, high=3650)
+    lag_max = dates.int("import_lag_max_days", low=lag_min, high=3650)
     lines, quantity = root.table("lines"), root.table("quantity")
     sources["lines"], sources["quantity"] = lines.sources(), quantity.sources()
     parcel = root.table("parcel")
     sources["parcel"] = parcel.sources()
-    max_parcel_g = parcel.integer("max_weight_g", low=1)
+    max_parcel_g = parcel.int("max_weight_g", low=1, high=_MAX_INT)
     catalogue = root.table("catalogue")
     sources["catalogue"] = catalogue.sources()
 
     countries: dict[str, float] = {}
-    for code, t in root.tables("countries"):
+    for code, t in root.entries("countries"):
         if not is_country(code):
             raise GeneratorConfigError(t.path, "not an ISO 3166-1 alpha-2 code")
-        countries[code] = t.number("weight")
+        countries[code] = t.float("weight", low=0.0)
         sources[t.path] = t.sources()
 
     origin_mix = []
-    for name, t in root.tables("origin_mix"):
+    for name, t in root.entries("origin_mix"):
         shares = t.weights("shares", shares=True)
         for code in shares:
             if not is_country(code):
                 raise GeneratorConfigError(f"{t.path}.shares.{code}", "not a country code")
-        origin_mix.append(
-            OriginMix(name, t.strings("countries"), tuple(shares.items()), t.sources())
-        )
+        origin_mix.append(OriginMix(name, t.names("countries"), tuple(shares.items()), t.sources()))
     grouped = [c for mix in origin_mix for c in mix.countries]
     for code in countries:
         if grouped.count(code) != 1:
@@ -377,7 +347,7 @@ def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
                 f"country {code} must be in exactly one group, is in {grouped.count(code)}",
             )
 
-    categories = tuple(_category(name, t, max_parcel_g) for name, t in root.tables("categories"))
+    categories = tuple(_category(name, t, max_parcel_g) for name, t in root.entries("categories"))
     grades: dict[ReturnReason, tuple[float, ...]] = {}
     for reason in ReturnReason:
         t = root.table("grades").table(reason.value)
@@ -389,27 +359,27 @@ def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
         sources[t.path] = t.sources()
 
     currencies = {}
-    for code, t in root.tables("currencies"):
+    for code, t in root.entries("currencies"):
         currencies[code] = CurrencyRate(
-            code, t.number("per_eur", low=1e-9), t.integer("exponent", high=4), t.sources()
+            code, t.float("per_eur", low=1e-9), t.int("exponent", low=0, high=4), t.sources()
         )
 
     unions = {}
-    for name, t in root.tables("customs_unions"):
-        unions[name] = frozenset(t.strings("members"))
+    for name, t in root.entries("customs_unions"):
+        unions[name] = frozenset(t.names("members"))
         sources[t.path] = t.sources()
 
     regimes = []
-    for name, t in root.tables("import_taxes"):
+    for name, t in root.entries("import_taxes"):
         vat = t.table("vat_bp")
         regimes.append(
             ImportTaxRegime(
                 name=name,
-                vat_bp={c: vat.integer(c, high=10_000) for c in vat.data},
-                duty=t.boolean("duty"),
-                duty_free_max_eur=t.number("duty_free_max_eur"),
-                vat_free_max_eur=t.number("vat_free_max_eur"),
-                checkout_max_eur=t.number("checkout_max_eur"),
+                vat_bp={c: vat.int(c, low=0, high=10_000) for c in vat.ask_all()},
+                duty=t.bool("duty"),
+                duty_free_max_eur=t.float("duty_free_max_eur", low=0.0),
+                vat_free_max_eur=t.float("vat_free_max_eur", low=0.0),
+                checkout_max_eur=t.float("checkout_max_eur", low=0.0),
                 sources=t.sources(),
             )
         )
@@ -424,7 +394,7 @@ def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
     postal = root.table("postal")
     sources["postal"] = postal.sources()
     formats = postal.table("formats")
-    postal_formats = {c: formats.string(c) for c in formats.data}
+    postal_formats = {c: formats.text(c) for c in formats.ask_all()}
     for code in countries:
         fmt = postal_formats.get(code)
         if fmt is None:
@@ -435,15 +405,15 @@ def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
             raise GeneratorConfigError(f"{formats.path}.{code}", v.items[0].description)
 
     return GeneratorConfig(
-        return_window_days=dates.integer("return_window_days", low=1, high=3650),
+        return_window_days=dates.int("return_window_days", low=1, high=3650),
         import_lag_min_days=lag_min,
         import_lag_max_days=lag_max,
         lines=_counts(lines, "shares"),
         quantity=_counts(quantity, "shares"),
         max_parcel_weight_g=max_parcel_g,
-        skus_per_category=catalogue.integer("skus_per_category", low=1, high=10**6),
-        zipf_exponent=catalogue.number("zipf_exponent", high=10.0),
-        value_weight_correlation=catalogue.number("value_weight_correlation", high=0.99),
+        skus_per_category=catalogue.int("skus_per_category", low=1, high=10**6),
+        zipf_exponent=catalogue.float("zipf_exponent", low=0.0, high=10.0),
+        value_weight_correlation=catalogue.float("value_weight_correlation", low=0.0, high=0.99),
         countries=countries,
         origin_mix=tuple(origin_mix),
         categories=categories,
@@ -451,7 +421,7 @@ def config_from_mapping(data: Mapping[str, object]) -> GeneratorConfig:
         currencies=currencies,
         customs_unions=unions,
         import_taxes=tuple(regimes),
-        postal_areas_per_country=postal.integer("areas_per_country", low=1, high=10**6),
+        postal_areas_per_country=postal.int("areas_per_country", low=1, high=10**6),
         postal_formats=postal_formats,
         sources=sources,
     )

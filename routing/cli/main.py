@@ -505,7 +505,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
 
 def cmd_network_check(a: argparse.Namespace) -> int:
-    from hubs.loader import check_network
+    from hubs import check_network
 
     for line in check_network(a.file):
         print(line)

@@ -30,7 +30,7 @@ from customs.engine import CustomsEngine
 from customs.fx import FxTable, default_fx
 from customs.load import load_rulebook
 from customs.tables import RuleDataError, data_dir
-from hubs.loader import NetworkErrors, network_from_mapping
+from hubs import NetworkErrors, network_from_mapping
 from hubs.model import FacilityKind, Network, NetworkError
 from routing.batches.generate import default_config, generate_returns
 from routing.batches.io import BatchError, read_batch

@@ -9,17 +9,18 @@ the variant is applied (:mod:`routing.whatif.apply`), with the same kind of mess
 
 from __future__ import annotations
 
-import difflib
+import functools
 import math
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
+from customs.toml_reader import Problems, Table, article, describe
 from routing.errors import FieldViolation, InvalidInput
 from routing.plan.planner import MAX_TIME_LIMIT_S
 
@@ -27,6 +28,7 @@ FORMAT_VERSION: Final = 1
 BASE: Final = "base"
 _NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_RETURNS: Final = 2_000_000
+_WANTED: Final = {"boolean": "true or false", "date": "a date (YYYY-MM-DD)"}
 RATE_SELECTORS: Final = ("carrier", "service", "rate_card", "lane")
 CUSTOMS_TABLES: Final = ("de_minimis", "duty_rate")
 POLICY_KEYS: Final = (
@@ -232,74 +234,50 @@ class Scenario:
 # -- reading --------------------------------------------------------------------------------
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
+class _Table(Table):
+    """One table of a scenario: the product's TOML reader (:mod:`customs.toml_reader`) with the
+    scenario format's wording; its ``scope`` is the variant (``base`` for the base). Values are
+    optional unless said otherwise: an absent or bad one reads as ``None`` (bad ones reported)."""
 
-    def add(self, variant: str, key: str, reason: str) -> None:
-        self.problems.append(Problem(variant, key, reason))
+    # -- wording ---------------------------------------------------------------------------
 
+    def missing_message(self) -> str:
+        return "is required"
 
-class _Table:
-    """A closed TOML table: every accessor consumes its key; ``finish`` reports the rest."""
+    def type_message(self, expected: str, value: object) -> str:
+        wanted = _WANTED.get(expected) or article(expected)
+        return f"must be {wanted}, got {describe(value)}"
 
-    def __init__(self, data: Mapping[str, object], variant: str, path: str, c: _Collector):
-        self.data = data
-        self.variant = variant
-        self.path = path
-        self.c = c
-        self.seen: set[str] = set()
+    def range_message(
+        self, value: object, low: float | None, high: float | None, *, number: bool
+    ) -> str:
+        return f"must be between {low} and {high}, got {value}"
 
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
+    def unknown_message(self, key: str, suggestion: str | None, allowed: Sequence[str]) -> str:
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        return f"unknown key{hint}; allowed: {', '.join(allowed)}"
 
-    def error(self, key: str, reason: str) -> None:
-        self.c.add(self.variant, self.at(key), reason)
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str) -> object:
-        self.seen.add(key)
-        return self.data.get(key)
-
-    def finish(self) -> None:
-        allowed = sorted(self.seen)
-        for key in self.data:
-            if key not in self.seen:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.error(key, f"unknown key{hint}; allowed: {', '.join(allowed)}")
+    # -- the scenario's accessors ----------------------------------------------------------
 
     def text(self, key: str, *, required: bool = False, default: str = "") -> str:
-        v = self.raw(key)
-        if v is None:
-            if required:
-                self.error(key, "is required")
-            return default
-        if not isinstance(v, str):
-            self.error(key, f"must be a string, got {_describe(v)}")
-            return default
-        return v
+        if required:
+            return self.str(key)
+        value = self.optional(key, self.str)
+        return default if value is None else value
 
     def integer(self, key: str, *, low: int, high: int) -> int | None:
-        v = self.raw(key)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, int):
-            self.error(key, f"must be an integer, got {_describe(v)}")
-            return None
-        if not low <= v <= high:
-            self.error(key, f"must be between {low} and {high}, got {v}")
-            return None
-        return v
+        return self.optional(key, functools.partial(self.int, low=low, high=high))
+
+    def flag(self, key: str) -> bool | None:
+        return self.optional(key, self.bool)
 
     def decimal(self, key: str) -> Decimal | None:
-        v = self.raw(key)
-        if v is None:
-            return None
+        return self.optional(key, self._decimal)
+
+    def _decimal(self, key: str) -> Decimal | None:
+        v = self.get(key)
         if isinstance(v, bool) or not isinstance(v, int | float | str):
-            self.error(key, f"must be a number, got {_describe(v)}")
+            self.error(key, f"must be a number, got {describe(v)}")
             return None
         if isinstance(v, float) and not math.isfinite(v):
             self.error(key, "must be a finite number")
@@ -314,22 +292,15 @@ class _Table:
             return None
         return d
 
-    def flag(self, key: str) -> bool | None:
-        v = self.raw(key)
-        if v is None:
-            return None
-        if not isinstance(v, bool):
-            self.error(key, f"must be true or false, got {_describe(v)}")
-            return None
-        return v
-
     def day(self, key: str, *, required: bool = False) -> date | None:
-        v = self.raw(key)
-        if v is None:
+        """A TOML date, or a string in ISO form (YYYY-MM-DD)."""
+        if not self.has(key):
+            self.ask(key)
             if required:
                 self.error(key, "is required (a date, YYYY-MM-DD)")
             return None
-        if isinstance(v, date) and not hasattr(v, "hour"):
+        v = self.get(key)
+        if isinstance(v, date) and not isinstance(v, datetime):
             return v
         if isinstance(v, str):
             try:
@@ -337,62 +308,28 @@ class _Table:
             except ValueError:
                 self.error(key, f"not a valid date (YYYY-MM-DD): {v!r}")
                 return None
-        self.error(key, f"must be a date (YYYY-MM-DD), got {_describe(v)}")
+        self.error(key, f"must be a date (YYYY-MM-DD), got {describe(v)}")
         return None
 
     def names(self, key: str) -> tuple[str, ...]:
-        v = self.raw(key)
-        if v is None:
-            return ()
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            self.error(key, f"must be an array of strings, got {_describe(v)}")
-            return ()
-        return tuple(str(x) for x in v)
+        return self.strs(key, required=False)
 
-    def table(self, key: str) -> _Table | None:
-        v = self.raw(key)
-        if v is None:
-            return None
-        if not isinstance(v, dict):
-            self.error(key, f"must be a table, got {_describe(v)}")
-            return None
-        return _Table(v, self.variant, self.at(key), self.c)
-
-    def tables(self, key: str) -> Iterator[_Table]:
-        v = self.raw(key)
-        if v is None:
-            return
-        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
-            self.error(key, f"must be an array of tables ([[...]]), got {_describe(v)}")
-            return
-        for i, x in enumerate(v):
-            yield _Table(x, self.variant, f"{self.at(key)}[{i}]", self.c)
+    def sub(self, key: str) -> _Table | None:
+        """The table at ``key``, or ``None`` when absent (or not a table: reported)."""
+        return self.optional(key, self.table)
 
 
-def _describe(v: object) -> str:
-    if isinstance(v, bool):
-        return f"boolean {str(v).lower()}"
-    if isinstance(v, dict):
-        return "a table"
-    if isinstance(v, list):
-        return "an array"
-    return f"{type(v).__name__} {v!r}"
+def _check_name(name: str) -> str | None:
+    if _NAME_RE.fullmatch(name):
+        return None
+    return "ids are lower-case letters, digits, '_' and '-' (at most 64)"
 
 
 def _entries(t: _Table, key: str) -> dict[str, Mapping[str, object]]:
-    sub = t.table(key)
-    if sub is None:
+    if not t.has(key):
+        t.ask(key)
         return {}
-    out: dict[str, Mapping[str, object]] = {}
-    for name, value in sub.data.items():
-        sub.seen.add(name)
-        if not _NAME_RE.fullmatch(name):
-            sub.error(name, "ids are lower-case letters, digits, '_' and '-' (at most 64)")
-        elif not isinstance(value, dict):
-            sub.error(name, f"must be a table, got {_describe(value)}")
-        else:
-            out[name] = value
-    return out
+    return {name: e.data for name, e in t.tables(key, check_name=_check_name).items()}
 
 
 def _resize(t: _Table) -> Resize | None:
@@ -415,7 +352,7 @@ def _resize(t: _Table) -> Resize | None:
 def _rate(t: _Table) -> RateChange | None:
     chosen = [(s, t.text(s)) for s in RATE_SELECTORS if t.has(s)]
     for s in RATE_SELECTORS:
-        t.raw(s)
+        t.ask(s)
     pct = t.decimal("pct")
     add = t.integer("add_minor", low=-(10**11), high=10**11)
     currency = t.text("currency")
@@ -443,7 +380,7 @@ def _rate(t: _Table) -> RateChange | None:
 def _customs(t: _Table) -> CustomsChange | None:
     table = t.text("table", required=True)
     start = t.day("from", required=True)
-    row_table = t.table("row")
+    row_table = t.sub("row")
     t.finish()
     if table and table not in CUSTOMS_TABLES:
         t.error("table", f"one of {', '.join(CUSTOMS_TABLES)}; got {table!r}")
@@ -471,7 +408,7 @@ def _sla(t: _Table) -> Sla:
 
 def _demand(t: _Table) -> Demand:
     countries = t.names("countries")
-    factors_t = t.table("country_factors")
+    factors_t = t.sub("country_factors")
     origin = t.text("origin") or None
     seed = t.integer("seed", low=0, high=2**63 - 1)
     t.finish()
@@ -498,19 +435,19 @@ def _changes(t: _Table) -> Changes:
     add_l = _entries(t, "add_lanes")
     add_s = _entries(t, "add_services")
     add_r = _entries(t, "add_rate_cards")
-    resize = tuple(r for r in (_resize(x) for x in t.tables("resize")) if r is not None)
-    rates = tuple(r for r in (_rate(x) for x in t.tables("rates")) if r is not None)
-    customs = tuple(c for c in (_customs(x) for x in t.tables("customs")) if c is not None)
+    resize = tuple(r for r in (_resize(x) for x in t.array_of_tables("resize")) if r is not None)
+    rates = tuple(r for r in (_rate(x) for x in t.array_of_tables("rates")) if r is not None)
+    customs = tuple(c for c in (_customs(x) for x in t.array_of_tables("customs")) if c is not None)
     policy: dict[str, int] = {}
-    policy_t = t.table("policy")
+    policy_t = t.sub("policy")
     if policy_t is not None:
         for key in POLICY_KEYS:
             v = policy_t.integer(key, low=0, high=10**11)
             if v is not None:
                 policy[key] = v
         policy_t.finish()
-    sla_t = t.table("sla")
-    demand_t = t.table("demand")
+    sla_t = t.sub("sla")
+    demand_t = t.sub("demand")
     return Changes(
         remove_facilities=remove_f,
         add_facilities=add_f,
@@ -546,7 +483,7 @@ _CHANGE_KEYS: Final = (
 def _base(t: _Table, here: Path) -> Base:
     network = t.text("network", default="default")
     batch = t.text("batch")
-    gen_t = t.table("generate")
+    gen_t = t.sub("generate")
     fx_date = t.day("fx_date")
     horizon = t.integer("horizon_days", low=1, high=366)
     limit = t.decimal("time_limit_s")
@@ -581,7 +518,7 @@ def _base(t: _Table, here: Path) -> Base:
     )
 
 
-def _variant(t: _Table, c: _Collector, seen: set[str]) -> Variant | None:
+def _variant(t: _Table, seen: set[str]) -> Variant | None:
     name = t.text("name", required=True)
     description = t.text("description")
     changes = _changes(t)
@@ -640,33 +577,34 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(p, text, exc) from exc
-    c = _Collector()
-    root = _Table(data, BASE, "", c)
+    problems = Problems(p.name)
+    root = _Table(data, problems, scope=BASE)
     version = root.integer("format_version", low=0, high=10**6)
     if version != FORMAT_VERSION:
         root.error("format_version", f"must be {FORMAT_VERSION}")
-    head = root.table("scenario")
+    head = root.sub("scenario")
     name, description = p.stem, ""
     if head is not None:
         name = head.text("name", default=p.stem) or p.stem
         description = head.text("description")
         head.finish()
-    base_t = root.table("base")
+    base_t = root.sub("base")
     if base_t is None:
         root.error("base", "is required")
     base = _base(base_t, p.parent) if base_t is not None else None
     seen: set[str] = set()
     variants: list[Variant] = []
-    for t in root.tables("variant"):
-        label = t.data.get("name")
-        t.variant = label if isinstance(label, str) and label else t.path
-        t.path = ""  # keys of a variant are named relative to its table
-        v = _variant(t, c, seen)
+    for entry in root.array_of_tables("variant"):
+        label = entry.data.get("name")
+        # keys of a variant are named relative to its table, the variant by its name
+        scope = label if isinstance(label, str) and label else entry.path
+        v = _variant(_Table(entry.data, problems, scope=scope), seen)
         if v is not None:
             variants.append(v)
     root.finish()
     if not variants and "variant" not in data:
         root.error("variant", "at least one [[variant]] is required")
-    if c.problems or base is None:
-        raise ScenarioError(p.name, c.problems or [Problem(BASE, "base", "is required")])
+    if problems.items or base is None:
+        found = [Problem(x.scope, x.path, x.reason) for x in problems.items]
+        raise ScenarioError(p.name, found or [Problem(BASE, "base", "is required")])
     return Scenario(p.resolve(), name, description, base, tuple(variants))

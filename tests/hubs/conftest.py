@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hubs.loader import NetworkErrors, network_from_mapping
+from hubs import NetworkErrors, network_from_mapping
 from hubs.model import NetworkError
 
 # Three customer countries, two origins, one hub with a lane, one French 3PL. Every facility is

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hubs import check_network, default_network
+from hubs import NetworkErrors, check_network, default_network
 from hubs.graph import EARTH_RADIUS_KM, LaneGraph
-from hubs.loader import NetworkErrors
 from hubs.model import (
     ConditionGrade,
     Disposition,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubs import default_network, network_from_mapping
 from hubs.graph import EARTH_RADIUS_KM, LaneGraph, Path, distance_km, haversine_km
-from hubs.loader import default_network, network_from_mapping
 from hubs.model import FacilityKind, Network, Scope
 
 Data = dict[str, Any]

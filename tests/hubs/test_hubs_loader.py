@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hubs.loader import NetworkErrors, load_network, loads_network, network_from_mapping
+from hubs import NetworkErrors, load_network, loads_network, network_from_mapping
 from hubs.model import (
     ConditionGrade,
     Disposition,

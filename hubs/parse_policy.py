@@ -1,0 +1,92 @@
+"""Parsing the network-wide tables: ``[co2e]`` factors, ``[policy]`` prices and ``[recovery]``
+rates and costs per disposition.
+
+Each reader records every problem of its table and returns ``None`` unless it read cleanly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hubs.model import ConditionGrade, Disposition, Mode, Policy, RecoveryRates, Source
+from hubs.reading import NetworkProblems, NetworkTable
+
+__all__ = ["POLICY_KEYS", "read_co2e", "read_policy", "read_recovery"]
+
+POLICY_KEYS = (
+    "refund_delay_per_day_minor",
+    "resale_depreciation_per_day_bp",
+    "co2e_price_per_tonne_minor",
+    "returnless_max_value_minor",
+)
+
+
+def read_co2e(t: NetworkTable) -> tuple[dict[Mode, int] | None, tuple[Source, ...]]:
+    """``[co2e]``: grams CO2e per tonne-km for every mode (``g_per_tkm``), and its sources."""
+    mark = t.problems.mark()
+    factors = t.table("g_per_tkm")
+    out: dict[Mode, int] = {}
+    for mode in Mode:
+        out[mode] = factors.int(mode.value, low=0)
+    factors.finish()
+    sources = t.sources()
+    t.finish()
+    return (out if t.problems.clean_since(mark) else None), sources
+
+
+def read_policy(t: NetworkTable, problems: NetworkProblems) -> Policy | None:
+    """``[policy]``: what a day of delay, a tonne of CO2e and a returnless refund cost."""
+    mark = problems.mark()
+    fields = {name: t.int(name, low=0) for name in POLICY_KEYS}
+    sources = t.sources()
+    t.finish()
+    if not problems.clean_since(mark):
+        return None
+    with problems.model(t.path):
+        return Policy(**fields, sources=sources)
+    return None
+
+
+def read_recovery(t: NetworkTable, problems: NetworkProblems) -> RecoveryRates | None:
+    """``[recovery]``: the share of value each disposition recovers per grade, and its cost."""
+    mark = problems.mark()
+    currency = t.currency("currency")
+    rates = _read_recovery_rates(t.tables("rates_bp"))
+    costs = _read_disposition_costs(t.table("cost_per_unit_minor"))
+    sources = t.sources()
+    t.finish()
+    if not problems.clean_since(mark):
+        return None
+    with problems.model(t.path):
+        return RecoveryRates(
+            rates_bp=rates, cost_per_unit_minor=costs, currency=currency, sources=sources
+        )
+    return None
+
+
+def _read_recovery_rates(
+    by_disposition: Mapping[str, NetworkTable],
+) -> dict[tuple[Disposition, ConditionGrade], int]:
+    """``rates_bp.<disposition>.<grade> = bp``: keys are enum values, checked like values."""
+    rates: dict[tuple[Disposition, ConditionGrade], int] = {}
+    for disp_key, grades in by_disposition.items():
+        disposition = grades.choice_at(grades.path, disp_key, Disposition)
+        for grade_key in list(grades.data):
+            grade = grades.choice_at(grades.at(grade_key), grade_key, ConditionGrade)
+            bp = grades.int(grade_key, low=0, high=10_000)
+            if disposition is not None and grade is not None:
+                rates[(disposition, grade)] = bp
+        grades.finish()
+    return rates
+
+
+def _read_disposition_costs(t: NetworkTable) -> dict[Disposition, int]:
+    """``cost_per_unit_minor.<disposition> = amount``."""
+    costs: dict[Disposition, int] = {}
+    for disp_key in list(t.data):
+        disposition = t.choice_at(t.at(disp_key), disp_key, Disposition)
+        amount = t.int(disp_key, low=0)
+        if disposition is not None:
+            costs[disposition] = amount
+    t.finish()
+    return costs
