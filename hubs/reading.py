@@ -9,14 +9,12 @@ accessors (ids, country and currency codes, enum arrays, price matrices, sources
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final, TypeVar
 
-import pycountry
-
+from customs.codes import is_country, is_currency, is_subdivision, is_territory
 from customs.toml_reader import Problems, Table, describe
 from hubs.model import NetworkError, Source
 
@@ -182,21 +180,6 @@ def check_id(name: str) -> str | None:
     return None if ID_RE.match(name) else f"{name!r} is not a valid id ({ID_RULE})"
 
 
-def is_country(code: str) -> bool:
-    """ISO 3166-1 alpha-2, upper case."""
-    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
-
-
-def is_currency(code: str) -> bool:
-    """ISO 4217 alphabetic code, upper case."""
-    return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
-
-
-@functools.cache
-def _subdivision_codes() -> frozenset[str]:
-    return frozenset(str(sub.code) for sub in pycountry.subdivisions)
-
-
 def is_subdivision_of(code: str, country: str) -> bool:
-    """``code`` is an ISO 3166-2 subdivision of ``country``."""
-    return code.startswith(f"{country}-") and code in _subdivision_codes()
+    """``code`` is an ISO 3166-2 subdivision of ``country`` (customs.codes: the one definition)."""
+    return is_territory(code, country) and is_subdivision(code)
