@@ -76,6 +76,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "write_batch": ("routing.batches.io", "routing.batch_io"),
     "read_batch": ("routing.batches.io", "routing.batch_io"),
     "decision_to_proto": (
+        "routing.rpc.wire.decisions",
         "routing.rpc.convert",
         "routing.rpc.convert.decisions",
         "routing.rpc.decisions",

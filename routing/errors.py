@@ -13,7 +13,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   ├── NetworkError             hubs.model: a network definition, by key
     │   │   └── NetworkErrors        hubs.loader: every problem of one network file
     │   ├── RuleDataError            customs.tables: a customs rule table, by file/row/key
-    │   ├── BatchError               routing.batches.io: a batch file, by row and field
+    │   ├── BatchError               routing.batches.schema: a batch file, by row and field
     │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key
     │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
     │   └── InstanceFormatError      routing.solver.problem: an SSCFLP instance, by line
