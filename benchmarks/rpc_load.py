@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from routing.batches.examples import sample_return  # noqa: E402
 from routing.decide.domain import Constraints  # noqa: E402
-from routing.rpc.convert import request_to_proto  # noqa: E402
+from routing.rpc.wire.returns import request_to_proto  # noqa: E402
 
 ECHO = "/reroute.bench.Echo/Echo"
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"

@@ -14,7 +14,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   │   └── NetworkErrors        hubs.reading: every problem of one network file
     │   ├── TomlError                customs.toml_reader: a TOML document, by file: table.key
     │   ├── RuleDataError            customs.tables: a customs rule table, by file/row/key
-    │   ├── BatchError               routing.batches.io: a batch file, by row and field
+    │   ├── BatchError               routing.batches.schema: a batch file, by row and field
     │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key
     │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
     │   └── InstanceFormatError      routing.solver.instances: an SSCFLP instance, by line

@@ -41,7 +41,7 @@ from reroute.v1 import (
     routing_pb2_grpc,
 )
 from routing.batches.generate import generate_returns
-from routing.rpc.convert import return_to_proto
+from routing.rpc.wire.returns import return_to_proto
 from tests.routing.rpc.test_server import mutated_requests, quote_request, sample_request
 
 ALLOWED = frozenset(

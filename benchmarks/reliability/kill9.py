@@ -24,7 +24,7 @@ import grpc
 from benchmarks.reliability.common import ROOT, ServerProcess
 from reroute.v1 import routing_pb2, routing_pb2_grpc
 from routing.batches.examples import sample_return
-from routing.rpc.convert import request_to_proto
+from routing.rpc.wire.returns import request_to_proto
 
 DAY = date(2026, 11, 2)
 

@@ -26,7 +26,7 @@ import grpc
 from benchmarks.reliability.common import ROOT, ServerProcess
 from routing.batches.examples import sample_return
 from routing.decide.domain import Constraints
-from routing.rpc.convert import request_to_proto
+from routing.rpc.wire.returns import request_to_proto
 
 ROUTE = "/reroute.v1.ReturnsRouting/RouteReturn"
 DAYS = 365

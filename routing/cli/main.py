@@ -47,7 +47,9 @@ from routing.decide.domain import (
 )
 from routing.decide.quote import QuoteInput, quote
 from routing.errors import InvalidInput, RerouteError, SolverNotInstalled
-from routing.rpc.convert import assessment_to_proto, decision_from_proto, request_to_proto
+from routing.rpc.wire.customs import assessment_to_proto
+from routing.rpc.wire.decisions import decision_from_proto
+from routing.rpc.wire.returns import request_to_proto
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INFEASIBLE = 0, 1, 2, 3
 E = TypeVar("E", bound=Enum)

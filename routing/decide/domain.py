@@ -1,6 +1,6 @@
 """Domain objects of the decision engine: a Return in, a Decision out.
 
-These never hold protobuf messages; ``routing.rpc.convert`` maps them to and from the wire.
+These never hold protobuf messages; ``routing.rpc.wire`` maps them to and from the wire.
 Money is integer minor units with an ISO 4217 currency, weights grams, sizes millimetres,
 times whole days.
 """

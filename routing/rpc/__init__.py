@@ -2,11 +2,13 @@
 
 :mod:`routing.rpc.server` builds the ``grpc.aio`` server and the ReturnsRouting servicer;
 :mod:`~routing.rpc.planning` the BatchPlanning servicer; :mod:`~routing.rpc.edge` what every
-call goes through (auth, rate limits, metrics, access log); :mod:`~routing.rpc.convert` and
-:mod:`~routing.rpc.plan_convert` the ``reroute.v1`` messages to domain objects and back;
+call goes through (auth, rate limits, metrics, access log); :mod:`~routing.rpc.wire` the
+``reroute.v1`` messages to domain objects and back, one module per concept;
 :mod:`~routing.rpc.status` domain errors to gRPC statuses; :mod:`~routing.rpc.app` the
 application layer the servicers delegate to (network, router, store; no protobuf).
 
 May import: every layer below it and ``reroute.v1``. Only ``rpc`` and ``cli`` import the wire
 contract.
 """
+
+__all__ = ["app", "auth", "edge", "limits", "planning", "server", "status", "wire"]

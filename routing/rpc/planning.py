@@ -19,7 +19,7 @@ from reroute.v1 import planning_pb2, planning_pb2_grpc
 from routing.observe import CALL
 from routing.plan.jobs import DEFAULT_TENANT, JobState, PlanJobs
 from routing.rpc.edge import answers_errors
-from routing.rpc.plan_convert import (
+from routing.rpc.wire.plans import (
     assignments_to_proto,
     check_job_id,
     job_to_proto,

@@ -40,17 +40,14 @@ from routing.observe import CALL, Metrics
 from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
 from routing.rpc.app import RoutingApp
 from routing.rpc.auth import SqlAuthenticator
-from routing.rpc.convert import (
-    assessment_to_proto,
-    decision_bytes,
-    quote_from_proto,
-    return_from_proto,
-)
 from routing.rpc.edge import EdgeInterceptor, Guard, Limits, abort, answers_errors
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
 from routing.rpc.status import grpc_code, to_status
+from routing.rpc.wire.customs import assessment_to_proto, quote_from_proto
+from routing.rpc.wire.decisions import decision_bytes
+from routing.rpc.wire.returns import return_from_proto
 from routing.store.database import (
     DatabaseConfigError,
     data_dir,

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from reroute.v1 import routing_pb2
 from routing.decide.domain import Decision
 from routing.errors import IdempotencyConflict, NotPermitted, UnknownResource
-from routing.rpc.convert import decision_bytes, decision_from_proto, remember_decision_bytes
+from routing.rpc.wire.decisions import decision_bytes, decision_from_proto, remember_decision_bytes
 from routing.store.database import writer
 from routing.store.decisions import DecisionPage, Hold, StoredDecision
 from routing.store.group_commit import GroupCommitter, Put

@@ -21,7 +21,7 @@ from routing.plan.jobs import (
     PlanSpec,
 )
 from routing.plan.planner import PlanConfig
-from routing.rpc.plan_convert import job_to_proto
+from routing.rpc.wire.plans import job_to_proto
 from routing.solver.problem import Progress
 from tests.routing.fakes import FakeCustoms, FakeFx, small_network
 

@@ -12,7 +12,7 @@ import grpc
 
 from reroute.v1 import routing_pb2, routing_pb2_grpc
 from routing.batches.examples import sample_return
-from routing.rpc.convert import request_to_proto
+from routing.rpc.wire.returns import request_to_proto
 from tests.routing.rpc.test_server import TODAY, Server
 
 CLIENTS = 4

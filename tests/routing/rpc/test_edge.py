@@ -33,8 +33,8 @@ from hubs import default_network
 from reroute.v1 import routing_pb2, routing_pb2_grpc
 from routing.batches.examples import sample_return
 from routing.rpc.app import RoutingApp
-from routing.rpc.convert import request_to_proto
 from routing.rpc.server import Running, ServerConfig, create_server
+from routing.rpc.wire.returns import request_to_proto
 from routing.store.database import make_engine, upgrade
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import create_key, register_network, revoke_key, set_rate_limit

@@ -25,7 +25,7 @@ from routing.batches.generate import generate_returns
 from routing.decide.domain import Return
 from routing.plan.planner import PlanConfig, plan_batch
 from routing.rpc.app import RoutingApp
-from routing.rpc.convert import return_to_proto
+from routing.rpc.wire.returns import return_to_proto
 from routing.solver import solve
 from routing.solver.problem import Status
 from routing.store.database import make_engine

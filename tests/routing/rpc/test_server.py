@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from reroute.v1 import common_pb2, customs_pb2, routing_pb2, routing_pb2_grpc
 from routing.batches.examples import sample_return
 from routing.decide.domain import Constraints
-from routing.rpc.convert import request_to_proto
+from routing.rpc.wire.returns import request_to_proto
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2026, 11, 2)

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from routing.decide.domain import Constraints, Decision
 from routing.errors import IdempotencyConflict
 from routing.rpc.app import INLINE_MAX_ITEM_LINES, RoutingApp, routes_inline
-from routing.rpc.convert import decision_bytes
+from routing.rpc.wire.decisions import decision_bytes
 from routing.store import group_commit
 from routing.store.database import make_engine, upgrade
 from routing.store.decisions import CapacityTaken, fingerprint, holds_of

@@ -1,46 +1,24 @@
-"""The wire converter: lossless round trips, and every bad field reported by its request path."""
+"""The Return converter: lossless round trips, and every bad field reported by its request path."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from customs.api import ReturnReason
-from hubs.model import ConditionGrade, Disposition, Mode
-from reroute.v1 import common_pb2, customs_pb2, routing_pb2
-from routing.decide.domain import (
-    Constraints,
-    CostTerm,
-    Decision,
-    DestinationKind,
-    Item,
-    ItemAllocation,
-    Leg,
-    LegKind,
-    Option,
-    Return,
-    Shipment,
-    Term,
-)
+from hubs.model import ConditionGrade
+from reroute.v1 import common_pb2, routing_pb2
+from routing.decide.domain import Constraints, Item, Return
 from routing.errors import FieldViolation, InvalidInput
-from routing.rpc import convert
-from routing.rpc.convert import (
-    MAX_REPORTED_VIOLATIONS,
-    TERMS,
-    EnumMap,
-    decision_from_proto,
-    decision_to_proto,
-    request_to_proto,
-    return_from_proto,
-    return_to_proto,
-)
-from tests.strategies import decisions, returns
+from routing.rpc.wire import returns as wire_returns
+from routing.rpc.wire.returns import request_to_proto, return_from_proto, return_to_proto
+from routing.rpc.wire.violations import MAX_REPORTED_VIOLATIONS
+from tests.strategies import returns
 
 TODAY = date(2026, 11, 22)
 ROOT = "customer_return"
@@ -73,50 +51,6 @@ def sample_return(**changes: object) -> Return:
     return replace(r, **changes)  # type: ignore[arg-type]
 
 
-def sample_decision() -> Decision:
-    leg = Leg(
-        kind=LegKind.PARCEL,
-        service_id="dhl_parcel_de",
-        carrier="DHL",
-        service_name="DHL Paket",
-        mode=Mode.VAN,
-        from_country="DE",
-        to_country="DE",
-        to_facility="DE-3PL-BER",
-        distance_km=12,
-        transit_days=2,
-        billable_weight_g=800,
-        charge_minor=499,
-    )
-    shipment = Shipment(
-        destination_id="DE-3PL-BER",
-        destination_kind=DestinationKind.LOCAL_3PL,
-        destination_country="DE",
-        items=(ItemAllocation("SKU-1", 2, Disposition.RESELL_LOCAL, 4200),),
-        legs=(leg,),
-        terms=(
-            CostTerm(Term.PARCEL_CARRIAGE, 450, "zone 1, 1 kg"),
-            CostTerm(Term.HANDLING, 300),
-            CostTerm(Term.RECOVERY_VALUE, -4200),
-            CostTerm(Term.PARCEL_CARRIAGE, 49, "second parcel"),
-        ),
-        customs=(),
-        days_to_refund=5,
-        days_to_resale=9,
-        co2e_g=310,
-    )
-    return Decision(
-        decision_id="dec-1",
-        idempotency_key="order-42-rma-1",
-        currency="EUR",
-        chosen=Option(shipments=(shipment,), reason_codes=("CHEAPEST",)),
-        alternatives=(),
-        options_evaluated=7,
-        network_name="default",
-        return_date=date(2026, 11, 20),
-    )
-
-
 def violations_of(msg: routing_pb2.Return) -> tuple[FieldViolation, ...]:
     with pytest.raises(InvalidInput) as exc:
         return_from_proto(msg, today=TODAY)
@@ -139,84 +73,6 @@ def test_return_round_trip_through_bytes(r: Return) -> None:
     request = routing_pb2.RouteReturnRequest.FromString(wire)
     assert request.correlation_id == "c-1"
     assert return_from_proto(request.customer_return, today=TODAY) == r
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow])
-@given(decisions())
-def test_decision_round_trip(d: Decision) -> None:
-    """Every domain Decision survives to_proto -> bytes -> from_proto unchanged."""
-    wire = decision_to_proto(d).SerializeToString()
-    assert decision_from_proto(routing_pb2.RouteDecision.FromString(wire)) == d
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow])
-@given(decisions())
-def test_decision_summaries_match_the_domain(d: Decision) -> None:
-    """The derived summaries on the wire equal what the domain computes from the shipments."""
-    msg = decision_to_proto(d)
-    for o, m in zip((d.chosen, *d.alternatives), (msg.chosen, *msg.alternatives), strict=True):
-        assert m.label == o.label
-        assert m.net_cost_minor == o.net_cost_minor
-        assert {TERMS.from_proto(t.term): t.amount_minor for t in m.totals} == o.totals()
-        assert [t.term for t in m.totals] == sorted(t.term for t in m.totals)
-        assert m.days_to_refund == o.days_to_refund
-        assert (m.days_to_resale if m.HasField("days_to_resale") else None) == o.days_to_resale
-        assert m.co2e_g == o.co2e_g
-        for s, sm in zip(o.shipments, m.shipments, strict=True):
-            assert sm.net_cost_minor == s.net_cost_minor
-            for a, am in zip(s.customs, sm.customs, strict=True):
-                assert am.reclaimable_minor == a.reclaimable_minor
-
-
-def test_sample_decision_totals() -> None:
-    """Totals add up repeated terms and come in Term order."""
-    msg = decision_to_proto(sample_decision())
-    assert [(t.term, t.amount_minor) for t in msg.chosen.totals] == [
-        (routing_pb2.TERM_PARCEL_CARRIAGE, 499),
-        (routing_pb2.TERM_HANDLING, 300),
-        (routing_pb2.TERM_RECOVERY_VALUE, -4200),
-    ]
-    assert msg.chosen.net_cost_minor == -3401
-    assert msg.chosen.label == "DE-3PL-BER/resell_local/dhl_parcel_de"
-
-
-# -- enums ----------------------------------------------------------------------------------
-
-ENUM_MAPS: list[EnumMap[enum.Enum, int]] = [
-    m for m in vars(convert).values() if isinstance(m, EnumMap)
-]
-
-
-@pytest.mark.parametrize("table", ENUM_MAPS, ids=lambda m: m.proto_name)
-def test_enum_maps_are_bijections(table: EnumMap[enum.Enum, int]) -> None:
-    """Every domain member maps to a distinct non-zero proto value and back."""
-    numbers = [table.to_proto(member) for member in table.domain]
-    assert 0 not in numbers
-    assert len(set(numbers)) == len(numbers)
-    assert [table.from_proto(n) for n in numbers] == list(table.domain)
-    with pytest.raises(ValueError, match=r"no \w+ value 0"):
-        table.from_proto(0)
-
-
-def test_all_proto_enums_are_mirrored() -> None:
-    """Each enum of the contract has exactly one EnumMap (none forgotten)."""
-    proto_enums = {
-        name
-        for module in (common_pb2, customs_pb2, routing_pb2)
-        for name in module.DESCRIPTOR.enum_types_by_name
-    }
-    assert {m.proto_name for m in ENUM_MAPS} == proto_enums
-
-
-def test_enum_map_refuses_a_partial_mirror() -> None:
-    """A table missing a domain member fails when built (at import), not while serving."""
-    with pytest.raises(TypeError, match="not mirrored"):
-        EnumMap(
-            Mode,
-            "TransportMode",
-            common_pb2.TransportMode.values(),
-            {Mode.VAN: common_pb2.TRANSPORT_MODE_VAN},
-        )
 
 
 # -- presence and defaults -------------------------------------------------------------------
@@ -537,7 +393,7 @@ def test_domain_rule_missed_by_the_converter_keeps_the_request_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Should a domain constructor catch what the converter did not, the path is still rooted."""
-    monkeypatch.setattr(convert, "check_hs_code", lambda v, path, value: None)
+    monkeypatch.setattr(wire_returns, "check_hs_code", lambda v, path, value: None)
     msg = return_to_proto(sample_return())
     msg.items[1].hs_code = "12345"
     assert violations_of(msg) == (
@@ -600,61 +456,3 @@ def test_any_message_parses_or_fails_with_rooted_paths(msg: routing_pb2.Return) 
     else:
         assert return_from_proto(return_to_proto(r), today=TODAY) == r
     assert all(v.field.startswith(f"{ROOT}.") or v.field == ROOT for v in violations), violations
-
-
-# -- decision parsing -----------------------------------------------------------------------
-
-
-def test_decision_with_unspecified_enum_is_rejected_at_its_path() -> None:
-    """A leg mode left UNSPECIFIED (or unknown) is reported by its path in the decision."""
-    msg = decision_to_proto(sample_decision())
-    msg.chosen.shipments[0].legs[0].mode = common_pb2.TRANSPORT_MODE_UNSPECIFIED
-    msg.chosen.shipments[0].items[0].disposition = 42  # type: ignore[assignment]  # unknown value
-    with pytest.raises(InvalidInput) as exc:
-        decision_from_proto(msg)
-    assert [(v.field, v.description) for v in exc.value.violations] == [
-        ("decision.chosen.shipments[0].items[0].disposition", "unknown Disposition value 42"),
-        ("decision.chosen.shipments[0].legs[0].mode", "is required (TransportMode unspecified)"),
-    ]
-
-
-def test_decision_without_chosen_option_or_date_is_rejected() -> None:
-    """A decision needs a chosen option with at least one shipment, and a return date."""
-    msg = decision_to_proto(sample_decision())
-    msg.ClearField("chosen")
-    msg.ClearField("return_date")
-    with pytest.raises(InvalidInput) as exc:
-        decision_from_proto(msg)
-    assert [v.field for v in exc.value.violations] == [
-        "decision.chosen",
-        "decision.chosen.shipments",
-        "decision.return_date",
-    ]
-
-
-def test_decision_bytes_are_the_decision_on_the_wire_converted_once() -> None:
-    """The bytes RouteReturn stores and answers parse back to the same decision; a second call
-    for the same decision does not convert again."""
-    from datetime import date
-
-    from hubs import default_network
-    from reroute.v1 import routing_pb2
-    from routing.batches.examples import sample_return
-    from routing.rpc.app import RoutingApp
-    from routing.rpc.convert import (
-        decision_bytes,
-        decision_from_proto,
-        decision_to_proto,
-        remember_decision_bytes,
-    )
-
-    decision = RoutingApp(default_network()).router.route(sample_return(date(2026, 11, 2)))
-    blob = decision_bytes(decision)
-    assert routing_pb2.RouteDecision.FromString(blob) == decision_to_proto(decision)
-    assert decision_from_proto(routing_pb2.RouteDecision.FromString(blob)) == decision
-    assert decision_bytes(decision) is blob
-    # a decision decoded from stored bytes answers those very bytes
-    stored = decision_from_proto(routing_pb2.RouteDecision.FromString(blob))
-    copy = bytes(bytearray(blob))  # equal bytes, another object
-    remember_decision_bytes(stored, copy)
-    assert decision_bytes(stored) is copy

@@ -2,7 +2,8 @@
 
 ``submit_from_proto`` validates a whole SubmitPlanRequest and names every bad field by its path
 in the request (``returns[3].customer_return.items[0].weight_g``, ``options.time_limit_s``);
-each return goes through the same :func:`routing.rpc.convert.return_from_proto` as RouteReturn.
+each return goes through the same :func:`routing.rpc.wire.returns.return_from_proto` as
+RouteReturn.
 """
 
 from __future__ import annotations
@@ -20,10 +21,29 @@ from routing.decide.domain import MAX_VALUE_MINOR, Return, Violations, check_cur
 from routing.errors import InvalidInput
 from routing.plan.jobs import Job, JobState, PlanSpec
 from routing.plan.planner import MAX_TIME_LIMIT_S, Assigned, BatchPlan, PlanConfig
-from routing.rpc.convert import MAX_REPORTED_VIOLATIONS, raise_capped, return_from_proto
 from routing.rpc.status import to_status
+from routing.rpc.wire.returns import return_from_proto
+from routing.rpc.wire.violations import MAX_REPORTED_VIOLATIONS, raise_capped
 from routing.solver import Backend
 from routing.solver.problem import Progress, Status
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULTS",
+    "DEFAULT_OVERFLOW_PRICE_MINOR",
+    "MAX_PAGE_SIZE",
+    "MAX_PLAN_RETURNS",
+    "MAX_RETURN_ID_BYTES",
+    "STATES",
+    "assignments_to_proto",
+    "check_job_id",
+    "job_to_proto",
+    "options_to_proto",
+    "page_from_proto",
+    "progress_to_proto",
+    "submit_from_proto",
+    "summary_to_proto",
+]
 
 MAX_PLAN_RETURNS: Final = 100_000
 MAX_RETURN_ID_BYTES: Final = 128
