@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from customs.api import ReturnReason
+from customs.codes import is_country
 from customs.toml_reader import Problems, Table
 from hubs.model import ConditionGrade, FacilityKind, Network, Source
 from routing.decide.domain import (
@@ -53,7 +54,6 @@ from routing.decide.domain import (
     Violations,
     check_hs_code,
     check_postal_code,
-    is_country,
 )
 from routing.errors import FieldViolation, InvalidInput
 

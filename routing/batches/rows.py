@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import operator
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, Final, cast
 
 from customs.api import ReturnReason
+from customs.codes import is_territory
 from hubs.model import ConditionGrade
 from routing.batches.cells import (
     CONVERTERS,
@@ -53,7 +53,6 @@ __all__ = ["RowReader", "return_rows", "start_reader"]
 
 _ITEM_CACHE_SIZE: Final = 100_000  # distinct item rows remembered (cleared when full)
 # the territory code shape of the wire (routing.rpc.wire.scalars)
-_TERRITORY_RE: Final = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,8}")
 
 
 # (converter, column name, required, default) per column, in COLUMNS order
@@ -322,8 +321,7 @@ class RowReader:
             or type(origin) is not str
             or type(paid_currency) is not str
             or type(territory) is not str
-            or (territory and not territory.startswith(f"{country}-"))
-            or (territory and not _TERRITORY_RE.fullmatch(territory))
+            or (territory and not is_territory(territory, country))
             or (self.known_origins is not None and origin not in self.known_origins)
         ):
             return None
@@ -390,9 +388,7 @@ class RowReader:
             split,
             alternatives,
         ) = values
-        if territory and not (
-            _TERRITORY_RE.fullmatch(territory) and territory.startswith(f"{country}-")
-        ):
+        if territory and not is_territory(territory, country):
             errors.append(
                 (
                     "customer_territory",

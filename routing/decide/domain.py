@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from customs.api import Assessment, ReturnReason
-from customs.codes import is_country as is_country  # re-exported: routing.batches imports it
-from customs.codes import is_currency, is_hs_code
+from customs.codes import is_country, is_currency, is_hs_code
 from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode
 from routing.errors import FieldViolation, InvalidInput
 

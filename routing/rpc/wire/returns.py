@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from customs.codes import is_territory
 from reroute.v1 import common_pb2, routing_pb2
 from routing.decide.domain import (
     MAX_ALTERNATIVES,
@@ -30,7 +31,6 @@ from routing.decide.domain import (
 from routing.errors import InvalidInput
 from routing.rpc.wire.enums import GRADES, REASONS
 from routing.rpc.wire.scalars import (
-    TERRITORY_RE,
     date_to_proto,
     money_to_proto,
     parse_date,
@@ -71,9 +71,7 @@ def return_from_proto(
         country, postal_code, territory = c.country, c.postal_code, c.territory
         check_country(v, f"{path}.customer.country", country)
         check_postal_code(v, f"{path}.customer.postal_code", postal_code)
-        if territory and not (
-            TERRITORY_RE.fullmatch(territory) and territory.startswith(f"{country}-")
-        ):
+        if territory and not is_territory(territory, country):
             v.add(
                 f"{path}.customer.territory",
                 f"must be an ISO 3166-2 style code of customer.country ({country or '?'}-...), "

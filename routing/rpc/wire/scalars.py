@@ -6,18 +6,16 @@ so a converter reports every bad field of a message at once.
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from typing import Final
 
 from google.protobuf.message import Message
 from google.type import date_pb2
 
+from customs.codes import is_territory
 from reroute.v1 import common_pb2
 from routing.decide.domain import MAX_VALUE_MINOR, Violations, check_currency, check_int_range
 
 __all__ = [
-    "TERRITORY_RE",
     "check_territory",
     "date_to_proto",
     "money_to_proto",
@@ -25,8 +23,6 @@ __all__ = [
     "parse_money",
     "parse_required_date",
 ]
-
-TERRITORY_RE: Final = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,8}")
 
 
 def date_to_proto(d: date) -> date_pb2.Date:
@@ -73,9 +69,7 @@ def parse_money(
 
 def check_territory(v: Violations, path: str, territory: str, country: str) -> None:
     """An optional territory: empty, or an ISO 3166-2 style code of ``country``."""
-    if territory and not (
-        TERRITORY_RE.fullmatch(territory) and territory.startswith(f"{country}-")
-    ):
+    if territory and not is_territory(territory, country):
         v.add(
             path,
             f"must be an ISO 3166-2 style code of {country or '?'}-..., got {territory[:16]!r}",
