@@ -44,6 +44,7 @@ from routing.decide.domain import (
     Item,
     Return,
     Violations,
+    checked,
     validate_item,
     validate_return,
 )
@@ -454,16 +455,20 @@ class RowReader:
         sku, hs_code, value, currency, weight, length, width, height, qty, grade, reason = raw
         try:  # the fast path for a valid row: any doubt falls through to the precise one
             return (
-                Item(
-                    sku=sku,  # type: ignore[arg-type]
-                    hs_code=hs_code,  # type: ignore[arg-type]
-                    value_minor=to_int(value),  # type: ignore[arg-type]
-                    currency=currency,  # type: ignore[arg-type]
-                    weight_g=to_int(weight),  # type: ignore[arg-type]
-                    dims_mm=(to_int(length), to_int(width), to_int(height)),  # type: ignore[arg-type]
-                    quantity=to_int(qty),  # type: ignore[arg-type]
-                    grade=GRADES[grade],  # type: ignore[index]
-                    reason=REASONS[reason],  # type: ignore[index]
+                checked(
+                    validate_item,
+                    "item",
+                    Item(
+                        sku=sku,  # type: ignore[arg-type]
+                        hs_code=hs_code,  # type: ignore[arg-type]
+                        value_minor=to_int(value),  # type: ignore[arg-type]
+                        currency=currency,  # type: ignore[arg-type]
+                        weight_g=to_int(weight),  # type: ignore[arg-type]
+                        dims_mm=(to_int(length), to_int(width), to_int(height)),  # type: ignore[arg-type]
+                        quantity=to_int(qty),  # type: ignore[arg-type]
+                        grade=GRADES[grade],  # type: ignore[index]
+                        reason=REASONS[reason],  # type: ignore[index]
+                    ),
                 ),
                 [],
             )
@@ -490,16 +495,20 @@ class RowReader:
             )
             try:
                 return (
-                    Item(
-                        sku=sku,
-                        hs_code=hs_code,
-                        value_minor=value,
-                        currency=currency,
-                        weight_g=weight,
-                        dims_mm=(length, width, height),
-                        quantity=qty,
-                        grade=grade,
-                        reason=reason,
+                    checked(
+                        validate_item,
+                        "item",
+                        Item(
+                            sku=sku,
+                            hs_code=hs_code,
+                            value_minor=value,
+                            currency=currency,
+                            weight_g=weight,
+                            dims_mm=(length, width, height),
+                            quantity=qty,
+                            grade=grade,
+                            reason=reason,
+                        ),
                     ),
                     [],
                 )
@@ -522,20 +531,24 @@ class RowReader:
                     returns.append(
                         (
                             rid,
-                            Return(
-                                items=tuple(group.items),
-                                customer_country=h.customer_country,
-                                customer_postal_code=h.customer_postal_code,
-                                origin_facility_id=h.origin_facility_id,
-                                import_date=h.import_date,
-                                duty_paid_minor=h.duty_paid_minor,
-                                vat_paid_minor=h.vat_paid_minor,
-                                paid_currency=h.paid_currency,
-                                return_date=h.return_date,
-                                idempotency_key=h.idempotency_key,
-                                vat_collected_at_checkout=h.vat_collected_at_checkout,
-                                customer_territory=h.customer_territory,
-                                constraints=h.constraints,
+                            checked(
+                                validate_return,
+                                "return",
+                                Return(
+                                    items=tuple(group.items),
+                                    customer_country=h.customer_country,
+                                    customer_postal_code=h.customer_postal_code,
+                                    origin_facility_id=h.origin_facility_id,
+                                    import_date=h.import_date,
+                                    duty_paid_minor=h.duty_paid_minor,
+                                    vat_paid_minor=h.vat_paid_minor,
+                                    paid_currency=h.paid_currency,
+                                    return_date=h.return_date,
+                                    idempotency_key=h.idempotency_key,
+                                    vat_collected_at_checkout=h.vat_collected_at_checkout,
+                                    customer_territory=h.customer_territory,
+                                    constraints=h.constraints,
+                                ),
                             ),
                         )
                     )

@@ -44,6 +44,9 @@ from routing.decide.domain import (
     check_country,
     check_currency,
     check_hs_code,
+    checked,
+    validate_item,
+    validate_return,
 )
 from routing.decide.quote import QuoteInput, quote
 from routing.errors import InvalidInput, RerouteError, SolverNotInstalled
@@ -112,20 +115,23 @@ def _return_from_flags(a: argparse.Namespace, today: date) -> Return:
         raise UsageError(f"--reason: one of {', '.join(r.value for r in ReturnReason)}") from exc
     paid_currency = a.paid_currency or a.currency
     return_date = _date("--return-date", a.return_date) if a.return_date else today
-    return Return(
-        items=(
-            Item(
-                sku=a.sku,
-                hs_code=a.hs,
-                value_minor=_decimal_minor("--value", a.value, a.currency),
-                currency=a.currency,
-                weight_g=a.weight_g,
-                dims_mm=_dims(a.dims_mm),
-                quantity=a.quantity,
-                grade=grade,
-                reason=reason,
-            ),
+    item = checked(
+        validate_item,
+        "item",
+        Item(
+            sku=a.sku,
+            hs_code=a.hs,
+            value_minor=_decimal_minor("--value", a.value, a.currency),
+            currency=a.currency,
+            weight_g=a.weight_g,
+            dims_mm=_dims(a.dims_mm),
+            quantity=a.quantity,
+            grade=grade,
+            reason=reason,
         ),
+    )
+    ret = Return(
+        items=(item,),
         customer_country=a.country,
         customer_postal_code=a.postal_code,
         customer_territory=a.territory or "",
@@ -144,6 +150,7 @@ def _return_from_flags(a: argparse.Namespace, today: date) -> Return:
             max_alternatives=a.alternatives,
         ),
     )
+    return checked(validate_return, "return", ret)
 
 
 def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NoReturn, TypeVar
 
 from customs.api import Assessment, ReturnReason
 from customs.codes import is_country, is_currency, is_hs_code
@@ -108,6 +110,28 @@ def check_postal_code(v: Violations, path: str, value: str) -> None:
         v.add(path, "must be 1-12 letters, digits, spaces or hyphens")
 
 
+T = TypeVar("T")
+
+
+def checked(validate: Callable[[Violations, str, T], None], path: str, obj: T) -> T:
+    """``obj`` once ``validate`` (validate_item, validate_return) finds nothing wrong with it;
+    else InvalidInput naming every bad field under ``path``. For readers that build domain
+    objects straight from outside input (batch rows, command-line flags)."""
+    v = Violations()
+    validate(v, path, obj)
+    v.raise_if_any()
+    return obj
+
+
+def _broken(validate: Callable[[Violations, str, T], None], path: str, obj: T) -> NoReturn:
+    """Raise what ``validate`` finds wrong with ``obj`` (an invariant failed, so it finds
+    something; if it does not, the invariant and the rules disagree: a bug, said so)."""
+    v = Violations()
+    validate(v, path, obj)
+    v.raise_if_any()
+    raise AssertionError(f"{type(obj).__name__}: an invariant failed that no rule names")
+
+
 # -- the request --------------------------------------------------------------------------
 
 
@@ -124,9 +148,16 @@ class Item:
     reason: ReturnReason
 
     def __post_init__(self) -> None:
-        v = Violations()
-        validate_item(v, "item", self)
-        v.raise_if_any()
+        # Invariants only (what costing relies on): readers validate every field with its path
+        # first (validate_item); the full rules run here only to name what is broken.
+        if not (
+            1 <= self.quantity <= MAX_QUANTITY
+            and 1 <= self.weight_g <= MAX_WEIGHT_G
+            and 1 <= self.value_minor <= MAX_VALUE_MINOR
+            and len(self.dims_mm) == 3
+            and all(1 <= d <= MAX_DIMENSION_MM for d in self.dims_mm)
+        ):
+            _broken(validate_item, "item", self)
 
     @property
     def volume_cm3(self) -> int:
@@ -184,9 +215,14 @@ class Return:
     constraints: Constraints = field(default_factory=Constraints)
 
     def __post_init__(self) -> None:
-        v = Violations()
-        validate_return(v, "return", self)
-        v.raise_if_any()
+        # Invariants only, as Item's: readers validate with paths first (validate_return)
+        if not (
+            0 < len(self.items) <= MAX_ITEMS
+            and 0 <= self.duty_paid_minor <= MAX_VALUE_MINOR
+            and 0 <= self.vat_paid_minor <= MAX_VALUE_MINOR
+            and self.import_date <= self.return_date
+        ):
+            _broken(validate_return, "return", self)
 
     @property
     def units(self) -> int:

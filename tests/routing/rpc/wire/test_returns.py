@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from customs.api import ReturnReason
 from hubs.model import ConditionGrade
 from reroute.v1 import common_pb2, routing_pb2
-from routing.decide.domain import Constraints, Item, Return
+from routing.decide.domain import MAX_WEIGHT_G, Constraints, Item, Return
 from routing.errors import FieldViolation, InvalidInput
 from routing.rpc.wire import returns as wire_returns
 from routing.rpc.wire.returns import request_to_proto, return_from_proto, return_to_proto
@@ -392,12 +392,14 @@ def test_custom_root_path() -> None:
 def test_domain_rule_missed_by_the_converter_keeps_the_request_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Should a domain constructor catch what the converter did not, the path is still rooted."""
-    monkeypatch.setattr(wire_returns, "check_hs_code", lambda v, path, value: None)
+    """Should a domain invariant catch what the converter did not, the path is still rooted
+    (the domain asserts invariants, not the edge's whole validation: the HS code format is
+    the edge's to check, a weight of at least one gram the item's)."""
+    monkeypatch.setattr(wire_returns, "check_int_range", lambda v, path, value, lo, hi: None)
     msg = return_to_proto(sample_return())
-    msg.items[1].hs_code = "12345"
+    msg.items[1].weight_g = 0
     assert violations_of(msg) == (
-        FieldViolation(f"{ROOT}.items[1].hs_code", "must be 6 to 10 digits, got '12345'"),
+        FieldViolation(f"{ROOT}.items[1].weight_g", f"must be between 1 and {MAX_WEIGHT_G}, got 0"),
     )
 
 
