@@ -6,7 +6,12 @@ out: no parsing, no work), then RouteReturn, each with the same concurrency and 
 clients send the same serialized RouteReturnRequest and do not parse answers, so the client
 cost is equal and the difference is the server's work.
 
-    python benchmarks/rpc_load.py --seconds 5 --rounds 3 --concurrency 16
+    python benchmarks/rpc_load.py --seconds 5 --rounds 3 --concurrency 16 [--baseline REF]
+
+With ``--baseline REF`` the server of that git ref (``routing``, ``customs``, ``hubs``
+extracted by ``git archive``) is measured too, each round starting one server per side in
+turn; since the machine is shared, the sides compare by their server CPU per RouteReturn in
+echo requests of their own server.
 
 Prints both throughputs, their ratio, p50/p99 latencies and the server process's CPU time per
 request (user + system, from /proc: what a request costs, whatever else the machine runs), and
@@ -27,12 +32,14 @@ import time
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import same_run  # noqa: E402
 from routing.batches.examples import sample_return  # noqa: E402
 from routing.decide.domain import Constraints  # noqa: E402
 from routing.rpc.wire.returns import request_to_proto  # noqa: E402
@@ -131,18 +138,23 @@ def _median(runs: list[Figures]) -> Figures:
     return replace(mid, errors=sum(f.errors for f in runs))
 
 
-def _start_server() -> tuple[subprocess.Popen[str], str]:
+def _start_server(root: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
+    """``reroute serve`` of the code under ``root`` (the working tree, or a ref extracted by
+    ``--baseline``), on a free port."""
     # a fresh database in a temp data dir (every RouteReturn is stored, as in production);
     # no rate limit: the benchmark measures the server's work, not the limiter
     os.environ["REROUTE_DATA_DIR"] = tempfile.mkdtemp(prefix="reroute-rpc-load-")
     os.environ.pop("REROUTE_DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "routing.cli.main", "serve", "--port", "0", "--bench-echo"]
+    # that tree's command module (routing/cli/ since routing/ was split by layer)
+    new_layout = (root / "routing" / "cli" / "main.py").exists()
+    module = "routing.cli.main" if new_layout else "routing.cli"
+    cmd = [sys.executable, "-m", module, "serve", "--port", "0", "--bench-echo"]
     proc = subprocess.Popen(
         [*cmd, "--rate-limit", "0", "--log-format", "text"],
-        cwd=ROOT,
+        cwd=root,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root)},
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 60
@@ -166,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         default="0,5",
         help="comma-separated max_alternatives to measure RouteReturn with (default 0,5)",
     )
+    ap.add_argument(
+        "--baseline",
+        default="",
+        help="a git ref whose server is measured too, alternating with the working tree's",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rpc_load.json")
     args = ap.parse_args(argv)
     sample = sample_return(date.today())
@@ -176,25 +193,72 @@ def main(argv: list[str] | None = None) -> int:
         ).SerializeToString()
         for n in cases
     }
-    proc, target = _start_server()
     echo_payload = max(payloads.values(), key=len)  # the echo never gets a smaller payload
-    echo_runs: list[Figures] = []
-    route_runs: dict[int, list[Figures]] = {n: [] for n in cases}
-    try:
-        # rounds alternate the methods, so a noisy neighbour hurts them alike
+    sides = {"after": ROOT}
+    runs: dict[str, tuple[list[Figures], dict[int, list[Figures]]]] = {}
+    with tempfile.TemporaryDirectory(prefix="reroute-rpc-load-before-") as tmp:
+        if args.baseline:
+            same_run._extract(args.baseline, Path(tmp))
+            sides["before"] = Path(tmp)
+        for side in sides:
+            runs[side] = ([], {n: [] for n in cases})
+        # rounds alternate the sides, and the methods on each side's server, so a noisy
+        # neighbour hurts them alike
         for _ in range(args.rounds):
-            echo_runs.append(
-                _run(proc.pid, target, ECHO, echo_payload, args.seconds, args.concurrency)
+            for side, root in sides.items():
+                echo_runs, route_runs = runs[side]
+                proc, target = _start_server(root)
+                try:
+                    echo_runs.append(
+                        _run(proc.pid, target, ECHO, echo_payload, args.seconds, args.concurrency)
+                    )
+                    for n in cases:
+                        route_runs[n].append(
+                            _run(
+                                proc.pid, target, ROUTE, payloads[n], args.seconds, args.concurrency
+                            )
+                        )
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+    results = {side: _report(side, *runs[side]) for side in sides}
+    if "before" in results:
+        print(
+            f"before = {args.baseline}, after = the working tree: server CPU per RouteReturn"
+            " in echo requests of the same server"
+        )
+        for n in cases:
+            b = results["before"]["ratios"][str(n)]["server_cpu_ratio"]
+            a = results["after"]["ratios"][str(n)]["server_cpu_ratio"]
+            print(
+                f"  max_alternatives={n}: before {b:.2f}, after {a:.2f}, after/before {a / b:.3f}"
             )
-            for n in cases:
-                route_runs[n].append(
-                    _run(proc.pid, target, ROUTE, payloads[n], args.seconds, args.concurrency)
-                )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+                "baseline": args.baseline,
+                "cpu_count": os.cpu_count(),
+                **results["after"],
+                "sides": results,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {args.out}")
+    return 0 if all(r["errors"] == 0 for r in results.values()) else 1
+
+
+def _report(
+    side: str, echo_runs: list[Figures], route_runs: dict[int, list[Figures]]
+) -> dict[str, Any]:
+    """Print one side's medians and ratios to echo; return them for the JSON."""
     echo = _median(echo_runs)
     routes = {n: _median(runs) for n, runs in route_runs.items()}
+    print(f"-- {side}")
     print(
         f"{'method':<40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
         f" {'server CPU us/req':>18}"
@@ -221,24 +285,12 @@ def main(argv: list[str] | None = None) -> int:
             f" (target >= 0.5); p99 ratio = {p99_ratio:.2f} (target <= 2.0);"
             f" server CPU per request = {cpu_ratio:.1f} x echo"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "concurrency": args.concurrency,
-                "seconds": args.seconds,
-                "rounds": args.rounds,
-                "echo": asdict(echo),
-                "route_return": {str(n): asdict(f) for n, f in routes.items()},
-                "ratios": {str(n): r for n, r in summary.items()},
-                "cpu_count": os.cpu_count(),
-            },
-            indent=2,
-        )
-    )
-    print(f"wrote {args.out}")
-    errors = echo.errors + sum(f.errors for f in routes.values())
-    return 0 if errors == 0 else 1
+    return {
+        "echo": asdict(echo),
+        "route_return": {str(n): asdict(f) for n, f in routes.items()},
+        "ratios": {str(n): r for n, r in summary.items()},
+        "errors": echo.errors + sum(f.errors for f in routes.values()),
+    }
 
 
 if __name__ == "__main__":
