@@ -235,8 +235,8 @@ def holmberg(n: Names, folder: Path, names: Sequence[str], time_limit: float) ->
 
 
 def batch_plan(n: Names, router: Any, network: Any, returns: int, time_limit: float) -> Figures:
-    """``reroute generate-returns`` then ``reroute plan`` (routing/cli.py's ``cmd_plan``, its
-    defaults but ``--time-limit``), with ``router``."""
+    """``reroute generate-returns`` then ``reroute plan`` (``cmd_plan`` of
+    routing/cli/batch_cmd.py, its defaults but ``--time-limit``), with ``router``."""
     started = time.perf_counter()
     origins = frozenset(f.id for f in network.facilities.values() if f.kind.value == "origin")
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
 Every hand-written TOML format of reroute is read with it: the network (:mod:`hubs.reading`),
 the customs rule tables (:mod:`customs.tables`), the batch generator's configuration
-(:mod:`routing.batches.generate`) and what-if scenarios (:mod:`routing.whatif.scenario`).
+(:mod:`routing.batches.generator_config`) and what-if scenarios (:mod:`routing.whatif.scenario`).
 ``tomllib`` parses; a :class:`Table` walks one table of the result::
 
     problems = Problems("net.toml")

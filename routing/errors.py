@@ -15,7 +15,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   ├── TomlError                customs.toml_reader: a TOML document, by file: table.key
     │   ├── RuleDataError            customs.tables: a customs rule table, by file/row/key
     │   ├── BatchError               routing.batches.schema: a batch file, by row and field
-    │   ├── GeneratorConfigError     routing.batches.generate: the generator's config, by key
+    │   ├── GeneratorConfigError     routing.batches.generator_config: generator.toml, by key
     │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
     │   └── InstanceFormatError      routing.solver.instances: an SSCFLP instance, by line
     ├── NoFeasibleOption             valid input, but nothing can carry it out (why, per option)
@@ -26,7 +26,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     ├── NotPermitted                 the caller may not touch this (another tenant's)
     ├── TemporarilyUnavailable       not now, through no fault of the request: retry
     ├── LimitReached                 a rate or size limit; ``retry_after_s`` when waiting helps
-    ├── UsageError                   routing.cli.main: a command-line flag, named
+    ├── UsageError                   routing.cli.flags: a command-line flag, named
     └── ConfigurationError           the operator's setup cannot be used (names the setting)
         ├── ExecutorError            routing.plan.executor: workers, Ray
         ├── DatabaseConfigError      routing.store.database: URL, data directory

@@ -2,8 +2,8 @@
 
 :mod:`routing.batches.io` reads and writes batch files (``docs/batch_format.md``) with row
 and field errors; :mod:`~routing.batches.generate` makes realistic batches from
-``data/generator.toml``; :mod:`~routing.batches.examples` the returns the README and the
-benchmarks use.
+``data/generator.toml`` (read and validated by :mod:`~routing.batches.generator_config`);
+:mod:`~routing.batches.examples` the returns the README and the benchmarks use.
 
 Behind :mod:`~routing.batches.io`, one module per concept: :mod:`~routing.batches.schema` the
 columns, the Batch and its row/field errors; :mod:`~routing.batches.cells` cells to typed
@@ -15,4 +15,4 @@ May import: ``routing.decide`` (the Return it reads into), ``routing.errors``, `
 ``hubs``.
 """
 
-__all__ = ["examples", "generate", "io"]
+__all__ = ["examples", "generate", "generator_config", "io"]

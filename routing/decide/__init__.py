@@ -6,6 +6,12 @@ shipment (:mod:`~routing.decide.costing`), the router that picks the cheapest fe
 (:mod:`~routing.decide.router`), the split of a multi-item return (:mod:`~routing.decide.split`)
 and a customs quote of one crossing (:mod:`~routing.decide.quote`).
 
+Costing, one module per concept: :mod:`~routing.decide.parcels` the units and their parcel
+(within a service's limits); :mod:`~routing.decide.base_costs` carriage, line-haul, handling,
+disposition, time and CO2e; :mod:`~routing.decide.customs_terms` the borders along the route;
+:mod:`~routing.decide.costing` the evaluation of a route from those; and
+:mod:`~routing.decide.shipments` the Shipment with its named terms, and the returnless refund.
+
 May import: ``routing.solver``, ``routing.errors``, ``customs``, ``hubs``. Never the wire
 contract, a store, a planner or the edge.
 """

@@ -95,9 +95,9 @@ class Route:
     key: str  # "service:first_stop[>lane]" (``route_key``)
     channel: Channel  # customs channel of the parcel leg
     crosses_onward: bool  # the line-haul onward leaves the first stop's country or territory
-    # all that the route's customs crossings read of it (routing.decide.costing memoizes on this):
-    # first stop country, territory, bonded; channel; crosses_onward; destination country,
-    # territory, bonded
+    # all that the route's customs crossings read of it (routing.decide.customs_terms memoizes on
+    # this): first stop country, territory, bonded; channel; crosses_onward; destination
+    # country, territory, bonded
     customs_sig: tuple[str, str, bool, Channel, bool, str, str, bool]
     customs_sig_id: int  # the same as a small integer (equal ids: equal signatures)
 

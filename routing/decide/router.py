@@ -16,26 +16,13 @@ from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import Facility, FacilityKind, Network
+from routing.decide.base_costs import BaseNumbers, base_numbers
 from routing.decide.compiled import CompiledNetwork, FxConverter, Route
-from routing.decide.costing import (
-    RETURNLESS_NET_MINOR,
-    BaseNumbers,
-    Context,
-    Evaluation,
-    Parcel,
-    Unit,
-    add_customs,
-    base_evaluation,
-    base_numbers,
-    build,
-    customs_net_minor,
-    evaluate_base,
-    parcel,
-    returnless,
-    returnless_violation,
-    route_customs_charges,
-)
+from routing.decide.costing import Evaluation, add_customs, base_evaluation, evaluate_base
+from routing.decide.customs_terms import customs_net_minor, route_customs_charges
 from routing.decide.domain import Decision, Option, Return, Shipment
+from routing.decide.parcels import Context, Parcel, Unit, parcel
+from routing.decide.shipments import RETURNLESS_NET_MINOR, build, returnless, returnless_violation
 from routing.decide.split import best_split
 from routing.errors import FieldViolation, InvalidInput, NoFeasibleOption, PreconditionViolation
 

@@ -15,15 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from routing.decide.costing import (
-    Context,
-    Evaluation,
-    Unit,
-    best_disposition,
-    cost_shipment,
-    returnless,
-)
+from routing.decide.base_costs import best_disposition
+from routing.decide.costing import Evaluation
 from routing.decide.domain import Option, Shipment
+from routing.decide.parcels import Context, Unit
+from routing.decide.shipments import cost_shipment, returnless
 from routing.errors import PreconditionViolation
 from routing.solver import SplitCandidate, SplitParcel, solve_split
 

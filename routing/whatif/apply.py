@@ -32,7 +32,8 @@ from customs.load import load_rulebook
 from customs.tables import RuleDataError, data_dir
 from hubs import NetworkErrors, network_from_mapping
 from hubs.model import FacilityKind, Network, NetworkError
-from routing.batches.generate import default_config, generate_returns
+from routing.batches.generate import generate_returns
+from routing.batches.generator_config import default_config
 from routing.batches.io import BatchError, read_batch
 from routing.decide.domain import Return
 from routing.whatif.scenario import (

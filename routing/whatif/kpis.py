@@ -1,7 +1,7 @@
 """KPIs of one policy's plan: cost by term, customs, time, capacity use, CO2e, flows.
 
-Each return's terms are the engine's own (``routing.decide.costing.build`` of the chosen route, the
-same shipment RouteReturn answers), except the line-haul: a plan pays its dispatches, not a
+Each return's terms are the engine's own (``routing.decide.shipments.build`` of the chosen route,
+the same shipment RouteReturn answers), except the line-haul: a plan pays its dispatches, not a
 per-unit share, so a return keeps only the per-kg part of its line-haul term and the plan's
 dispatch costs are added to the policy's ``linehaul_share`` total. A return the plan sends to
 overflow carries the terms of its class's cheapest facility option plus the overflow price

@@ -21,12 +21,12 @@ import pytest
 from customs.api import ReturnReason
 from hubs import default_network
 from hubs.model import ConditionGrade, FacilityKind, Network
-from routing.batches.generate import (
+from routing.batches.generate import generate_returns
+from routing.batches.generator_config import (
     GeneratorConfig,
     GeneratorConfigError,
     config_from_mapping,
     default_config,
-    generate_returns,
 )
 from routing.decide.domain import Return
 from routing.rpc.app import RoutingApp

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
+from routing.cli.flags import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from routing.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = ROOT / "hubs" / "data" / "default_network.toml"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+from routing.cli.flags import EXIT_OK, EXIT_USAGE
+from routing.cli.main import main
 
 
 def test_generate_then_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

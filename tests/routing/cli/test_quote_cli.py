@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+from routing.cli.flags import EXIT_OK, EXIT_USAGE
+from routing.cli.main import main
 
 ITEM = ["--value", "120.00", "--currency", "EUR", "--hs", "620193", "--date", "2026-11-02"]
 

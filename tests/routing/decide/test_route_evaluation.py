@@ -9,13 +9,9 @@ from datetime import date
 import customs
 from hubs import default_network
 from routing.batches.generate import generate_returns
-from routing.decide.costing import (
-    add_customs,
-    base_evaluation,
-    base_numbers,
-    evaluate_base,
-    route_customs_charges,
-)
+from routing.decide.base_costs import base_numbers
+from routing.decide.costing import add_customs, base_evaluation, evaluate_base
+from routing.decide.customs_terms import route_customs_charges
 from routing.decide.router import Router
 from routing.errors import PreconditionViolation
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from hubs import default_network
 from routing.batches.generate import generate_returns
-from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+from routing.cli.flags import EXIT_OK, EXIT_USAGE
+from routing.cli.main import main
 from routing.plan.decompose import solve_parts, split
 from routing.plan.executor import ProcessExecutor, SerialExecutor, make_executor
 from routing.plan.planner import PlanConfig, build_problem, plan_batch

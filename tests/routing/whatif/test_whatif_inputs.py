@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.cli.main import EXIT_OK, EXIT_USAGE, main
+from routing.cli.flags import EXIT_OK, EXIT_USAGE
+from routing.cli.main import main
 from routing.plan.executor import SerialExecutor
 from routing.whatif.apply import apply_demand, customs_rows, prepare
 from routing.whatif.runner import run_scenario

@@ -1,0 +1,52 @@
+"""``reroute serve`` (the gRPC server, its flags checked) and ``reroute network check``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from routing.cli.flags import EXIT_OK, UsageError
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from routing.observe import configure_logging
+    from routing.rpc.server import ServerConfig, ServerConfigError, serve
+
+    if not a.rate_limit >= 0:  # also refuses NaN
+        raise UsageError(f"--rate-limit: must be >= 0 (0 = off), got {a.rate_limit}")
+    if a.burst < 1:
+        raise UsageError(f"--burst: must be >= 1, got {a.burst}")
+    if a.max_message_bytes < 1024:
+        raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
+    if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
+        raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+    configure_logging(a.log_format)
+    config = ServerConfig(
+        host=a.host,
+        port=a.port,
+        network_file=Path(a.network) if a.network else None,
+        bench_echo=a.bench_echo,
+        database_url=a.database_url,
+        tls_cert=Path(a.tls_cert) if a.tls_cert else None,
+        tls_key=Path(a.tls_key) if a.tls_key else None,
+        tls_client_ca=Path(a.tls_client_ca) if a.tls_client_ca else None,
+        metrics_port=a.metrics_port,
+        max_message_bytes=a.max_message_bytes,
+        rate_per_s=a.rate_limit or None,
+        burst=a.burst,
+        auth=a.auth == "key",
+    )
+    try:
+        asyncio.run(serve(config))
+    except ServerConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
+def cmd_network_check(a: argparse.Namespace) -> int:
+    from hubs import check_network
+
+    for line in check_network(a.file):
+        print(line)
+    return EXIT_OK

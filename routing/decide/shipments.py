@@ -1,0 +1,187 @@
+"""Shipments with their named terms: of an evaluated route, and of the returnless refund.
+
+``build`` turns an :class:`~routing.decide.costing.Evaluation` into the Shipment a decision
+returns: the parcel leg and the line-haul leg, the item allocations with their dispositions,
+one :class:`~routing.decide.domain.CostTerm` per term of the net cost with its detail, and the
+customs assessments. ``returnless`` is the refund without a shipment (the customer keeps the
+goods), offered while no unit is over the policy's value cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hubs.model import Disposition
+from routing.decide.compiled import Route
+from routing.decide.costing import Evaluation, evaluate
+from routing.decide.domain import (
+    CostTerm,
+    DestinationKind,
+    ItemAllocation,
+    Leg,
+    LegKind,
+    Shipment,
+    Term,
+)
+from routing.decide.parcels import Context, Unit, parcel
+from routing.errors import PreconditionViolation
+
+
+def build(ctx: Context, e: Evaluation) -> Shipment:
+    """The Shipment of an evaluation: legs, allocations, named terms with their details."""
+    route, svc, dest = e.route, e.route.service, e.route.destination
+    legs = [
+        Leg(
+            kind=LegKind.PARCEL,
+            service_id=svc.id,
+            carrier=svc.carrier,
+            service_name=svc.name,
+            mode=svc.mode,
+            from_country=ctx.ret.customer_country,
+            to_country=route.first_stop.country,
+            to_facility=route.first_stop.id,
+            distance_km=route.path.distance_km,
+            transit_days=route.path.transit_days,
+            billable_weight_g=e.billable_g,
+            charge_minor=e.carriage + e.fuel + e.fees,
+        )
+    ]
+    lane = route.lane
+    if lane is not None:
+        legs.append(
+            Leg(
+                kind=LegKind.LINEHAUL,
+                service_id=lane.id,
+                carrier=lane.carrier,
+                service_name=f"{lane.dispatch_unit} every {lane.cadence_days} d",
+                mode=lane.mode,
+                from_country=route.first_stop.country,
+                to_country=dest.country,
+                to_facility=dest.id,
+                distance_km=lane.distance_km,
+                transit_days=lane.transit_days,
+                billable_weight_g=e.actual_g,
+                charge_minor=e.linehaul,
+            )
+        )
+    allocations = tuple(
+        ItemAllocation(
+            u.item.sku,
+            u.quantity,
+            c.disposition,
+            u.value_base_minor * c.recovery_bp // 10_000 * u.quantity,
+        )
+        for u, c in zip(e.units, e.choices, strict=True)
+    )
+    claims = e.assessments[0].reclaims if e.reclaim_duty or e.reclaim_vat else ()
+    claim = "; ".join(f"{c.route}, claim by {c.deadline.isoformat()}" for c in claims)
+    n_units = sum(u.quantity for u in e.units)
+    terms = (
+        CostTerm(
+            Term.PARCEL_CARRIAGE,
+            e.carriage,
+            f"{svc.id}, zone {route.path.zone}, {e.billable_g} g billable",
+        ),
+        CostTerm(
+            Term.FUEL_SURCHARGE, e.fuel, f"{route.card.fuel_surcharge_bp / 100:.2f} % of carriage"
+        ),
+        CostTerm(Term.CARRIER_FEES, e.fees, "per-parcel fees of the rate card"),
+        CostTerm(Term.LINEHAUL_SHARE, e.linehaul, _lane_detail(route, n_units)),
+        CostTerm(
+            Term.HANDLING,
+            e.handling,
+            f"{route.first_stop.id}" + (f" + {dest.id}" if lane else "") + f", {n_units} unit(s)",
+        ),
+        CostTerm(
+            Term.DISPOSITION_COST,
+            e.disposition_cost,
+            ", ".join(sorted({c.disposition.value for c in e.choices})),
+        ),
+        CostTerm(
+            Term.DUTY_DUE,
+            e.duty_due,
+            "; ".join(a.de_minimis for a in e.assessments if a.de_minimis),
+        ),
+        CostTerm(
+            Term.IMPORT_VAT_DUE, e.vat_due, "; ".join(a.relief for a in e.assessments if a.relief)
+        ),
+        CostTerm(Term.DUTY_RECLAIM, -e.reclaim_duty, claim),
+        CostTerm(Term.VAT_RECLAIM, -e.reclaim_vat, claim),
+        CostTerm(Term.RECOVERY_VALUE, -e.recovery, f"at {dest.id}"),
+        CostTerm(Term.REFUND_DELAY, e.refund_delay, f"{route.days_to_refund} d to refund"),
+        CostTerm(Term.RESALE_DELAY, e.resale_delay, f"{route.days_to_resale} d to resale"),
+        CostTerm(Term.CO2E, e.co2e_cost, f"{e.co2e_g} g CO2e"),
+    )
+    resold = any(c.resold for c in e.choices)
+    return Shipment(
+        destination_id=dest.id,
+        destination_kind=route.destination_kind,
+        destination_country=dest.country,
+        items=allocations,
+        legs=tuple(legs),
+        terms=terms,
+        customs=e.assessments,
+        days_to_refund=route.days_to_refund,
+        days_to_resale=route.days_to_resale if resold else None,
+        co2e_g=e.co2e_g,
+    )
+
+
+def _lane_detail(route: Route, n_units: int) -> str:
+    lane = route.lane
+    if lane is None:
+        return ""
+    return (
+        f"{lane.id}: {n_units} x {route.lane_share_per_unit_minor} per unit "
+        f"(dispatch cost / {lane.planning_units_per_dispatch} planned units) + per kg"
+    )
+
+
+def cost_shipment(
+    ctx: Context, route: Route, units: Sequence[Unit], unit_share_bp: int
+) -> Shipment | PreconditionViolation:
+    """Evaluate and build in one go (for callers that need the whole shipment)."""
+    e = evaluate(ctx, route, parcel(ctx, units), unit_share_bp)
+    return e if isinstance(e, PreconditionViolation) else build(ctx, e)
+
+
+def returnless(ctx: Context, units: Sequence[Unit]) -> Shipment | PreconditionViolation:
+    """Refund without a shipment: the customer keeps (or donates) the goods; nothing recovered."""
+    too_dear = returnless_violation(ctx, units)
+    if too_dear is not None:
+        return too_dear
+    return Shipment(
+        destination_id="",
+        destination_kind=DestinationKind.NONE,
+        destination_country=ctx.ret.customer_country,
+        items=tuple(
+            ItemAllocation(u.item.sku, u.quantity, Disposition.RETURNLESS, 0) for u in units
+        ),
+        legs=(),
+        terms=_RETURNLESS_TERMS,
+        customs=(),
+        days_to_refund=0,
+        days_to_resale=None,
+        co2e_g=0,
+    )
+
+
+def returnless_violation(ctx: Context, units: Sequence[Unit]) -> PreconditionViolation | None:
+    """Why the returnless refund is not offered for these units (a unit over the value cap)."""
+    cap = ctx.policy.returnless_max_value_minor
+    for u in units:
+        if u.value_base_minor > cap:
+            return PreconditionViolation(
+                "RETURNLESS_OVER_VALUE",
+                f"item:{u.item.sku}",
+                f"unit value {u.value_base_minor} > returnless cap {cap}"
+                f" ({ctx.currency} minor units)",
+            )
+    return None
+
+
+_RETURNLESS_TERMS = (
+    CostTerm(Term.RECOVERY_VALUE, 0, "goods stay with the customer"),
+    CostTerm(Term.REFUND_DELAY, 0, "refund at once"),
+)
+RETURNLESS_NET_MINOR = sum(t.amount_minor for t in _RETURNLESS_TERMS)  # its Shipment's net cost
