@@ -114,9 +114,9 @@ class Reservation(Base):
 
 class PlanJobRow(Base):
     """A batch plan job (routing.plan.jobs.Job). ``spec``, ``progress``, ``error`` and ``plan`` are
-    pickles of the job's frozen dataclasses (plain data, written only by this server: the
-    database is trusted like the server's own files); state, times, objective and gap are
-    columns for queries and dashboards."""
+    the job's frozen dataclasses in the store's own versioned form (:mod:`routing.store.codec`;
+    pickles until migration 0005); state, times, objective and gap are columns for queries
+    and dashboards."""
 
     __tablename__ = "plan_jobs"
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,15 +1,20 @@
-"""The store's own stored form of a decision (routing.store.codec): lossless, versioned, pinned
-by a golden blob, and the store never reaches for the wire contract."""
+"""The store's own stored forms (routing.store.codec) of a decision and of a plan job's parts:
+lossless, versioned, pinned by golden blobs, and the store never reaches for the wire
+contract."""
 
 from __future__ import annotations
 
 import ast
+import math
+import pickle
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from customs.api import Assessment, Claimant, Confidence, Document, FxConversion, Reclaim, RuleRef
 from hubs.model import Disposition, Mode
@@ -24,12 +29,28 @@ from routing.decide.domain import (
     Shipment,
     Term,
 )
+from routing.errors import FieldViolation, PreconditionViolation
+from routing.plan.jobs import JOB_ERROR_CODES, JobError, PlanSpec
+from routing.plan.planner import Assigned, BatchPlan, FacilityUse, LaneUse, PlanConfig
+from routing.solver.core import Backend
+from routing.solver.problem import PlanResult, Progress, Status
 from routing.store import codec
-from routing.store.codec import FORMAT_V1, StoredFormatError, decode_decision, encode_decision
-from tests.strategies import decisions
+from routing.store.codec import (
+    FORMAT_V1,
+    JOB_ERRORS,
+    JOB_PLANS,
+    JOB_PROGRESS,
+    JOB_SPECS,
+    StoredForm,
+    StoredFormatError,
+    decode_decision,
+    encode_decision,
+)
+from tests.strategies import decisions, identifiers, texts
 
 ROOT = Path(__file__).resolve().parents[3]
-GOLDEN = ROOT / "tests" / "data" / "store" / "decision_format1.bin"
+GOLDEN_DIR = ROOT / "tests" / "data" / "store"
+GOLDEN = GOLDEN_DIR / "decision_format1.bin"
 # the one module under routing/store that may read the wire contract (legacy rows)
 WIRE_ALLOWED = {Path("routing/store/migrations/versions/v0004_decision_codec.py")}
 
@@ -228,3 +249,120 @@ def test_the_store_never_imports_the_wire() -> None:
             ]
     assert offenders == []
     assert codec.DECISIONS.kind == "decision"
+
+
+# -- plan jobs ------------------------------------------------------------------------------
+
+
+def golden_plan() -> BatchPlan:
+    """A small finished plan: every part of a BatchPlan set."""
+    result = PlanResult(
+        Status.FEASIBLE,
+        objective=1200,
+        bound=1100,
+        wall_time_s=0.25,
+        assignment=(((0, 2),), ((1, 1),)),
+        dispatches=(1,),
+        opened=(0,),
+        backend="highs",
+        message="time limit",
+    )
+    return BatchPlan(
+        result=result,
+        currency="EUR",
+        returns=4,
+        units=3,
+        classes=2,
+        assignments=(
+            Assigned("r1", "hub_nl>origin_de/restock/dpd", "hub_nl", "nl_de_pallet", 500, 1),
+            Assigned("r2", "returnless", "", "", 300, 2),
+        ),
+        facilities=(FacilityUse("hub_nl", 1, 40),),
+        lanes=(LaneUse("nl_de_pallet", 1, 1, 600, 400),),
+        overflow_units=0,
+        unroutable=(("r4", "no carrier serves IS"),),
+    )
+
+
+def golden_jobs() -> dict[str, tuple[StoredForm[Any], object]]:
+    """Per plan_jobs column, its form and a value of it."""
+    return {
+        "spec": (JOB_SPECS, PlanSpec(PlanConfig(3, 12.5, True, 900), Backend.CPSAT)),
+        "progress": (JOB_PROGRESS, Progress(1200, None, math.inf, 0.25, "highs")),
+        "error": (
+            JOB_ERRORS,
+            JobError(
+                "FAILED_PRECONDITION",
+                "no feasible plan",
+                (PreconditionViolation("OVER_CAPACITY", "facility:hub_nl", "40 units"),),
+                (FieldViolation("returns[3].items[0].hs_code", "must be 6 to 10 digits"),),
+            ),
+        ),
+        "plan": (JOB_PLANS, golden_plan()),
+    }
+
+
+progress = st.builds(
+    Progress,
+    incumbent=st.none() | st.integers(0, 2**62),
+    bound=st.none() | st.integers(0, 2**62),
+    gap=st.floats(min_value=0, allow_nan=False),
+    elapsed_s=st.floats(min_value=0, max_value=1e6),
+    backend=identifiers(),
+)
+job_errors = st.builds(
+    JobError,
+    code=st.sampled_from(JOB_ERROR_CODES),
+    message=texts(),
+    preconditions=st.lists(
+        st.builds(PreconditionViolation, type=identifiers(), subject=texts(), description=texts()),
+        max_size=2,
+    ).map(tuple),
+    fields=st.lists(st.builds(FieldViolation, field=texts(), description=texts()), max_size=2).map(
+        tuple
+    ),
+)
+plan_specs = st.builds(
+    PlanSpec,
+    config=st.builds(
+        PlanConfig,
+        horizon_days=st.integers(1, 366),
+        time_limit_s=st.floats(min_value=0.001, max_value=1e5),
+        allow_overflow=st.booleans(),
+        overflow_price_minor=st.integers(0, 10**12),
+    ),
+    backend=st.sampled_from(Backend),
+)
+
+
+@given(progress, job_errors, plan_specs)
+def test_job_parts_round_trip(p: Progress, e: JobError, spec: PlanSpec) -> None:
+    """A job's progress (an infinite gap included), error and spec survive their stored forms."""
+    assert JOB_PROGRESS.decode(JOB_PROGRESS.encode(p)) == p
+    assert JOB_ERRORS.decode(JOB_ERRORS.encode(e)) == e
+    assert JOB_SPECS.decode(JOB_SPECS.encode(spec)) == spec
+
+
+@pytest.mark.parametrize("column", ["spec", "progress", "error", "plan"])
+def test_golden_job_blobs_of_format_1(column: str) -> None:
+    """Each plan_jobs column's golden blob of format 1 decodes to the same object, and today's
+    encoder writes exactly those bytes (a failure: see test_golden_blob_of_format_1)."""
+    form, value = golden_jobs()[column]
+    golden = (GOLDEN_DIR / f"job_{column}_format1.bin").read_bytes()
+    assert form.decode(golden) == value
+    assert form.encode(value) == golden
+
+
+def test_a_stored_plan_is_revalidated() -> None:
+    """A plan whose blob breaks its own invariants (bound above the objective) is refused as a
+    StoredFormatError naming the problem, not loaded."""
+    raw = msgspec.msgpack.decode(JOB_PLANS.encode(golden_plan())[1:])
+    raw["result"]["bound"] = 5000
+    with pytest.raises(StoredFormatError, match="bound 5000 exceeds objective 1200"):
+        JOB_PLANS.decode(bytes((FORMAT_V1,)) + msgspec.msgpack.encode(raw))
+
+
+def test_legacy_job_pickles_are_refused_with_a_hint() -> None:
+    """A job blob still pickled (first byte 0x80) says migration 0005 rewrites it."""
+    with pytest.raises(StoredFormatError, match="legacy pickle, which migration 0005"):
+        JOB_SPECS.decode(pickle.dumps(PlanSpec(PlanConfig())))

@@ -38,12 +38,12 @@ CHUNK = 500  # rows read and rewritten per statement
 def upgrade() -> None:
     from reroute.v1 import routing_pb2
     from routing.rpc.convert import decision_from_proto
-    from routing.store.codec import FORMAT_V1, encode_decision
+    from routing.store.codec import DECISIONS, encode_decision
 
     _rename("decision_pb", "decision_blob")
 
     def convert(blob: bytes) -> bytes | None:
-        if blob[:1] == bytes((FORMAT_V1,)):
+        if DECISIONS.is_stored_form(blob):
             return None
         msg = routing_pb2.RouteDecision.FromString(blob)
         return encode_decision(decision_from_proto(msg))
@@ -53,10 +53,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     from routing.rpc.convert import decision_to_proto
-    from routing.store.codec import FORMAT_V1, decode_decision
+    from routing.store.codec import DECISIONS, decode_decision
 
     def convert(blob: bytes) -> bytes | None:
-        if blob[:1] != bytes((FORMAT_V1,)):
+        if not DECISIONS.is_stored_form(blob):
             return None  # not a stored form: left as it is
         return decision_to_proto(decode_decision(blob)).SerializeToString()
 

@@ -1,16 +1,19 @@
-"""Migration 0004: decision rows written as reroute.v1 wire bytes (revision 0003, the store as it
-was) read back equal after the upgrade to the store's own form, on SQLite and PostgreSQL; and
-the downgrade gives the wire bytes back."""
+"""Migrations 0004 and 0005 on SQLite and PostgreSQL: decision rows written as reroute.v1 wire
+bytes (revision 0003, the store as it was) and plan job parts written as pickles (revision
+0004) read back equal after the upgrade to the store's own forms; the downgrades give the old
+bytes back."""
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -33,12 +36,14 @@ from routing.batches.generate import generate_returns
 from routing.decide.domain import Decision
 from routing.decide.router import Router
 from routing.errors import InvalidInput, NoFeasibleOption
+from routing.plan.jobs import JobState
 from routing.rpc.convert import decision_from_proto, decision_to_proto
 from routing.store.codec import FORMAT_V1, decode_decision
 from routing.store.database import MIGRATIONS, current_revision, make_engine, upgrade, writer
+from routing.store.jobs import SqlJobStore
 from routing.store.sql import SqlDecisionStore
 from routing.store.tables import DecisionRow
-from tests.routing.store.test_codec import golden_decision
+from tests.routing.store.test_codec import golden_decision, golden_jobs
 
 ROWS = 620  # more than the migration's chunk (500): two chunks, the last one partial
 TENANTS = ("acme", "globex")
@@ -185,7 +190,7 @@ def test_upgrade_rewrites_wire_rows_into_the_stored_form(
     equal to the one stored as wire bytes: by page, by id and by idempotency key."""
     eng, kept = old_db
     upgrade(eng)
-    assert current_revision(eng) == "0004"
+    assert current_revision(eng) == ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with eng.connect() as conn:
         blobs = conn.execute(select(DecisionRow.decision_id, DecisionRow.decision_blob)).all()
     assert len(blobs) == ROWS
@@ -219,3 +224,95 @@ def test_downgrade_gives_the_wire_rows_back(old_db: tuple[Engine, dict[str, Deci
         assert decision_from_proto(msg) == kept[decision_id]
     upgrade(eng)
     assert _read_all(eng) == kept
+
+
+# -- 0005: plan jobs ------------------------------------------------------------------------
+
+JOB_COLUMNS = ("spec", "progress", "error", "plan")
+
+
+def plan_jobs_0004() -> TableClause:
+    return table(
+        "plan_jobs",
+        column("job_id", String),
+        column("tenant_id", BigInteger),
+        column("state", String),
+        column("returns", Integer),
+        column("created_at", DateTime(timezone=True)),
+        column("updated_at", DateTime(timezone=True)),
+        *(column(c, LargeBinary) for c in JOB_COLUMNS),
+    )
+
+
+def _pickled(obj: object) -> bytes | None:
+    """A job part as SqlJobStore wrote it until revision 0005."""
+    return None if obj is None else pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_job_pickles_become_stored_forms_and_back(database_url: str) -> None:
+    """Plan jobs pickled at revision 0004 (a succeeded one with plan and progress, a failed one
+    with its error, 205 queued ones: two chunks) read back equal through SqlJobStore after the
+    upgrade, every blob in format 1; downgrading to 0004 gives equal pickles back."""
+    eng = make_engine(database_url)
+    try:
+        upgrade(eng, "0004")
+        golden = {c: value for c, (_, value) in golden_jobs().items()}
+        now = datetime.now(UTC)
+        tenants = table(
+            "tenants",
+            column("id", BigInteger),
+            column("name", String),
+            column("created_at", DateTime(timezone=True)),
+        )
+        wanted = {
+            "done": (
+                JobState.SUCCEEDED,
+                {"spec": golden["spec"], "progress": golden["progress"], "plan": golden["plan"]},
+            ),
+            "failed": (JobState.FAILED, {"spec": golden["spec"], "error": golden["error"]}),
+        }
+        for i in range(205):
+            wanted[f"q{i:03d}"] = (JobState.QUEUED, {"spec": golden["spec"]})
+        with eng.begin() as conn:
+            tid = conn.execute(
+                insert(tenants).values(name="acme", created_at=now).returning(tenants.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(plan_jobs_0004()),
+                [
+                    {
+                        "job_id": job_id,
+                        "tenant_id": tid,
+                        "state": state.value,
+                        "returns": 4,
+                        "created_at": now,
+                        "updated_at": now,
+                        **{c: _pickled(parts.get(c)) for c in JOB_COLUMNS},
+                    }
+                    for job_id, (state, parts) in wanted.items()
+                ],
+            )
+        upgrade(eng)
+        store = SqlJobStore(eng)
+        for job_id, (state, parts) in wanted.items():
+            got = store.get(job_id)
+            assert (got.state, got.tenant) == (state, "acme")
+            assert {c: getattr(got, c) for c in JOB_COLUMNS} == {
+                c: parts.get(c) for c in JOB_COLUMNS
+            }
+        old = plan_jobs_0004()
+        with eng.connect() as conn:
+            rows = conn.execute(select(old)).all()
+        firsts = {bytes(getattr(r, c))[0] for r in rows for c in JOB_COLUMNS if getattr(r, c)}
+        assert firsts == {FORMAT_V1}
+        _alembic(eng, "0004", down=True)
+        with eng.connect() as conn:
+            rows = conn.execute(select(old)).all()
+        assert len(rows) == len(wanted)
+        for r in rows:
+            parts = wanted[r.job_id][1]
+            for c in JOB_COLUMNS:
+                blob = getattr(r, c)
+                assert (None if blob is None else pickle.loads(blob)) == parts.get(c)
+    finally:
+        eng.dispose()
