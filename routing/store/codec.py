@@ -1,26 +1,27 @@
 """The stored forms of what the store keeps: our own, versioned, never the wire message.
 
 A stored decision is one **format byte**, then the ``routing.decide.domain.Decision`` as
-MessagePack, written and read by msgspec (typed decoding straight into the frozen
-dataclasses, whose ``__post_init__`` runs as usual). Format 1 (``FORMAT_V1``):
+MessagePack, written and read by msgspec. Format 1 (``FORMAT_V1``) is the layout of the
+``*V1`` structs below: each object an array of its fields in the order declared there
+(no field names: a decision takes about as many bytes as the wire message did, and SQLite's
+insert cost grows with the row), enums their values (``"local_3pl"``, ``"parcel_carriage"``,
+``"high"``), dates ISO 8601 strings, ``None`` nil. The derived ``net_cost_minor`` of Shipment
+and Option is written, and recomputed on reading. msgspec converts a Decision to those structs
+and back (``from_attributes``), decodes with type checks, and the domain dataclasses'
+``__post_init__`` run as usual.
 
-- every dataclass (Decision, Option, Shipment, ItemAllocation, Leg, CostTerm, and customs'
-  Assessment, Reclaim, Document, RuleRef, FxConversion) is a map keyed by its field names;
-- enums are their values (``"local_3pl"``, ``"parcel_carriage"``, ``"high"``), dates ISO 8601
-  strings, ``None`` nil, tuples arrays, integers and strings as they are;
-- the derived ``net_cost_minor`` of Shipment and Option is written, and recomputed on reading.
+So the stored form is ours, not the public proto: the wire contract can change without
+touching the database. A domain change the structs no longer match fails loudly (a missing
+attribute, a wrong type), and ``tests/routing/store/test_codec.py`` pins format 1 with golden
+blobs. Changing the layout takes a new format byte, a decoder of the old one kept beside it,
+and a migration when old rows must be rewritten; a field appended with a default is read from
+older blobs as that default.
 
-So the stored form is the domain model's shape, not the public proto: the wire contract can
-change without touching the database, and a domain change that would change the stored form is
-caught by ``tests/routing/store/test_codec.py`` (a golden blob of format 1 must still decode to
-the same Decision). Such a change takes a new format byte, a decoder for the old one kept
-beside it, and a migration when old rows must be rewritten.
-
-Plan jobs are stored the same way, one blob per column of ``plan_jobs`` (format 1 too):
-``spec`` a ``routing.plan.jobs.PlanSpec``, ``progress`` a ``routing.solver.problem.Progress``,
-``error`` a ``routing.plan.jobs.JobError``, ``plan`` a ``routing.plan.planner.BatchPlan`` (its
-``PlanResult.gap``, derived, is written and recomputed on reading). Until migration 0005 they
-were pickles.
+A plan job's parts are stored the same way, one blob per column of ``plan_jobs``, format 1 the
+layout of their ``*V1`` structs: ``spec`` a ``routing.plan.jobs.PlanSpec``, ``progress`` a
+``routing.solver.problem.Progress``, ``error`` a ``routing.plan.jobs.JobError``, ``plan`` a
+``routing.plan.planner.BatchPlan`` (its derived ``PlanResult.gap`` written and recomputed).
+Until migration 0005 they were pickles.
 
 A blob of another format is refused with :class:`StoredFormatError` (which format, what this
 build reads, what to do: a legacy wire message or pickle names the migration that rewrites it);
@@ -30,15 +31,19 @@ so is a blob of the right format that does not decode.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, Generic, TypeVar
+from datetime import date
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
-from routing.decide.domain import Decision
+from customs.api import Claimant, Confidence
+from hubs.model import Disposition, Mode
+from routing.decide.domain import Decision, DestinationKind, LegKind, Term
 from routing.errors import ConfigurationError
 from routing.plan.jobs import JobError, PlanSpec
 from routing.plan.planner import BatchPlan
-from routing.solver.problem import Progress
+from routing.solver.core import Backend
+from routing.solver.problem import Progress, Status
 
 __all__ = [
     "DECISIONS",
@@ -83,19 +88,28 @@ class StoredForm(Generic[T]):
         kind: str,
         type_: type[T],
         *,
+        layout: type[msgspec.Struct] | None = None,
         version: int = FORMAT_V1,
         legacy: Mapping[int, str] | None = None,
     ) -> None:
+        """``layout``: structs the object is converted to before encoding (and decoded into,
+        then converted back); without it, msgspec encodes ``type_`` itself."""
         if not 0 < version < 256:
             raise ValueError(f"a format is one byte (1-255), got {version}")
         self.kind = kind
         self.version = version
+        self._type = type_
+        self._layout = layout
         self._legacy = dict(legacy or {})
         self._header = bytes((version,))
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(type_)
+        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(layout or type_)
 
     def encode(self, obj: T) -> bytes:
+        if self._layout is not None:
+            return self._header + self._encoder.encode(
+                msgspec.convert(obj, self._layout, from_attributes=True)
+            )
         return self._header + self._encoder.encode(obj)
 
     def decode(self, blob: bytes) -> T:
@@ -105,7 +119,10 @@ class StoredForm(Generic[T]):
         if version != self.version:
             raise StoredFormatError(self._unknown(version))
         try:
-            return self._decoder.decode(memoryview(blob)[1:])
+            decoded = self._decoder.decode(memoryview(blob)[1:])
+            if self._layout is None:
+                return decoded  # type: ignore[no-any-return]
+            return msgspec.convert(decoded, self._type, from_attributes=True)
         except msgspec.DecodeError as exc:  # ValidationError, __post_init__'s ValueError included
             raise StoredFormatError(
                 f"stored {self.kind} (format {version}) cannot be read: {exc}"
@@ -127,11 +144,220 @@ class StoredForm(Generic[T]):
         )
 
 
-DECISIONS: Final = StoredForm("decision", Decision, legacy=_WIRE_HINT)
-JOB_SPECS: Final = StoredForm("plan job spec", PlanSpec, legacy=_PICKLE_HINT)
-JOB_PROGRESS: Final = StoredForm("plan job progress", Progress, legacy=_PICKLE_HINT)
-JOB_ERRORS: Final = StoredForm("plan job error", JobError, legacy=_PICKLE_HINT)
-JOB_PLANS: Final = StoredForm("plan job plan", BatchPlan, legacy=_PICKLE_HINT)
+# -- format 1 of a decision: one array per object, its fields in this order ------------------
+
+
+class RuleRefV1(msgspec.Struct, array_like=True, frozen=True):
+    rule_id: str
+    legal_basis: str
+    source_ids: tuple[str, ...]
+    effective_from: date
+    effective_to: date | None
+    confidence: Confidence
+
+
+class FxConversionV1(msgspec.Struct, array_like=True, frozen=True):
+    from_currency: str
+    to_currency: str
+    rate: str
+    rate_date: date
+    amount_from_minor: int
+    amount_to_minor: int
+    source_id: str
+
+
+class ReclaimV1(msgspec.Struct, array_like=True, frozen=True):
+    route: str
+    duty_minor: int
+    vat_minor: int
+    deadline: date
+    claimant: Claimant
+    conditions: tuple[str, ...]
+    documents: tuple[str, ...]
+    rule: RuleRefV1
+
+
+class DocumentV1(msgspec.Struct, array_like=True, frozen=True):
+    code: str
+    name: str
+    reason: str
+    rule: RuleRefV1
+
+
+class AssessmentV1(msgspec.Struct, array_like=True, frozen=True):
+    export_country: str
+    import_country: str
+    border: bool
+    union: str
+    currency: str
+    duty_due_minor: int
+    vat_due_minor: int
+    relief: str
+    de_minimis: str
+    reclaims: tuple[ReclaimV1, ...]
+    documents: tuple[DocumentV1, ...]
+    rules: tuple[RuleRefV1, ...]
+    fx: tuple[FxConversionV1, ...]
+    confidence: Confidence
+    notes: tuple[str, ...]
+
+
+class CostTermV1(msgspec.Struct, array_like=True, frozen=True):
+    term: Term
+    amount_minor: int
+    detail: str
+
+
+class LegV1(msgspec.Struct, array_like=True, frozen=True):
+    kind: LegKind
+    service_id: str
+    carrier: str
+    service_name: str
+    mode: Mode
+    from_country: str
+    to_country: str
+    to_facility: str
+    distance_km: int
+    transit_days: int
+    billable_weight_g: int
+    charge_minor: int
+
+
+class ItemAllocationV1(msgspec.Struct, array_like=True, frozen=True):
+    sku: str
+    quantity: int
+    disposition: Disposition
+    recovery_minor: int
+
+
+class ShipmentV1(msgspec.Struct, array_like=True, frozen=True):
+    destination_id: str
+    destination_kind: DestinationKind
+    destination_country: str
+    items: tuple[ItemAllocationV1, ...]
+    legs: tuple[LegV1, ...]
+    terms: tuple[CostTermV1, ...]
+    customs: tuple[AssessmentV1, ...]
+    days_to_refund: int
+    days_to_resale: int | None
+    co2e_g: int
+    net_cost_minor: int  # derived: recomputed on reading
+
+
+class OptionV1(msgspec.Struct, array_like=True, frozen=True):
+    shipments: tuple[ShipmentV1, ...]
+    reason_codes: tuple[str, ...]
+    net_cost_minor: int  # derived: recomputed on reading
+
+
+class DecisionV1(msgspec.Struct, array_like=True, frozen=True):
+    decision_id: str
+    idempotency_key: str
+    currency: str
+    chosen: OptionV1
+    alternatives: tuple[OptionV1, ...]
+    options_evaluated: int
+    network_name: str
+    return_date: date
+
+
+DECISIONS: Final = StoredForm("decision", Decision, layout=DecisionV1, legacy=_WIRE_HINT)
+# -- format 1 of a plan job's parts (the plan_jobs columns spec, progress, error, plan) ------
+
+
+class PlanConfigV1(msgspec.Struct, array_like=True, frozen=True):
+    horizon_days: int
+    time_limit_s: float
+    allow_overflow: bool
+    overflow_price_minor: int
+
+
+class PlanSpecV1(msgspec.Struct, array_like=True, frozen=True):
+    config: PlanConfigV1
+    backend: Backend
+
+
+class ProgressV1(msgspec.Struct, array_like=True, frozen=True):
+    incumbent: int | None
+    bound: int | None
+    gap: float  # inf without both
+    elapsed_s: float
+    backend: str
+
+
+class PreconditionViolationV1(msgspec.Struct, array_like=True, frozen=True):
+    type: str
+    subject: str
+    description: str
+
+
+class FieldViolationV1(msgspec.Struct, array_like=True, frozen=True):
+    field: str
+    description: str
+
+
+class JobErrorV1(msgspec.Struct, array_like=True, frozen=True):
+    code: str
+    message: str
+    preconditions: tuple[PreconditionViolationV1, ...]
+    fields: tuple[FieldViolationV1, ...]
+
+
+class PlanResultV1(msgspec.Struct, array_like=True, frozen=True):
+    status: Status
+    objective: int | None
+    bound: int | None
+    wall_time_s: float
+    assignment: tuple[tuple[tuple[int, int], ...], ...] | None
+    dispatches: tuple[int, ...]
+    opened: tuple[int, ...]
+    backend: str
+    message: str
+    gap: float  # derived: recomputed on reading
+
+
+class AssignedV1(msgspec.Struct, array_like=True, frozen=True):
+    return_id: str
+    option: str
+    facility_id: str
+    lane_id: str
+    cost_minor: int
+    units: int
+
+
+class FacilityUseV1(msgspec.Struct, array_like=True, frozen=True):
+    facility_id: str
+    load_units: int
+    capacity_units: int
+
+
+class LaneUseV1(msgspec.Struct, array_like=True, frozen=True):
+    lane_id: str
+    load_units: int
+    dispatches: int
+    capacity_units_per_dispatch: int
+    fixed_cost_minor: int
+
+
+class BatchPlanV1(msgspec.Struct, array_like=True, frozen=True):
+    result: PlanResultV1
+    currency: str
+    returns: int
+    units: int
+    classes: int
+    assignments: tuple[AssignedV1, ...]
+    facilities: tuple[FacilityUseV1, ...]
+    lanes: tuple[LaneUseV1, ...]
+    overflow_units: int
+    unroutable: tuple[tuple[str, str], ...]
+
+
+JOB_SPECS: Final = StoredForm("plan job spec", PlanSpec, layout=PlanSpecV1, legacy=_PICKLE_HINT)
+JOB_PROGRESS: Final = StoredForm(
+    "plan job progress", Progress, layout=ProgressV1, legacy=_PICKLE_HINT
+)
+JOB_ERRORS: Final = StoredForm("plan job error", JobError, layout=JobErrorV1, legacy=_PICKLE_HINT)
+JOB_PLANS: Final = StoredForm("plan job plan", BatchPlan, layout=BatchPlanV1, legacy=_PICKLE_HINT)
 
 
 def encode_decision(decision: Decision) -> bytes:

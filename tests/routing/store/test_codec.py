@@ -5,6 +5,7 @@ contract."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import pickle
 from datetime import date
@@ -183,12 +184,46 @@ def test_golden_blob_of_format_1() -> None:
     assert encode_decision(expected) == GOLDEN.read_bytes()
 
 
+def test_layout_matches_the_domain() -> None:
+    """Each struct of format 1 has exactly the fields of the dataclass it stores, in
+    their order: a field added to the domain (even with a default) cannot be dropped silently
+    on writing; it needs the layout changed (a new format)."""
+    pairs = [
+        (codec.DecisionV1, Decision),
+        (codec.OptionV1, Option),
+        (codec.ShipmentV1, Shipment),
+        (codec.ItemAllocationV1, ItemAllocation),
+        (codec.LegV1, Leg),
+        (codec.CostTermV1, CostTerm),
+        (codec.AssessmentV1, Assessment),
+        (codec.ReclaimV1, Reclaim),
+        (codec.DocumentV1, Document),
+        (codec.RuleRefV1, RuleRef),
+        (codec.FxConversionV1, FxConversion),
+        (codec.PlanSpecV1, PlanSpec),
+        (codec.PlanConfigV1, PlanConfig),
+        (codec.ProgressV1, Progress),
+        (codec.JobErrorV1, JobError),
+        (codec.PreconditionViolationV1, PreconditionViolation),
+        (codec.FieldViolationV1, FieldViolation),
+        (codec.BatchPlanV1, BatchPlan),
+        (codec.PlanResultV1, PlanResult),
+        (codec.AssignedV1, Assigned),
+        (codec.FacilityUseV1, FacilityUse),
+        (codec.LaneUseV1, LaneUse),
+    ]
+    for layout, domain in pairs:
+        fields = tuple(f.name for f in dataclasses.fields(domain))
+        assert layout.__struct_fields__ == fields, f"{domain.__name__} vs {layout.__name__}"
+
+
 def test_derived_totals_are_recomputed_not_trusted() -> None:
     """The net costs written in a blob are not read back: the domain recomputes them."""
     d = golden_decision()
-    raw = msgspec.msgpack.decode(encode_decision(d)[1:])
-    raw["chosen"]["net_cost_minor"] = 1
-    raw["chosen"]["shipments"][0]["net_cost_minor"] = 1
+    raw = msgspec.msgpack.decode(encode_decision(d)[1:])  # format 1: arrays
+    chosen = raw[3]
+    chosen[-1] = 1  # Option.net_cost_minor
+    chosen[0][0][-1] = 1  # its first Shipment's
     back = decode_decision(bytes((FORMAT_V1,)) + msgspec.msgpack.encode(raw))
     assert back.chosen.net_cost_minor == d.chosen.net_cost_minor
     assert back.chosen.shipments[0].net_cost_minor == d.chosen.shipments[0].net_cost_minor
@@ -218,7 +253,7 @@ def test_legacy_wire_bytes_are_refused_with_a_hint() -> None:
     [
         (b"", "empty"),
         (bytes((FORMAT_V1,)), "cannot be read"),
-        (bytes((FORMAT_V1,)) + msgspec.msgpack.encode({"decision_id": 7}), "cannot be read"),
+        (bytes((FORMAT_V1,)) + msgspec.msgpack.encode(["dec-1", 7]), "cannot be read"),
         (encode_decision(golden_decision())[:-5], "cannot be read"),
     ],
 )
@@ -357,7 +392,7 @@ def test_a_stored_plan_is_revalidated() -> None:
     """A plan whose blob breaks its own invariants (bound above the objective) is refused as a
     StoredFormatError naming the problem, not loaded."""
     raw = msgspec.msgpack.decode(JOB_PLANS.encode(golden_plan())[1:])
-    raw["result"]["bound"] = 5000
+    raw[0][2] = 5000  # result.bound
     with pytest.raises(StoredFormatError, match="bound 5000 exceeds objective 1200"):
         JOB_PLANS.decode(bytes((FORMAT_V1,)) + msgspec.msgpack.encode(raw))
 
