@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 import msgspec
 
@@ -79,21 +79,20 @@ class StoredFormatError(ConfigurationError):
 
 
 class StoredForm(Generic[T]):
-    """One kind of stored object (``kind`` names it in errors): ``encode`` prefixes the format
-    byte, ``decode`` checks it and decodes into ``type_``. ``legacy`` maps the first byte of
-    a form from before this one to what to say about it."""
+    """One kind of stored object (``kind`` names it in errors), of type ``type_``, laid out as
+    the ``layout`` structs: ``encode`` converts it to them and prefixes the format byte,
+    ``decode`` checks that byte, decodes the structs and converts them back. ``legacy`` maps
+    the first byte of a form from before this one to what to say about it."""
 
     def __init__(
         self,
         kind: str,
         type_: type[T],
+        layout: type[msgspec.Struct],
         *,
-        layout: type[msgspec.Struct] | None = None,
         version: int = FORMAT_V1,
         legacy: Mapping[int, str] | None = None,
     ) -> None:
-        """``layout``: structs the object is converted to before encoding (and decoded into,
-        then converted back); without it, msgspec encodes ``type_`` itself."""
         if not 0 < version < 256:
             raise ValueError(f"a format is one byte (1-255), got {version}")
         self.kind = kind
@@ -103,14 +102,11 @@ class StoredForm(Generic[T]):
         self._legacy = dict(legacy or {})
         self._header = bytes((version,))
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(layout or type_)
+        self._decoder = msgspec.msgpack.Decoder(layout)
 
     def encode(self, obj: T) -> bytes:
-        if self._layout is not None:
-            return self._header + self._encoder.encode(
-                msgspec.convert(obj, self._layout, from_attributes=True)
-            )
-        return self._header + self._encoder.encode(obj)
+        laid_out = msgspec.convert(obj, self._layout, from_attributes=True)
+        return self._header + self._encoder.encode(laid_out)
 
     def decode(self, blob: bytes) -> T:
         if not blob:
@@ -119,10 +115,8 @@ class StoredForm(Generic[T]):
         if version != self.version:
             raise StoredFormatError(self._unknown(version))
         try:
-            decoded = self._decoder.decode(memoryview(blob)[1:])
-            if self._layout is None:
-                return decoded  # type: ignore[no-any-return]
-            return msgspec.convert(decoded, self._type, from_attributes=True)
+            laid_out = self._decoder.decode(memoryview(blob)[1:])
+            return msgspec.convert(laid_out, self._type, from_attributes=True)
         except msgspec.DecodeError as exc:  # ValidationError, __post_init__'s ValueError included
             raise StoredFormatError(
                 f"stored {self.kind} (format {version}) cannot be read: {exc}"
@@ -261,7 +255,7 @@ class DecisionV1(msgspec.Struct, array_like=True, frozen=True):
     return_date: date
 
 
-DECISIONS: Final = StoredForm("decision", Decision, layout=DecisionV1, legacy=_WIRE_HINT)
+DECISIONS: Final = StoredForm("decision", Decision, DecisionV1, legacy=_WIRE_HINT)
 # -- format 1 of a plan job's parts (the plan_jobs columns spec, progress, error, plan) ------
 
 
@@ -352,12 +346,10 @@ class BatchPlanV1(msgspec.Struct, array_like=True, frozen=True):
     unroutable: tuple[tuple[str, str], ...]
 
 
-JOB_SPECS: Final = StoredForm("plan job spec", PlanSpec, layout=PlanSpecV1, legacy=_PICKLE_HINT)
-JOB_PROGRESS: Final = StoredForm(
-    "plan job progress", Progress, layout=ProgressV1, legacy=_PICKLE_HINT
-)
-JOB_ERRORS: Final = StoredForm("plan job error", JobError, layout=JobErrorV1, legacy=_PICKLE_HINT)
-JOB_PLANS: Final = StoredForm("plan job plan", BatchPlan, layout=BatchPlanV1, legacy=_PICKLE_HINT)
+JOB_SPECS: Final = StoredForm("plan job spec", PlanSpec, PlanSpecV1, legacy=_PICKLE_HINT)
+JOB_PROGRESS: Final = StoredForm("plan job progress", Progress, ProgressV1, legacy=_PICKLE_HINT)
+JOB_ERRORS: Final = StoredForm("plan job error", JobError, JobErrorV1, legacy=_PICKLE_HINT)
+JOB_PLANS: Final = StoredForm("plan job plan", BatchPlan, BatchPlanV1, legacy=_PICKLE_HINT)
 
 
 def encode_decision(decision: Decision) -> bytes:
