@@ -1,6 +1,6 @@
 """CPU time of RouteReturn's work without gRPC, before vs after: route, store, answer.
 
-Per generated return (``max_alternatives`` 5, no idempotency key): ``Router.route``, then
+Per generated return (``--alternatives``, default 5; no idempotency key): ``Router.route``, then
 ``SqlDecisionStore.put`` on a fresh SQLite file (group commit, one decision per transaction
 here), then the answer's wire bytes (``decision_bytes``), as the server's RouteReturn does.
 ``process_time`` counts every thread (the group commit's writer included). "Before" is
@@ -8,7 +8,7 @@ here), then the answer's wire bytes (``decision_bytes``), as the server's RouteR
 processes, alternating (``benchmarks/same_run.py``); each side's best round counts.
 
     python benchmarks/route_store.py --baseline 53e3497
-    python benchmarks/route_store.py --returns 500 --rounds 3
+    python benchmarks/route_store.py --returns 500 --rounds 3 --alternatives 0
 
 Prints microseconds of CPU per return for the whole and for the store + answer part, and
 writes benchmarks/results/route_store.json.
@@ -31,10 +31,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import same_run  # noqa: E402  (imports none of the packages measured)
 
 RESULTS = ROOT / "benchmarks" / "results" / "route_store.json"
-ALTERNATIVES = 5
 
 
-def worker(root: str, returns: int, seed: int, repeat: int) -> None:
+def worker(root: str, returns: int, seed: int, repeat: int, alternatives: int) -> None:
     """Time route + put + answer with the packages imported from ``root``; print JSON."""
     router, batch = same_run.load(root, returns, seed)
     from routing.errors import InvalidInput, NoFeasibleOption
@@ -46,7 +45,7 @@ def worker(root: str, returns: int, seed: int, repeat: int) -> None:
 
     rets = []
     for ret in batch:
-        c = dataclasses.replace(ret.constraints, max_alternatives=ALTERNATIVES)
+        c = dataclasses.replace(ret.constraints, max_alternatives=alternatives)
         r = dataclasses.replace(ret, constraints=c)
         try:
             router.route(r, time_limit_s=0)
@@ -88,16 +87,17 @@ def worker(root: str, returns: int, seed: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     same_run.add_arguments(parser, returns=1000)
+    parser.add_argument("--alternatives", type=int, default=5, help="max_alternatives")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.returns, args.seed, args.repeat)
+        worker(args.worker, args.returns, args.seed, args.repeat, args.alternatives)
         return
-    sides = same_run.alternate(__file__, args)
+    sides = same_run.alternate(__file__, args, lambda n: ["--alternatives", str(args.alternatives)])
     print(
         f"RouteReturn without gRPC on {args.returns} generated returns (seed {args.seed}),"
-        f" max_alternatives={ALTERNATIVES}, CPU per return"
+        f" max_alternatives={args.alternatives}, CPU per return"
     )
-    row: dict[str, Any] = same_run.row(args)
+    row: dict[str, Any] = same_run.row(args) | {"alternatives": args.alternatives}
     for name, label in (("us_store_answer", "store + answer"), ("us_route_store_answer", "total")):
         best = {side: min(r[name] for r in runs) for side, runs in sides.items()}
         line = f"  {label:15}: " + ", ".join(f"{side} {us:.1f} us" for side, us in best.items())

@@ -139,9 +139,10 @@ class StoredForm(Generic[T]):
 
 
 # -- format 1 of a decision: one array per object, its fields in this order ------------------
+# (gc=False: the structs hold no cycles, so the cyclic GC need not track them)
 
 
-class RuleRefV1(msgspec.Struct, array_like=True, frozen=True):
+class RuleRefV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     rule_id: str
     legal_basis: str
     source_ids: tuple[str, ...]
@@ -150,7 +151,7 @@ class RuleRefV1(msgspec.Struct, array_like=True, frozen=True):
     confidence: Confidence
 
 
-class FxConversionV1(msgspec.Struct, array_like=True, frozen=True):
+class FxConversionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     from_currency: str
     to_currency: str
     rate: str
@@ -160,7 +161,7 @@ class FxConversionV1(msgspec.Struct, array_like=True, frozen=True):
     source_id: str
 
 
-class ReclaimV1(msgspec.Struct, array_like=True, frozen=True):
+class ReclaimV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     route: str
     duty_minor: int
     vat_minor: int
@@ -171,14 +172,14 @@ class ReclaimV1(msgspec.Struct, array_like=True, frozen=True):
     rule: RuleRefV1
 
 
-class DocumentV1(msgspec.Struct, array_like=True, frozen=True):
+class DocumentV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     code: str
     name: str
     reason: str
     rule: RuleRefV1
 
 
-class AssessmentV1(msgspec.Struct, array_like=True, frozen=True):
+class AssessmentV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     export_country: str
     import_country: str
     border: bool
@@ -196,13 +197,13 @@ class AssessmentV1(msgspec.Struct, array_like=True, frozen=True):
     notes: tuple[str, ...]
 
 
-class CostTermV1(msgspec.Struct, array_like=True, frozen=True):
+class CostTermV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     term: Term
     amount_minor: int
     detail: str
 
 
-class LegV1(msgspec.Struct, array_like=True, frozen=True):
+class LegV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     kind: LegKind
     service_id: str
     carrier: str
@@ -217,14 +218,14 @@ class LegV1(msgspec.Struct, array_like=True, frozen=True):
     charge_minor: int
 
 
-class ItemAllocationV1(msgspec.Struct, array_like=True, frozen=True):
+class ItemAllocationV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     sku: str
     quantity: int
     disposition: Disposition
     recovery_minor: int
 
 
-class ShipmentV1(msgspec.Struct, array_like=True, frozen=True):
+class ShipmentV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     destination_id: str
     destination_kind: DestinationKind
     destination_country: str
@@ -238,13 +239,13 @@ class ShipmentV1(msgspec.Struct, array_like=True, frozen=True):
     net_cost_minor: int  # derived: recomputed on reading
 
 
-class OptionV1(msgspec.Struct, array_like=True, frozen=True):
+class OptionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     shipments: tuple[ShipmentV1, ...]
     reason_codes: tuple[str, ...]
     net_cost_minor: int  # derived: recomputed on reading
 
 
-class DecisionV1(msgspec.Struct, array_like=True, frozen=True):
+class DecisionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     decision_id: str
     idempotency_key: str
     currency: str
@@ -259,19 +260,19 @@ DECISIONS: Final = StoredForm("decision", Decision, DecisionV1, legacy=_WIRE_HIN
 # -- format 1 of a plan job's parts (the plan_jobs columns spec, progress, error, plan) ------
 
 
-class PlanConfigV1(msgspec.Struct, array_like=True, frozen=True):
+class PlanConfigV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     horizon_days: int
     time_limit_s: float
     allow_overflow: bool
     overflow_price_minor: int
 
 
-class PlanSpecV1(msgspec.Struct, array_like=True, frozen=True):
+class PlanSpecV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     config: PlanConfigV1
     backend: Backend
 
 
-class ProgressV1(msgspec.Struct, array_like=True, frozen=True):
+class ProgressV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     incumbent: int | None
     bound: int | None
     gap: float  # inf without both
@@ -279,25 +280,25 @@ class ProgressV1(msgspec.Struct, array_like=True, frozen=True):
     backend: str
 
 
-class PreconditionViolationV1(msgspec.Struct, array_like=True, frozen=True):
+class PreconditionViolationV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     type: str
     subject: str
     description: str
 
 
-class FieldViolationV1(msgspec.Struct, array_like=True, frozen=True):
+class FieldViolationV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     field: str
     description: str
 
 
-class JobErrorV1(msgspec.Struct, array_like=True, frozen=True):
+class JobErrorV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     code: str
     message: str
     preconditions: tuple[PreconditionViolationV1, ...]
     fields: tuple[FieldViolationV1, ...]
 
 
-class PlanResultV1(msgspec.Struct, array_like=True, frozen=True):
+class PlanResultV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     status: Status
     objective: int | None
     bound: int | None
@@ -310,7 +311,7 @@ class PlanResultV1(msgspec.Struct, array_like=True, frozen=True):
     gap: float  # derived: recomputed on reading
 
 
-class AssignedV1(msgspec.Struct, array_like=True, frozen=True):
+class AssignedV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     return_id: str
     option: str
     facility_id: str
@@ -319,13 +320,13 @@ class AssignedV1(msgspec.Struct, array_like=True, frozen=True):
     units: int
 
 
-class FacilityUseV1(msgspec.Struct, array_like=True, frozen=True):
+class FacilityUseV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     facility_id: str
     load_units: int
     capacity_units: int
 
 
-class LaneUseV1(msgspec.Struct, array_like=True, frozen=True):
+class LaneUseV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     lane_id: str
     load_units: int
     dispatches: int
@@ -333,7 +334,7 @@ class LaneUseV1(msgspec.Struct, array_like=True, frozen=True):
     fixed_cost_minor: int
 
 
-class BatchPlanV1(msgspec.Struct, array_like=True, frozen=True):
+class BatchPlanV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     result: PlanResultV1
     currency: str
     returns: int
