@@ -30,6 +30,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     └── ConfigurationError           the operator's setup cannot be used (names the setting)
         ├── ExecutorError            routing.plan.executor: workers, Ray
         ├── DatabaseConfigError      routing.store.database: URL, data directory
+        ├── StoredFormatError        routing.store.codec: a stored blob this build cannot read
         ├── ServerConfigError        routing.rpc.server: TLS files, network, database
         ├── ClientConfigError        routing.cli.client: TLS files, key
         └── SolverNotInstalled       routing.solver.backends: an optional solver (CBC) missing

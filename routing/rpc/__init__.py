@@ -11,4 +11,27 @@ May import: every layer below it and ``reroute.v1``. Only ``rpc`` and ``cli`` im
 contract.
 """
 
-__all__ = ["app", "auth", "edge", "limits", "planning", "server", "status", "wire"]
+from routing.rpc.app import AppConfig, RoutingApp
+from routing.rpc.planning import BatchPlanningServicer
+from routing.rpc.server import (
+    ReturnsRoutingServicer,
+    Running,
+    ServerConfig,
+    ServerConfigError,
+    create_server,
+    serve,
+    shutdown,
+)
+
+__all__ = [
+    "AppConfig",
+    "BatchPlanningServicer",
+    "ReturnsRoutingServicer",
+    "RoutingApp",
+    "Running",
+    "ServerConfig",
+    "ServerConfigError",
+    "create_server",
+    "serve",
+    "shutdown",
+]

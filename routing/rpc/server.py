@@ -115,6 +115,9 @@ def _tenant() -> str:
 
 
 def _stored_to_proto(s: StoredDecision) -> routing_pb2.GetDecisionResponse:
+    """A stored decision on the wire. The store keeps its own form (``routing.store.codec``)
+    and hands back a domain Decision: converted here, the wire bytes of a decision this process
+    answered recently taken as they were (``decision_bytes``)."""
     created = timestamp_pb2.Timestamp()
     created.FromDatetime(s.created_at)
     response = routing_pb2.GetDecisionResponse(create_time=created)

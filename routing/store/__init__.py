@@ -4,10 +4,13 @@
 :mod:`~routing.store.sql` the durable one with :mod:`~routing.store.group_commit`;
 :mod:`~routing.store.jobs` the SQL JobStore; :mod:`~routing.store.tenants` tenants, keys and
 network versions; :mod:`~routing.store.database` where the database is and migrating it
-(alembic scripts in ``migrations/``); :mod:`~routing.store.tables` the schema.
+(alembic scripts in ``migrations/``); :mod:`~routing.store.tables` the schema;
+:mod:`~routing.store.codec` the stored form of a decision (ours, versioned: never the wire
+message, so the public proto can change without touching the database).
 
 May import: ``routing.decide`` and ``routing.plan`` (the objects it keeps),
-``routing.solver``, ``routing.errors``, ``routing.observe``. Never the wire contract.
+``routing.solver``, ``routing.errors``, ``routing.observe``. Never the wire contract
+(``reroute.v1``, ``routing.rpc``), but in migration 0004, which reads the legacy rows.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class Put:
     key: str
     fingerprint: str
     decision: Decision
-    blob: bytes  # the serialized RouteDecision
+    blob: bytes  # the decision's stored form (routing.store.codec)
     holds: Sequence[Hold]
     capacity: Mapping[str, int]
     waiter: Waiter
@@ -101,7 +101,7 @@ class Put:
     seq: int | None = None
     taken: list[Hold] = field(default_factory=list)
     outcome: Outcome | None = None  # None after the transaction: look the key up / retry
-    stored: tuple[bytes, str] | None = None  # (decision_pb, request_sha256) of an existing row
+    stored: tuple[bytes, str] | None = None  # (decision_blob, request_sha256) of a row
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ class Statements:
             "currency",
             "net_cost_minor",
             "return_date",
-            "decision_pb",
+            "decision_blob",
             "created_at",
         )
         dtypes = {c: d[c].type for c in ("return_date", "created_at")}
@@ -205,7 +205,7 @@ class Statements:
             returns=False,
         )
         self.by_key = _compile(
-            select(d.decision_pb, d.request_sha256).where(
+            select(d.decision_blob, d.request_sha256).where(
                 d.tenant_id == bindparam("t"), d.idempotency_key == bindparam("k")
             ),
             dialect,
@@ -213,7 +213,7 @@ class Statements:
             returns=True,
         )
         self.by_id = _compile(
-            select(d.decision_pb, d.request_sha256).where(d.decision_id == bindparam("i")),
+            select(d.decision_blob, d.request_sha256).where(d.decision_id == bindparam("i")),
             dialect,
             {},
             returns=True,
@@ -453,7 +453,7 @@ class GroupCommitter:
                         "currency": d.currency,
                         "net_cost_minor": d.chosen.net_cost_minor,
                         "return_date": d.return_date,
-                        "decision_pb": p.blob,
+                        "decision_blob": p.blob,
                         "created_at": p.created_at,
                     },
                 )

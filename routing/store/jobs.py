@@ -6,13 +6,15 @@ included, kill -9) ``recover()`` marks every job still QUEUED or RUNNING as FAIL
 retryable error (UNAVAILABLE: "interrupted ... submit the batch again"; the batch itself is
 not kept). A final state is never left: updates of a final job are no-ops (the WHERE clause
 checks the state), so the first final state wins also across processes.
+
+Spec, progress, error and plan are kept in the store's own versioned form
+(:mod:`routing.store.codec`), one blob per column.
 """
 
 from __future__ import annotations
 
-import pickle
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from routing.observe import Metrics
 from routing.plan.jobs import Job, JobError, JobState, check_finish
 from routing.plan.planner import BatchPlan
 from routing.solver.problem import Progress
+from routing.store.codec import JOB_ERRORS, JOB_PLANS, JOB_PROGRESS, JOB_SPECS, StoredForm
 from routing.store.database import writer
 from routing.store.sql import tenant_id
 from routing.store.tables import PlanJobRow, Tenant
@@ -31,24 +34,27 @@ _FINAL = tuple(s.value for s in JobState if s.final)
 _SELECT = select(_JOBS, Tenant.name.label("tenant")).join(Tenant, Tenant.id == _JOBS.c.tenant_id)
 
 
-def _dump(obj: object) -> bytes | None:
-    return None if obj is None else pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+T = TypeVar("T")
 
 
-def _load(blob: bytes | None) -> Any:
-    return None if blob is None else pickle.loads(blob)  # our own rows: trusted
+def _dump(form: StoredForm[T], obj: T | None) -> bytes | None:
+    return None if obj is None else form.encode(obj)
+
+
+def _load(form: StoredForm[T], blob: bytes | None) -> T | None:
+    return None if blob is None else form.decode(blob)
 
 
 def _job(row: Any) -> Job:
     return Job(
         job_id=row.job_id,
         state=JobState(row.state),
-        spec=_load(row.spec),
+        spec=JOB_SPECS.decode(row.spec),
         returns=row.returns,
         created_at=row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC),
-        progress=_load(row.progress),
-        plan=_load(row.plan),
-        error=_load(row.error),
+        progress=_load(JOB_PROGRESS, row.progress),
+        plan=_load(JOB_PLANS, row.plan),
+        error=_load(JOB_ERRORS, row.error),
         tenant=row.tenant,
     )
 
@@ -77,10 +83,10 @@ class SqlJobStore:
                     returns=job.returns,
                     created_at=job.created_at,
                     updated_at=now,
-                    spec=_dump(job.spec),
-                    progress=_dump(job.progress),
-                    plan=_dump(job.plan),
-                    error=_dump(job.error),
+                    spec=JOB_SPECS.encode(job.spec),
+                    progress=_dump(JOB_PROGRESS, job.progress),
+                    plan=_dump(JOB_PLANS, job.plan),
+                    error=_dump(JOB_ERRORS, job.error),
                 )
             )
 
@@ -111,7 +117,9 @@ class SqlJobStore:
                 raise ValueError("use finish() or mark_cancelled() for a final state")
             values["state"] = state.value
         if progress is not None:
-            values.update(progress=_dump(progress), objective_minor=progress.incumbent)
+            values.update(
+                progress=JOB_PROGRESS.encode(progress), objective_minor=progress.incumbent
+            )
             values["gap"] = progress.gap
         return self._set(job_id, **values)
 
@@ -125,9 +133,15 @@ class SqlJobStore:
         progress: Progress | None = None,
     ) -> Job:
         check_finish(state, plan, error)
-        values: dict[str, Any] = {"state": state.value, "plan": _dump(plan), "error": _dump(error)}
+        values: dict[str, Any] = {
+            "state": state.value,
+            "plan": _dump(JOB_PLANS, plan),
+            "error": _dump(JOB_ERRORS, error),
+        }
         if progress is not None:
-            values.update(progress=_dump(progress), objective_minor=progress.incumbent)
+            values.update(
+                progress=JOB_PROGRESS.encode(progress), objective_minor=progress.incumbent
+            )
             values["gap"] = progress.gap
             if self.metrics is not None and state is JobState.SUCCEEDED:
                 self.metrics.solver_seconds.labels(progress.backend).observe(progress.elapsed_s)
@@ -153,5 +167,5 @@ class SqlJobStore:
             conn.rollback()
         for job_id, state in rows:
             error = JobError.interrupted(state)
-            self._set(job_id, state=JobState.FAILED.value, error=_dump(error))
+            self._set(job_id, state=JobState.FAILED.value, error=JOB_ERRORS.encode(error))
         return tuple(r[0] for r in rows)

@@ -21,10 +21,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from reroute.v1 import routing_pb2
 from routing.decide.domain import Decision
 from routing.errors import IdempotencyConflict, NotPermitted, UnknownResource
-from routing.rpc.wire.decisions import decision_bytes, decision_from_proto, remember_decision_bytes
+from routing.store.codec import decode_decision, encode_decision
 from routing.store.database import writer
 from routing.store.decisions import DecisionPage, Hold, StoredDecision
 from routing.store.group_commit import GroupCommitter, Put
@@ -53,17 +52,6 @@ def upsert(conn: Connection, table: type[Base]) -> sqlite.Insert | postgresql.In
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def _decode_blob(blob: bytes) -> Decision:
-    return _decode((blob,))
-
-
-def _decode(row: DecisionRow | tuple[bytes, ...]) -> Decision:
-    blob = row[0] if isinstance(row, tuple) else row.decision_pb
-    decision = decision_from_proto(routing_pb2.RouteDecision.FromString(blob))
-    remember_decision_bytes(decision, blob)  # answered as stored, not converted back
-    return decision
-
-
 class SqlDecisionStore:
     """Decisions of every tenant for one network version (``network_id``)."""
 
@@ -76,7 +64,7 @@ class SqlDecisionStore:
         self._lock = threading.Lock()
         # decisions are committed in groups (routing.store.group_commit); SQLite has one writer
         # at a time anyway, and queueing here beats its busy handler
-        self._committer = GroupCommitter(engine, network_id, self._committed, _decode_blob)
+        self._committer = GroupCommitter(engine, network_id, self._committed, decode_decision)
 
     def _tenant(self, conn: Connection, name: str, *, create: bool) -> int | None:
         with self._lock:
@@ -95,7 +83,7 @@ class SqlDecisionStore:
             row = None
             if tid is not None:
                 row = conn.execute(
-                    select(DecisionRow.decision_pb, DecisionRow.request_sha256).where(
+                    select(DecisionRow.decision_blob, DecisionRow.request_sha256).where(
                         DecisionRow.tenant_id == tid, DecisionRow.idempotency_key == key
                     )
                 ).one_or_none()
@@ -106,7 +94,7 @@ class SqlDecisionStore:
             raise IdempotencyConflict(
                 f"idempotency key {key[:64]!r} was already used for a different request"
             )
-        return _decode((row[0],))
+        return decode_decision(row[0])
 
     def reserved(self, day: date) -> Mapping[str, int]:
         """Read at most ``RESERVED_TTL_S`` ago (plus this process's own holds since): a
@@ -150,7 +138,7 @@ class SqlDecisionStore:
     ) -> Decision:
         answer: concurrent.futures.Future[Decision] = concurrent.futures.Future()
         tid = self._tenant_for_put(tenant)
-        blob = decision_bytes(decision)
+        blob = encode_decision(decision)
         self._committer.submit(
             Put(tid, key, request_fingerprint, decision, blob, holds, capacity, answer)
         )
@@ -172,7 +160,7 @@ class SqlDecisionStore:
         if tid is None:  # the first decision of a tenant in this process
             tid = await loop.run_in_executor(None, self._tenant_for_put, tenant)
         answer: asyncio.Future[Decision] = loop.create_future()
-        blob = decision_bytes(decision)
+        blob = encode_decision(decision)
         self._committer.submit_from_loop(
             Put(tid, key, request_fingerprint, decision, blob, holds, capacity, (loop, answer))
         )
@@ -206,7 +194,7 @@ class SqlDecisionStore:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(
-                    DecisionRow.decision_pb, DecisionRow.created_at, DecisionRow.seq, Tenant.name
+                    DecisionRow.decision_blob, DecisionRow.created_at, DecisionRow.seq, Tenant.name
                 )
                 .join(Tenant, Tenant.id == DecisionRow.tenant_id)
                 .where(DecisionRow.decision_id == decision_id)
@@ -216,7 +204,7 @@ class SqlDecisionStore:
             raise UnknownResource(f"decision {decision_id[:64]!r}")
         if row[3] != tenant:
             raise NotPermitted(f"decision {decision_id[:64]!r} belongs to another tenant")
-        return StoredDecision(_decode((row[0],)), tenant, utc(row[1]), int(row[2]))
+        return StoredDecision(decode_decision(row[0]), tenant, utc(row[1]), int(row[2]))
 
     def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
         with self.engine.connect() as conn:
@@ -224,14 +212,14 @@ class SqlDecisionStore:
             rows = []
             if tid is not None:
                 stmt = select(
-                    DecisionRow.decision_pb, DecisionRow.created_at, DecisionRow.seq
+                    DecisionRow.decision_blob, DecisionRow.created_at, DecisionRow.seq
                 ).where(DecisionRow.tenant_id == tid)
                 if before is not None:
                     stmt = stmt.where(DecisionRow.seq < before)
                 rows = list(conn.execute(stmt.order_by(DecisionRow.seq.desc()).limit(size + 1)))
             conn.rollback()
         items = tuple(
-            StoredDecision(_decode((r[0],)), tenant, utc(r[1]), int(r[2])) for r in rows[:size]
+            StoredDecision(decode_decision(r[0]), tenant, utc(r[1]), int(r[2])) for r in rows[:size]
         )
         more = len(rows) > size
         return DecisionPage(items, items[-1].seq if more and items else None)

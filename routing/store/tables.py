@@ -68,8 +68,10 @@ class NetworkVersion(Base):
 class DecisionRow(Base):
     """One decision as answered, with the digest of the request that asked for it.
 
-    ``decision_pb`` is the serialized ``reroute.v1.RouteDecision`` (the versioned wire
-    contract, which evolves compatibly): the full breakdown and alternatives, replayable.
+    ``decision_blob`` is the whole Decision (breakdown and alternatives, replayable) in the
+    store's own versioned form, :mod:`routing.store.codec` (its first byte is the format),
+    never the wire message. Rows written before migration 0004 held a reroute.v1
+    RouteDecision in ``decision_pb``; 0004 rewrote them.
     """
 
     __tablename__ = "decisions"
@@ -86,7 +88,7 @@ class DecisionRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     net_cost_minor: Mapped[int] = mapped_column(BigInteger)
     return_date: Mapped[date] = mapped_column(Date)
-    decision_pb: Mapped[bytes] = mapped_column(LargeBinary)
+    decision_blob: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -112,9 +114,9 @@ class Reservation(Base):
 
 class PlanJobRow(Base):
     """A batch plan job (routing.plan.jobs.Job). ``spec``, ``progress``, ``error`` and ``plan`` are
-    pickles of the job's frozen dataclasses (plain data, written only by this server: the
-    database is trusted like the server's own files); state, times, objective and gap are
-    columns for queries and dashboards."""
+    the job's frozen dataclasses in the store's own versioned form (:mod:`routing.store.codec`;
+    pickles until migration 0005); state, times, objective and gap are columns for queries
+    and dashboards."""
 
     __tablename__ = "plan_jobs"
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)

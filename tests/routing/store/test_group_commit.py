@@ -19,8 +19,8 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from routing.decide.domain import Constraints, Decision
 from routing.errors import IdempotencyConflict
 from routing.rpc.app import INLINE_MAX_ITEM_LINES, RoutingApp, routes_inline
-from routing.rpc.wire.decisions import decision_bytes
 from routing.store import group_commit
+from routing.store.codec import encode_decision
 from routing.store.database import make_engine, upgrade
 from routing.store.decisions import CapacityTaken, fingerprint, holds_of
 from routing.store.group_commit import Put
@@ -52,7 +52,7 @@ def put(
         key,
         fp,
         decision,
-        decision_bytes(decision),
+        encode_decision(decision),
         holds_of(decision),
         app.capacity if capacity is None else capacity,
         concurrent.futures.Future(),
