@@ -18,6 +18,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   ├── GeneratorConfigError     routing.batches.generator_config: generator.toml, by key
     │   ├── ScenarioError            routing.whatif.scenario: a scenario, by variant and key
     │   └── InstanceFormatError      routing.solver.instances: an SSCFLP instance, by line
+    ├── BadCell                      routing.batches.cells: a cell of the wrong type (row errors)
     ├── NoFeasibleOption             valid input, but nothing can carry it out (why, per option)
     ├── CapacityTaken                routing.store.decisions: a hold no longer fits (retried)
     ├── UnknownResource              no such decision, job or key

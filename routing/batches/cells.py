@@ -1,8 +1,8 @@
 """Cell conversion: CSV gives text, Parquet gives typed values (or text); both become typed.
 
 Each converter takes one cell and returns its value, None for an empty cell, or raises
-:class:`BadCell` saying why the cell cannot be read. Value rules (ranges, codes) are the
-domain objects' to check.
+:class:`BadCell` saying why the cell cannot be read. Value rules (ranges, codes) are checked
+after, by the domain's validators (``routing.decide.domain.validate_item``/``validate_return``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Final
 from customs.api import ReturnReason
 from hubs.model import ConditionGrade
 from routing.batches.schema import Kind
+from routing.errors import RerouteError
 
 __all__ = [
     "CONVERTERS",
@@ -30,7 +31,9 @@ __all__ = [
 ]
 
 
-class BadCell(Exception):
+class BadCell(RerouteError):
+    """One cell cannot be read as its column's type; the reader adds the row and column."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
