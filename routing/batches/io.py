@@ -70,7 +70,13 @@ def read_batch(
             [RowError(0, "", "", f"unsupported file type {suffix!r}: use .csv or .parquet")]
         )
     with _gc_paused():
-        reader = read_csv(p, known_origins) if suffix == ".csv" else read_parquet(p, known_origins)
+        try:
+            reader = (
+                read_csv(p, known_origins) if suffix == ".csv" else read_parquet(p, known_origins)
+            )
+        except OSError as exc:  # missing, a directory, no permission: the file, not a row
+            reason = exc.strerror or type(exc).__name__
+            raise BatchError([RowError(0, "", "", f"cannot read the file: {reason}")]) from None
         if reader.rows == 0 or (not reader.groups and not reader.orphans):
             raise BatchError([RowError(0, "", "", "no data rows")])
         return reader.finish(skip_invalid=skip_invalid)

@@ -36,6 +36,11 @@ def cmd_plan(a: argparse.Namespace) -> int:
     try:
         batch = read_batch(Path(a.returns), skip_invalid=a.skip_invalid, known_origins=origins)
     except BatchError as exc:
+        if all(e.row == 0 for e in exc.errors):  # the file itself (unreadable, no rows, header)
+            for e in exc.errors:
+                where = f"{e.field}: " if e.field else ""
+                print(f"error: {a.returns}: {where}{e.reason}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"error: {a.returns}: invalid rows (nothing planned):", file=sys.stderr)
         for e in exc.errors:
             print(f"  row {e.row} ({e.return_id or '-'}): {e.field}: {e.reason}", file=sys.stderr)

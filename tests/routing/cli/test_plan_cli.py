@@ -93,3 +93,18 @@ def test_plan_with_cbc_but_no_pulp_says_how_to_install_it(
     assert "pip install 'reroute[cbc]'" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("make", ["missing", "directory"])
+def test_plan_names_an_unreadable_batch_file_without_a_traceback(
+    make: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch file that cannot be read exits 2 with one line naming the file and why."""
+    path = tmp_path / "returns.csv"
+    if make == "directory":
+        path.mkdir()
+    assert main(["plan", str(path), "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: cannot read the file: ")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
