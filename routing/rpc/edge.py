@@ -26,7 +26,7 @@ import grpc
 from google.protobuf import descriptor_pool
 from grpc_status import rpc_status
 
-from routing.errors import LimitReached, UnknownCaller
+from routing.errors import InvalidInput, LimitReached, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
 from routing.rpc.auth import Authenticator, key_from_metadata
 from routing.rpc.limits import Rate, RateLimiter
@@ -52,6 +52,36 @@ async def abort(context: Context, exc: BaseException) -> NoReturn:
         st.code, st.details, (*st.trailing_metadata, (REQUEST_ID, current_request_id()))
     )
     raise AssertionError("unreachable: abort raises")
+
+
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """A stream's request message whose bytes could not be read: the servicer answers it with
+    ``error`` (and an empty correlation id, which the bytes did not give) and goes on."""
+
+    error: InvalidInput
+    correlation_id: str = ""
+
+
+def _decoder(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:
+    """Read a request's bytes as the method's message; InvalidInput (field ``request``) when
+    they are not one. Decoding happens here, inside the edge, so malformed bytes are answered
+    INVALID_ARGUMENT after authentication and the rate limit, logged and counted like every
+    call (grpc's own deserializer would answer UNKNOWN before any of it)."""
+    if deserializer is None:
+        return lambda raw: raw
+    message = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    name = message.full_name if message is not None else "request"
+
+    def decode(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception as exc:  # any failure to parse outside bytes is the caller's
+            raise InvalidInput.one(
+                "request", f"the bytes are not a valid {name} message ({type(exc).__name__})"
+            ) from None
+
+    return decode
 
 
 Handler = Callable[..., Any]
@@ -208,6 +238,7 @@ class EdgeInterceptor(_Interceptor):
         deny: BaseException | None,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         metrics, guard = self.metrics, self.guard
+        decode = _decoder(handler.request_deserializer)
 
         def done(started: float) -> None:
             seconds = time.perf_counter() - started
@@ -228,7 +259,7 @@ class EdgeInterceptor(_Interceptor):
         if handler.unary_unary is not None:
             inner_unary: Any = handler.unary_unary  # an aio servicer coroutine
 
-            async def unary(request: Any, context: Context) -> Any:
+            async def unary(raw: bytes, context: Context) -> Any:
                 token = CALL.set(info)
                 started = time.perf_counter()
                 context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
@@ -239,6 +270,10 @@ class EdgeInterceptor(_Interceptor):
                         guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
+                    try:
+                        request = decode(raw)
+                    except InvalidInput as exc:
+                        await abort(context, exc)
                     return await inner_unary(request, context)
                 except asyncio.CancelledError:
                     info.code = "CANCELLED"
@@ -248,9 +283,7 @@ class EdgeInterceptor(_Interceptor):
                     CALL.reset(token)
 
             return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                unary, request_deserializer=None, response_serializer=handler.response_serializer
             )
 
         async def streamed(
@@ -269,7 +302,11 @@ class EdgeInterceptor(_Interceptor):
                         guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
-                async for response in responses():
+                try:
+                    answers = responses()
+                except InvalidInput as exc:  # the request's bytes (unary-stream methods)
+                    await abort(context, exc)
+                async for response in answers:
                     yield response
             except asyncio.CancelledError:
                 info.code = "CANCELLED"
@@ -283,29 +320,36 @@ class EdgeInterceptor(_Interceptor):
             inner_stream: Any = handler.stream_stream  # an aio async generator
 
             # async generator functions both: grpc.aio picks its streaming API by that
-            async def stream(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-                calls = streamed(context, lambda: inner_stream(requests, context), take=False)
+            async def decoded(requests: AsyncIterator[bytes]) -> AsyncIterator[Any]:
+                async for raw in requests:
+                    try:
+                        yield decode(raw)
+                    except InvalidInput as exc:
+                        yield Undecodable(exc)
+
+            async def stream(
+                requests: AsyncIterator[bytes], context: Context
+            ) -> AsyncIterator[Any]:
+                calls = streamed(
+                    context, lambda: inner_stream(decoded(requests), context), take=False
+                )
                 async with contextlib.aclosing(calls) as responses:  # closed with this one
                     async for response in responses:
                         yield response
 
             return grpc.stream_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                stream, request_deserializer=None, response_serializer=handler.response_serializer
             )
         if handler.unary_stream is not None:  # BatchPlanning.WatchPlan
             inner_watch: Any = handler.unary_stream  # an aio async generator
 
-            async def watch(request: Any, context: Context) -> AsyncIterator[Any]:
-                calls = streamed(context, lambda: inner_watch(request, context), take=True)
+            async def watch(raw: bytes, context: Context) -> AsyncIterator[Any]:
+                calls = streamed(context, lambda: inner_watch(decode(raw), context), take=True)
                 async with contextlib.aclosing(calls) as responses:  # closed with this one
                     async for response in responses:
                         yield response
 
             return grpc.unary_stream_rpc_method_handler(
-                watch,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                watch, request_deserializer=None, response_serializer=handler.response_serializer
             )
         return handler  # no stream-unary methods in reroute.v1

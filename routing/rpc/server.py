@@ -40,7 +40,14 @@ from routing.observe import CALL, Metrics
 from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
 from routing.rpc.app import RoutingApp
 from routing.rpc.auth import SqlAuthenticator
-from routing.rpc.edge import EdgeInterceptor, Guard, Limits, abort, answers_errors
+from routing.rpc.edge import (
+    EdgeInterceptor,
+    Guard,
+    Limits,
+    Undecodable,
+    abort,
+    answers_errors,
+)
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
@@ -199,7 +206,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
 
     async def RouteReturns(
         self,
-        request_iterator: AsyncIterator[routing_pb2.RouteReturnRequest],
+        request_iterator: AsyncIterator[routing_pb2.RouteReturnRequest | Undecodable],
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[routing_pb2.RouteReturnsResponse]:
         seen = 0
@@ -214,6 +221,8 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
             try:
                 if self.guard is not None:
                     self.guard.take()
+                if isinstance(request, Undecodable):  # bytes that were not a message
+                    raise request.error
                 ret = self._return(request)
                 decision = await self._route(ret, context)
             except Exception as exc:  # one bad return answers an error, the stream goes on
