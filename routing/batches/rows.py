@@ -39,6 +39,7 @@ from routing.batches.schema import (
     header_errors,
 )
 from routing.decide.domain import (
+    LATEST_DATE,
     MAX_STRING_BYTES,
     Constraints,
     Item,
@@ -112,6 +113,7 @@ _PATHS: Final = {
     "return.import.vat_paid_minor": "vat_paid_minor",
     "return.import.currency": "paid_currency",
     "return.import.import_date": "import_date",
+    "return.return_date": "return_date",
     "constraints.max_days_to_refund": "max_days_to_refund",
     "constraints.max_alternatives": "max_alternatives",
 }
@@ -426,7 +428,7 @@ class RowReader:
                 vat_paid_minor=0 if "vat_paid_minor" in bad else vat,
                 paid_currency="EUR" if "paid_currency" in bad else paid_currency,
                 import_date=date.min if "import_date" in bad else import_date,
-                return_date=date.max if "return_date" in bad else return_date,
+                return_date=LATEST_DATE if "return_date" in bad else return_date,
             )
             v = Violations()
             validate_return(v, "return", cast(Return, stand_in))

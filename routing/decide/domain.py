@@ -28,6 +28,10 @@ MAX_WEIGHT_G = 1_000_000  # 1 t per unit
 MAX_DIMENSION_MM = 10_000  # 10 m
 MAX_DAYS_TO_REFUND = 365
 MAX_ALTERNATIVES = 50
+# The last day a return, an import or a quote may be dated: past every rule table, and far
+# enough from the calendar's end (year 9999) that no transit, resale or reclaim deadline added
+# to it overflows (9997-12-01 + a two-year deadline did, answering INTERNAL).
+LATEST_DATE = date(2199, 12, 31)
 _POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
 
 
@@ -220,7 +224,7 @@ class Return:
             0 < len(self.items) <= MAX_ITEMS
             and 0 <= self.duty_paid_minor <= MAX_VALUE_MINOR
             and 0 <= self.vat_paid_minor <= MAX_VALUE_MINOR
-            and self.import_date <= self.return_date
+            and self.import_date <= self.return_date <= LATEST_DATE
         ):
             _broken(validate_return, "return", self)
 
@@ -243,6 +247,8 @@ def validate_return(v: Violations, path: str, r: Return) -> None:
     check_currency(v, f"{path}.import.currency", r.paid_currency)
     if r.import_date > r.return_date:
         v.add(f"{path}.import.import_date", "is after the return date")
+    if r.return_date > LATEST_DATE:
+        v.add(f"{path}.return_date", f"must be on or before {LATEST_DATE}, got {r.return_date}")
 
 
 # -- the decision -------------------------------------------------------------------------

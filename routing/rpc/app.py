@@ -222,4 +222,7 @@ def parse_page_token(token: str) -> int | None:
         raise bad from exc
     if not text.startswith(_TOKEN_PREFIX) or not text[len(_TOKEN_PREFIX) :].isdigit():
         raise bad
-    return int(text[len(_TOKEN_PREFIX) :])
+    before = int(text[len(_TOKEN_PREFIX) :])
+    if before >= 2**63:  # row ids are 64-bit: a larger number was never issued (and overflows)
+        raise bad
+    return before

@@ -43,6 +43,7 @@ from routing.rpc.wire.scalars import (
     parse_date,
     parse_money,
     parse_required_date,
+    within_calendar,
 )
 from routing.rpc.wire.violations import Reader, raise_capped
 
@@ -87,16 +88,24 @@ def quote_from_proto(msg: customs_pb2.QuoteCustomsRequest, *, today: date) -> Qu
             items.append(
                 CustomsItem(m.hs_code, value[0], value[1], m.quantity, m.weight_g, not m.altered)
             )
-    on = parse_date(v, "date", msg.date) if msg.HasField("date") else today
+    on = within_calendar(
+        v, "date", parse_date(v, "date", msg.date) if msg.HasField("date") else today
+    )
     currency = msg.currency or DEFAULT_QUOTE_CURRENCY
     check_currency(v, "currency", currency)
     export_date = None
     if msg.HasField("export_date"):
-        export_date = parse_date(v, "export_date", msg.export_date)
+        export_date = within_calendar(
+            v, "export_date", parse_date(v, "export_date", msg.export_date)
+        )
     original = None
     if msg.HasField("original_import"):
         oi = msg.original_import
-        when = parse_required_date(v, "original_import.import_date", oi, "import_date")
+        when = within_calendar(
+            v,
+            "original_import.import_date",
+            parse_required_date(v, "original_import.import_date", oi, "import_date"),
+        )
         duty = parse_money(v, "original_import.duty_paid", oi, "duty_paid", lo=0)
         vat = parse_money(v, "original_import.vat_paid", oi, "vat_paid", lo=0)
         if duty is not None and vat is not None and duty[1] != vat[1]:

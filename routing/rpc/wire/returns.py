@@ -36,6 +36,7 @@ from routing.rpc.wire.scalars import (
     parse_date,
     parse_money,
     parse_required_date,
+    within_calendar,
 )
 from routing.rpc.wire.violations import raise_capped, reroot
 
@@ -89,7 +90,11 @@ def return_from_proto(
         v.add(oi_path, "is required")
     else:
         oi = msg.original_import
-        import_date = parse_required_date(v, f"{oi_path}.import_date", oi, "import_date")
+        import_date = within_calendar(
+            v,
+            f"{oi_path}.import_date",
+            parse_required_date(v, f"{oi_path}.import_date", oi, "import_date"),
+        )
         duty = parse_money(v, f"{oi_path}.duty_paid", oi, "duty_paid", lo=0)
         vat = parse_money(v, f"{oi_path}.vat_paid", oi, "vat_paid", lo=0)
         if duty is not None and vat is not None and duty[1] != vat[1]:
@@ -100,7 +105,9 @@ def return_from_proto(
 
     return_date: date | None = today
     if msg.HasField("return_date"):
-        return_date = parse_date(v, f"{path}.return_date", msg.return_date)
+        return_date = within_calendar(
+            v, f"{path}.return_date", parse_date(v, f"{path}.return_date", msg.return_date)
+        )
     if import_date is not None and return_date is not None and import_date > return_date:
         v.add(f"{oi_path}.import_date", f"{import_date} is after the return date {return_date}")
 

@@ -13,7 +13,13 @@ from google.type import date_pb2
 
 from customs.codes import is_territory
 from reroute.v1 import common_pb2
-from routing.decide.domain import MAX_VALUE_MINOR, Violations, check_currency, check_int_range
+from routing.decide.domain import (
+    LATEST_DATE,
+    MAX_VALUE_MINOR,
+    Violations,
+    check_currency,
+    check_int_range,
+)
 
 __all__ = [
     "check_territory",
@@ -22,6 +28,7 @@ __all__ = [
     "parse_date",
     "parse_money",
     "parse_required_date",
+    "within_calendar",
 ]
 
 
@@ -39,6 +46,15 @@ def parse_date(v: Violations, path: str, d: date_pb2.Date) -> date | None:
             f"must be a valid calendar date (year 1-9999), got {year:04d}-{month:02d}-{day:02d}",
         )
         return None
+
+
+def within_calendar(v: Violations, path: str, d: date | None) -> date | None:
+    """``d`` when it is on or before LATEST_DATE (dates past it cannot be routed or quoted:
+    deadlines added to them leave the calendar); else a violation and None."""
+    if d is not None and d > LATEST_DATE:
+        v.add(path, f"must be on or before {LATEST_DATE}, got {d}")
+        return None
+    return d
 
 
 def parse_required_date(v: Violations, path: str, parent: Message, name: str) -> date | None:

@@ -255,6 +255,7 @@ BAD_CELLS = [
     ("grade", "E", "one of A, B, C, D"),
     ("grade", "a", "one of A, B, C, D"),
     ("reason", "bored", "must be one of changed_mind"),
+    ("return_date", "2300-01-01", "must be on or before 2199-12-31"),
 ]
 
 
