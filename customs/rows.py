@@ -23,7 +23,6 @@ from typing import NamedTuple, Protocol, TypeVar
 from customs.api import Channel, Claimant, Confidence, ReturnReason, RuleRef
 
 BP_DENOMINATOR = 10_000  # basis points per unit (100 %)
-CONFIDENCE_ORDER = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
 
 def in_force(rule: RuleRef, on: date) -> bool:

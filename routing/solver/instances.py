@@ -112,8 +112,3 @@ def load_optima(path: str | Path) -> list[int]:
     except OSError as exc:
         raise InstanceFormatError(path, None, f"cannot read ({exc.strerror})") from exc
     return [_integer(path, tok, line, "optimal value") for tok, line in tokens]
-
-
-def instance_sizes(problem: PlanProblem) -> tuple[int, int]:
-    """(facilities, classes) — the "m x n" of an SSCFLP instance."""
-    return len(problem.facilities), len(problem.classes)

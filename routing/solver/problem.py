@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 MAX_COEFFICIENT = 10**12  # any cost, capacity, demand or count beyond this is a data error
@@ -314,10 +313,3 @@ class PlanResult:
     @property
     def proven(self) -> bool:
         return self.status is Status.OPTIMAL
-
-
-def whole_class_assignment(problem: PlanProblem, choice: Sequence[int]) -> Assignment:
-    """A plan sending every unit of class k to option ``choice[k]``."""
-    if len(choice) != len(problem.classes):
-        raise ValueError(f"{len(choice)} choices for {len(problem.classes)} classes")
-    return tuple(((o, cls.count),) for o, cls in zip(choice, problem.classes, strict=True))

@@ -31,7 +31,6 @@ __all__ = [
     "decision_bytes",
     "decision_from_proto",
     "decision_to_proto",
-    "remember_decision_bytes",
 ]
 
 # The wire bytes of recent decisions, by decision id: RouteReturn stores a decision and answers
@@ -55,15 +54,6 @@ def decision_bytes(d: Decision) -> bytes:
         while len(_ENCODED) > _ENCODED_MAX:
             _ENCODED.popitem(last=False)
     return blob
-
-
-def remember_decision_bytes(d: Decision, blob: bytes) -> None:
-    """Seed :func:`decision_bytes` with bytes ``d`` was just decoded from (a stored decision
-    answered again is not converted back)."""
-    with _ENCODED_LOCK:
-        _ENCODED[d.decision_id] = blob
-        while len(_ENCODED) > _ENCODED_MAX:
-            _ENCODED.popitem(last=False)
 
 
 def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
