@@ -28,6 +28,7 @@ from grpc_status import rpc_status
 
 from routing.errors import InvalidInput, LimitReached, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
+from routing.plan.jobs import DEFAULT_TENANT
 from routing.rpc.auth import Authenticator, key_from_metadata
 from routing.rpc.limits import Rate, RateLimiter
 from routing.rpc.status import grpc_code, to_status
@@ -54,6 +55,12 @@ async def abort(context: Context, exc: BaseException) -> NoReturn:
     raise AssertionError("unreachable: abort raises")
 
 
+def current_tenant() -> str:
+    """The tenant of the call being served (tenant ``default`` without authentication)."""
+    info = CALL.get()
+    return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
+
+
 @dataclass(frozen=True, slots=True)
 class Undecodable:
     """A stream's request message whose bytes could not be read: the servicer answers it with
@@ -63,6 +70,7 @@ class Undecodable:
     correlation_id: str = ""
 
 
+@functools.cache  # one per method: the interceptor wraps each call's handler anew
 def _decoder(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:
     """Read a request's bytes as the method's message; InvalidInput (field ``request``) when
     they are not one. Decoding happens here, inside the edge, so malformed bytes are answered

@@ -16,9 +16,8 @@ from typing import Any
 import grpc
 
 from reroute.v1 import planning_pb2, planning_pb2_grpc
-from routing.observe import CALL
-from routing.plan.jobs import DEFAULT_TENANT, JobState, PlanJobs
-from routing.rpc.edge import answers_errors
+from routing.plan.jobs import JobState, PlanJobs
+from routing.rpc.edge import answers_errors, current_tenant
 from routing.rpc.wire.plans import (
     assignments_to_proto,
     check_job_id,
@@ -29,11 +28,6 @@ from routing.rpc.wire.plans import (
 )
 
 SERVICE_NAME = planning_pb2.DESCRIPTOR.services_by_name["BatchPlanning"].full_name
-
-
-def _tenant() -> str:
-    info = CALL.get()
-    return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
 
 
 @answers_errors(SERVICE_NAME)
@@ -51,7 +45,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
             today=datetime.now(UTC).date(),
             network=self.jobs.router.network,
         )
-        job = await self.jobs.submit(batch, spec, tenant=_tenant())
+        job = await self.jobs.submit(batch, spec, tenant=current_tenant())
         return job_to_proto(job, self.jobs.currency)
 
     async def GetPlan(
@@ -59,7 +53,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
     ) -> planning_pb2.GetPlanResponse:
         check_job_id(request.job_id)
         offset, size = page_from_proto(request)
-        job = self.jobs.get(request.job_id, tenant=_tenant())
+        job = self.jobs.get(request.job_id, tenant=current_tenant())
         resp = planning_pb2.GetPlanResponse(job=job_to_proto(job, self.jobs.currency))
         if job.state is JobState.SUCCEEDED and job.plan is not None:
             items = job.plan.assignments
@@ -74,7 +68,7 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
         self, request: planning_pb2.WatchPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[planning_pb2.PlanProgress]:
         check_job_id(request.job_id)
-        updates = self.jobs.watch(request.job_id, tenant=_tenant())
+        updates = self.jobs.watch(request.job_id, tenant=current_tenant())
         first = await anext(updates)
         yield progress_to_proto(first, self.jobs.currency)
         async for job in updates:
@@ -84,5 +78,5 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
         self, request: planning_pb2.CancelPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> planning_pb2.PlanJob:
         check_job_id(request.job_id)
-        job = await self.jobs.cancel(request.job_id, tenant=_tenant())
+        job = await self.jobs.cancel(request.job_id, tenant=current_tenant())
         return job_to_proto(job, self.jobs.currency)

@@ -36,7 +36,7 @@ from hubs.loader import loads_network, read_network_text
 from reroute.v1 import customs_pb2, planning_pb2_grpc, routing_pb2, routing_pb2_grpc
 from routing.decide.domain import Decision, Return
 from routing.errors import ConfigurationError, InvalidInput, LimitReached
-from routing.observe import CALL, Metrics
+from routing.observe import Metrics
 from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
 from routing.rpc.app import RoutingApp
 from routing.rpc.auth import SqlAuthenticator
@@ -47,6 +47,7 @@ from routing.rpc.edge import (
     Undecodable,
     abort,
     answers_errors,
+    current_tenant,
 )
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
@@ -116,11 +117,6 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _tenant() -> str:
-    info = CALL.get()
-    return info.tenant if info is not None and info.tenant else DEFAULT_TENANT
-
-
 def _stored_to_proto(s: StoredDecision) -> routing_pb2.GetDecisionResponse:
     """A stored decision on the wire. The store keeps its own form (``routing.store.codec``)
     and hands back a domain Decision: converted here, the wire bytes of a decision this process
@@ -162,7 +158,9 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         if split_limit is not None and split_limit <= MIN_SOLVE_S:
             split_limit = 0.0  # too little time left: no split attempt
         # the store commits before the answer is sent; a split (CP-SAT) runs off the event loop
-        return await self.app.route_return_async(ret, tenant=_tenant(), time_limit_s=split_limit)
+        return await self.app.route_return_async(
+            ret, tenant=current_tenant(), time_limit_s=split_limit
+        )
 
     async def RouteReturn(
         self, request: routing_pb2.RouteReturnRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -184,7 +182,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
     async def GetDecision(
         self, request: routing_pb2.GetDecisionRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.GetDecisionResponse:
-        tenant = _tenant()
+        tenant = current_tenant()
         stored = await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.app.get_decision(request.decision_id, tenant=tenant)
         )
@@ -193,7 +191,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
     async def ListDecisions(
         self, request: routing_pb2.ListDecisionsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.ListDecisionsResponse:
-        tenant = _tenant()
+        tenant = current_tenant()
         page, token = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: self.app.list_decisions(
