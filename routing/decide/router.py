@@ -100,7 +100,7 @@ class Router:
             if ret.constraints.allow_returnless and returnless_violation(ctx, units) is None:
                 out.append(PlanChoice("returnless", RETURNLESS_NET_MINOR, None, None, n_units, 0))
         except CustomsError as exc:
-            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise _on_the_return(exc) from exc
         return tuple(out)
 
     def shipment(self, ret: Return, key: str) -> Shipment:
@@ -124,7 +124,7 @@ class Router:
                     got = add_customs(ctx, got)
                 made = got if isinstance(got, PreconditionViolation) else build(ctx, got)
         except CustomsError as exc:
-            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise _on_the_return(exc) from exc
         if isinstance(made, PreconditionViolation):
             raise NoFeasibleOption([made])
         return made
@@ -200,7 +200,7 @@ class Router:
             # 3. full shipments only for what the answer returns
             options = [self._option(ctx, x) for _, x in pool[:want]]
         except CustomsError as exc:  # a valid ISO currency without FX, a date before every rule
-            raise InvalidInput([FieldViolation(_customs_field(exc.field), exc.reason)]) from exc
+            raise _on_the_return(exc) from exc
         if not options:
             raise NoFeasibleOption(_dedupe(violations))
         if split is not None and split.net_cost_minor < options[0].net_cost_minor:
@@ -326,5 +326,10 @@ def _dedupe(violations: list[PreconditionViolation]) -> list[PreconditionViolati
     return out
 
 
-def _customs_field(field: str) -> str:
-    return field if field.startswith("customer_return.") else f"customer_return.{field}"
+def _on_the_return(exc: CustomsError) -> InvalidInput:
+    """A customs input error named on the request (``items[0].hs_code`` ->
+    ``customer_return.items[0].hs_code``)."""
+    field = (
+        exc.field if exc.field.startswith("customer_return.") else f"customer_return.{exc.field}"
+    )
+    return InvalidInput([FieldViolation(field, exc.reason)])
