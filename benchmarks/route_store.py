@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import sys
 import tempfile
@@ -35,14 +34,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "route_store.json"
 
 
 def _name(name: str, *modules: str) -> Any:
-    """``name`` from the first of ``modules`` that has it: today's layout first, then the one
-    before routing/ was split by layer (so a ref from before the split compares too)."""
-    for module in modules:
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ModuleNotFoundError, AttributeError):
-            continue
-    raise SystemExit(f"{name} not found in {', '.join(modules)}")
+    return same_run.find(name, *modules)[0]
 
 
 def worker(root: str, returns: int, seed: int, repeat: int, alternatives: int) -> None:

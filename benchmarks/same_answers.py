@@ -49,9 +49,6 @@ import argparse
 import dataclasses
 import functools
 import hashlib
-import importlib
-import importlib.abc
-import importlib.machinery
 import json
 import os
 import platform
@@ -119,30 +116,20 @@ class Names:
     def __getattr__(self, name: str) -> Any:
         if name not in NAMES:
             raise AttributeError(name)
-        tried: list[str] = []
-        for candidate in NAMES[name]:
-            try:
-                module = importlib.import_module(candidate)
-            except ModuleNotFoundError as exc:
-                missing = exc.name or ""
-                if candidate != missing and not candidate.startswith(missing + "."):
-                    raise  # the candidate exists but imports something that does not
-                tried.append(f"{candidate} (no such module)")
-                continue
-            if not hasattr(module, name):
-                tried.append(f"{candidate} (has no {name})")
-                continue
-            where = Path(module.__file__ or "").resolve()
-            if not where.is_relative_to(self.root):
-                raise SystemExit(f"{candidate} was imported from {where}, not from {self.root}")
-            self.found[name] = candidate
-            value = getattr(module, name)
-            setattr(self, name, value)  # found once
-            return value
-        raise SystemExit(
-            f"same_answers: {name!r} not found under {self.root}; tried {', '.join(tried)}"
-            " (update NAMES at the top of benchmarks/same_answers.py)"
-        )
+        try:
+            value, candidate = same_run.find(name, *NAMES[name])
+        except LookupError as exc:
+            raise SystemExit(
+                f"same_answers: {exc} under {self.root}"
+                " (update NAMES at the top of benchmarks/same_answers.py)"
+            ) from None
+        module = sys.modules[candidate]
+        where = Path(module.__file__ or "").resolve()
+        if not where.is_relative_to(self.root):
+            raise SystemExit(f"{candidate} was imported from {where}, not from {self.root}")
+        self.found[name] = candidate
+        setattr(self, name, value)  # found once
+        return value
 
 
 def _sha(data: bytes | str) -> str:

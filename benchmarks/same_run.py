@@ -59,6 +59,27 @@ class OnlyRoot(importlib.abc.MetaPathFinder):
         return spec
 
 
+def find(name: str, *modules: str) -> tuple[Any, str]:
+    """In a worker: ``name`` from the first of ``modules`` that defines it, and that module's
+    name. List today's layout first and the one before routing/ was split by layer after, so
+    a ref from before the split compares too. A module that exists but fails to import raises;
+    LookupError (saying what was tried) when none defines ``name``."""
+    tried: list[str] = []
+    for candidate in modules:
+        try:
+            module = importlib.import_module(candidate)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if candidate != missing and not candidate.startswith(missing + "."):
+                raise  # the candidate exists but imports something that does not
+            tried.append(f"{candidate} (no such module)")
+            continue
+        if hasattr(module, name):
+            return getattr(module, name), candidate
+        tried.append(f"{candidate} (has no {name})")
+    raise LookupError(f"{name!r} not found; tried {', '.join(tried)}")
+
+
 def load(root: str, returns: int, seed: int) -> tuple[Any, list[Any]]:
     """In a worker: a Router on the default network and the generated batch, with the packages
     imported from ``root`` (checked)."""
@@ -68,12 +89,8 @@ def load(root: str, returns: int, seed: int) -> tuple[Any, list[Any]]:
     import routing
     from hubs import default_network
 
-    try:  # the layout since routing/ was split by layer, else the flat one before it
-        generate_returns = importlib.import_module("routing.batches.generate").generate_returns
-        router_class = importlib.import_module("routing.decide.router").Router
-    except ModuleNotFoundError:
-        generate_returns = importlib.import_module("routing.generate").generate_returns
-        router_class = importlib.import_module("routing.engine").Router
+    generate_returns, _ = find("generate_returns", "routing.batches.generate", "routing.generate")
+    router_class, _ = find("Router", "routing.decide.router", "routing.engine")
 
     assert Path(routing.__file__).resolve().is_relative_to(Path(root).resolve()), routing.__file__
     network = default_network()
