@@ -4,6 +4,7 @@ an overflow answered INTERNAL later (year 9997 plus a deadline left the calendar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -19,9 +20,9 @@ from routing.rpc.wire.returns import return_from_proto, return_to_proto
 TODAY = date(2026, 11, 20)
 
 
-def _violations(call: object) -> tuple[FieldViolation, ...]:
+def _violations(call: Callable[[], object]) -> tuple[FieldViolation, ...]:
     with pytest.raises(InvalidInput) as err:
-        call()  # type: ignore[operator]
+        call()
     return err.value.violations
 
 
