@@ -326,10 +326,14 @@ def _dedupe(violations: list[PreconditionViolation]) -> list[PreconditionViolati
     return out
 
 
+# customs' names for inputs the request calls otherwise (the date assessed is the return date)
+_REQUEST_FIELDS = {"on": "return_date"}
+
+
 def _on_the_return(exc: CustomsError) -> InvalidInput:
     """A customs input error named on the request (``items[0].hs_code`` ->
-    ``customer_return.items[0].hs_code``)."""
-    field = (
-        exc.field if exc.field.startswith("customer_return.") else f"customer_return.{exc.field}"
-    )
+    ``customer_return.items[0].hs_code``, ``on`` -> ``customer_return.return_date``)."""
+    field = _REQUEST_FIELDS.get(exc.field, exc.field)
+    if not field.startswith("customer_return."):
+        field = f"customer_return.{field}"
     return InvalidInput([FieldViolation(field, exc.reason)])

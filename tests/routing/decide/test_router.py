@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hubs import default_network
 from hubs.model import ConditionGrade, Disposition
+from routing.batches.examples import sample_return
 from routing.decide.domain import Constraints, DestinationKind, Item, Option, Term
 from routing.decide.router import Router
 from routing.errors import InvalidInput, NoFeasibleOption
+from routing.rpc.app import RoutingApp
 from tests.routing.fakes import FakeCustoms, FakeFx, a_return, item, small_network
 
 
@@ -184,6 +188,23 @@ def test_sla_excludes_slow_options() -> None:
             )
         )
     assert {v.type for v in err.value.violations} == {"SLA_EXCEEDED"}
+
+
+def test_a_date_before_the_rules_names_the_return_date() -> None:
+    """A return dated before the customs and FX tables start is INVALID_ARGUMENT on
+    customer_return.return_date (customs calls it ``on``; no such request field exists)."""
+    sample = sample_return(date(2026, 11, 2))
+    ret = replace(  # in the network's currency: no FX row is needed before customs is asked
+        sample,
+        items=tuple(replace(i, currency="EUR") for i in sample.items),
+        paid_currency="EUR",
+        import_date=date(2001, 1, 1),
+        return_date=date(2001, 1, 2),
+    )
+    with pytest.raises(InvalidInput) as err:
+        RoutingApp(default_network()).router.route(ret)
+    assert [v.field for v in err.value.violations] == ["customer_return.return_date"]
+    assert "before the rule and FX tables start" in err.value.violations[0].description
 
 
 def test_unknown_origin_names_the_field() -> None:
