@@ -294,18 +294,14 @@ class Table:
         return keys
 
     def get(self, key: builtins.str, *, required: builtins.bool = True) -> object:
-        """The raw value; when absent, a problem if ``required``, and a sentinel either way
-        (check with :meth:`absent`)."""
+        """The raw value; when absent, a problem if ``required``, and the module's private
+        missing sentinel either way (the typed readers below check for it)."""
         self.ask(key)
         if key in self.data:
             return self.data[key]
         if required:
             self.error(key, self.missing_message())
         return _MISSING
-
-    @staticmethod
-    def absent(value: object) -> builtins.bool:
-        return value is _MISSING
 
     def finish(self) -> None:
         """Report every key that was never asked for."""
