@@ -203,7 +203,7 @@ class Assessment:
 
     export_country: str
     import_country: str
-    border: bool  # customs formalities apply
+    border: bool  # a customs border or a VAT border: formalities apply (either flag below)
     union: str  # shared customs union, "" if none
     currency: str
     duty_due_minor: int  # on entry into import_country, after de minimis and relief
@@ -219,6 +219,12 @@ class Assessment:
     fx: tuple[FxConversion, ...] = ()
     confidence: Confidence = Confidence.HIGH
     notes: tuple[str, ...] = field(default=())
+    # The two borders ``border`` sums up, as separate facts: customs areas differ (duty, export
+    # formalities, customs reclaims and relief) and VAT areas differ (import VAT). A crossing
+    # inside a customs union across a fiscal border (Canary Islands, Åland, Mount Athos) has
+    # only a VAT border. None: not recorded (a decision stored before they were split).
+    customs_border: bool | None = None
+    vat_border: bool | None = None
 
     @property
     def reclaimable_minor(self) -> int:

@@ -274,10 +274,17 @@ def _documents() -> st.SearchStrategy[Document]:
 def assessments(draw: st.DrawFn, *, currency: str | None = None) -> Assessment:
     """A customs assessment of one crossing, every amount in ``currency``."""
     cur = currency if currency is not None else draw(st.sampled_from(COMMON_CURRENCIES))
+    # the two borders, or None for both (an assessment stored before they were split)
+    customs_border, vat_border = draw(
+        st.one_of(st.just((None, None)), st.tuples(st.booleans(), st.booleans()))
+    )
+    recorded = customs_border is not None
     return Assessment(
         export_country=draw(st.sampled_from(ALL_COUNTRIES)),
         import_country=draw(st.sampled_from(ALL_COUNTRIES)),
-        border=draw(st.booleans()),
+        border=bool(customs_border or vat_border) if recorded else draw(st.booleans()),
+        customs_border=customs_border,
+        vat_border=vat_border,
         union=draw(st.sampled_from(["", "EU", "EU-TR", "CH-LI", "SACU"])),
         currency=cur,
         duty_due_minor=draw(st.integers(0, _MAX_MONEY)),

@@ -25,6 +25,18 @@ def _table(rows: list[list[str]], align_right: set[int]) -> list[str]:
     return out
 
 
+def _borders(a: Assessment) -> str:
+    """Which borders a crossing with a border has: "customs and VAT border", "customs border
+    (no VAT border)", "VAT border (no customs border)"; "border" when not recorded."""
+    if a.customs_border is None or a.vat_border is None:
+        return "border"
+    if a.customs_border and a.vat_border:
+        return "customs and VAT border"
+    if a.customs_border:
+        return "customs border (no VAT border)"
+    return "VAT border (no customs border)"
+
+
 def _crossing_lines(c: Assessment, pad: str) -> list[str]:
     """A one-line summary of a crossing, and a line per reclaim route."""
     if not c.border:
@@ -34,7 +46,7 @@ def _crossing_lines(c: Assessment, pad: str) -> list[str]:
         ]
     docs = ", ".join(d.code for d in c.documents) or "none"
     lines = [
-        f"{pad}customs {c.export_country} -> {c.import_country}: border; duty "
+        f"{pad}customs {c.export_country} -> {c.import_country}: {_borders(c)}; duty "
         f"{_money(c.duty_due_minor, c.currency)}, VAT {_money(c.vat_due_minor, c.currency)}"
         + (f"; relief: {c.relief}" if c.relief else "")
         + f"; documents: {docs}; confidence {c.confidence.value}"
@@ -52,7 +64,7 @@ def format_assessment(a: Assessment) -> str:
     cur = a.currency
     lines = [
         f"crossing {a.export_country} -> {a.import_country}: "
-        + ("BORDER" if a.border else "no border")
+        + (_borders(a) if a.border else "no border")
         + (f" (union: {a.union})" if a.union else "")
         + f"; confidence {a.confidence.value}"
     ]

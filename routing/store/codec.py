@@ -195,6 +195,11 @@ class AssessmentV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     fx: tuple[FxConversionV1, ...]
     confidence: Confidence
     notes: tuple[str, ...]
+    # appended (format 1 still): absent from blobs written before the two borders were split,
+    # read as None ("not recorded"); a build from before ignores them (msgspec skips trailing
+    # array elements a struct does not declare)
+    customs_border: bool | None = None
+    vat_border: bool | None = None
 
 
 class CostTermV1(msgspec.Struct, array_like=True, frozen=True, gc=False):

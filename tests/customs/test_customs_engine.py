@@ -65,6 +65,7 @@ def test_same_country_cites_the_domestic_principle(engine: CustomsEngine) -> Non
     a = _assess(engine, crossing("GB", "GB"))
     assert (a.border, a.union) == (False, "")
     assert "principle.domestic" in {r.rule_id for r in a.rules}
+    assert (a.customs_border, a.vat_border) == (False, False)
 
 
 def test_hessen_is_not_heligoland(engine: CustomsEngine) -> None:
@@ -77,6 +78,12 @@ def test_canary_islands_cross_a_vat_border(engine: CustomsEngine) -> None:
     """ES-CN is in the customs union but outside the VAT area: a border with import VAT, no duty."""
     a = _assess(engine, crossing("ES", "DE", export_territory="ES-CN", reason=R.CHANGED_MIND))
     assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (True, "EU", 0, 2280)
+    assert (a.customs_border, a.vat_border) == (False, True)
+    # no customs exit: no export declaration even above the EUR 1,000 that needs one to CH
+    dear = [item(value_minor=150_000)]
+    assert "EU_export_declaration" in _codes(_assess(engine, crossing("ES", "CH"), dear))
+    canary = crossing("ES", "DE", export_territory="ES-CN", reason=R.CHANGED_MIND)
+    assert "EU_export_declaration" not in _codes(_assess(engine, canary, dear))
 
 
 def test_heligoland_crosses_the_customs_border(engine: CustomsEngine) -> None:
@@ -84,6 +91,7 @@ def test_heligoland_crosses_the_customs_border(engine: CustomsEngine) -> None:
     a = _assess(engine, crossing("DE", "DE", export_territory="DE-HGL"), [item(value_minor=40_000)])
     assert (a.border, a.union) == (True, "")
     assert a.duty_due_minor == 3200  # 8% illustrative footwear rate on EUR 400.00
+    assert (a.customs_border, a.vat_border) == (True, True)
 
 
 def test_faroe_islands_are_outside_the_eu(engine: CustomsEngine) -> None:
@@ -98,6 +106,7 @@ def test_eu_to_turkey_still_crosses(engine: CustomsEngine) -> None:
     """The EU-TR customs union is partial: border, import VAT and an A.TR certificate."""
     a = _assess(engine, crossing("DE", "TR", channel=Channel.FREIGHT), [item("850760", 50_000)])
     assert (a.border, a.union, a.duty_due_minor, a.vat_due_minor) == (True, "EU-TR", 0, 10_000)
+    assert (a.customs_border, a.vat_border) == (True, True)  # a partial union still crosses
     assert {"ATR", "commercial_invoice"} <= _codes(a)
 
 
@@ -115,6 +124,7 @@ def test_northern_ireland_follows_the_eu_for_goods(engine: CustomsEngine) -> Non
     ):
         a = _assess(engine, c)
         assert (a.border, a.union, a.documents) == (False, "EU", ())
+        assert (a.customs_border, a.vat_border) == (False, False)
         assert "territory.GB-NIR.2021" in {r.rule_id for r in a.rules}
 
 
@@ -147,6 +157,7 @@ def test_great_britain_to_northern_ireland_is_a_low_confidence_border(
     assert any("C285): the goods do not leave the customs territory" in n for n in a.notes)
     assert a.confidence is Confidence.LOW
     assert "movement.GB.GB-NIR.2021" in {r.rule_id for r in a.rules}
+    assert a.customs_border  # the goods enter the EU's customs area for goods
 
 
 def test_goods_return_to_northern_ireland_under_eu_relief(engine: CustomsEngine) -> None:
@@ -185,6 +196,8 @@ def test_aland_is_a_vat_border_inside_the_customs_union(engine: CustomsEngine) -
     assert "vat.FI-01.2024-09-01" in {r.rule_id for r in into.rules}
     back = _assess(engine, crossing("FI", "FI", export_territory="FI-01"))
     assert (back.border, back.duty_due_minor, back.vat_due_minor) == (True, 0, 3060)
+    for a in (into, back):  # a VAT border only: no customs border either way
+        assert (a.customs_border, a.vat_border) == (False, True)
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ class CustomsDocument(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., reason: _Optional[str] = ..., rule: _Optional[_Union[RuleRef, _Mapping]] = ...) -> None: ...
 
 class CustomsAssessment(_message.Message):
-    __slots__ = ("export_country", "import_country", "border", "customs_union", "currency", "duty_due_minor", "vat_due_minor", "relief", "de_minimis", "reclaims", "reclaimable_minor", "documents", "rules", "fx", "confidence", "notes")
+    __slots__ = ("export_country", "import_country", "border", "customs_union", "currency", "duty_due_minor", "vat_due_minor", "relief", "de_minimis", "reclaims", "reclaimable_minor", "documents", "rules", "fx", "confidence", "notes", "customs_border", "vat_border")
     EXPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
     IMPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
     BORDER_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,8 @@ class CustomsAssessment(_message.Message):
     FX_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMS_BORDER_FIELD_NUMBER: _ClassVar[int]
+    VAT_BORDER_FIELD_NUMBER: _ClassVar[int]
     export_country: str
     import_country: str
     border: bool
@@ -144,7 +146,9 @@ class CustomsAssessment(_message.Message):
     fx: _containers.RepeatedCompositeFieldContainer[FxConversion]
     confidence: Confidence
     notes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, export_country: _Optional[str] = ..., import_country: _Optional[str] = ..., border: _Optional[bool] = ..., customs_union: _Optional[str] = ..., currency: _Optional[str] = ..., duty_due_minor: _Optional[int] = ..., vat_due_minor: _Optional[int] = ..., relief: _Optional[str] = ..., de_minimis: _Optional[str] = ..., reclaims: _Optional[_Iterable[_Union[Reclaim, _Mapping]]] = ..., reclaimable_minor: _Optional[int] = ..., documents: _Optional[_Iterable[_Union[CustomsDocument, _Mapping]]] = ..., rules: _Optional[_Iterable[_Union[RuleRef, _Mapping]]] = ..., fx: _Optional[_Iterable[_Union[FxConversion, _Mapping]]] = ..., confidence: _Optional[_Union[Confidence, str]] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
+    customs_border: bool
+    vat_border: bool
+    def __init__(self, export_country: _Optional[str] = ..., import_country: _Optional[str] = ..., border: _Optional[bool] = ..., customs_union: _Optional[str] = ..., currency: _Optional[str] = ..., duty_due_minor: _Optional[int] = ..., vat_due_minor: _Optional[int] = ..., relief: _Optional[str] = ..., de_minimis: _Optional[str] = ..., reclaims: _Optional[_Iterable[_Union[Reclaim, _Mapping]]] = ..., reclaimable_minor: _Optional[int] = ..., documents: _Optional[_Iterable[_Union[CustomsDocument, _Mapping]]] = ..., rules: _Optional[_Iterable[_Union[RuleRef, _Mapping]]] = ..., fx: _Optional[_Iterable[_Union[FxConversion, _Mapping]]] = ..., confidence: _Optional[_Union[Confidence, str]] = ..., notes: _Optional[_Iterable[str]] = ..., customs_border: _Optional[bool] = ..., vat_border: _Optional[bool] = ...) -> None: ...
 
 class QuoteItem(_message.Message):
     __slots__ = ("hs_code", "value", "quantity", "weight_g", "altered")

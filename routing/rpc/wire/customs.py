@@ -237,6 +237,8 @@ class AssessmentWriter:
             export_country=a.export_country,
             import_country=a.import_country,
             border=a.border,
+            customs_border=a.customs_border,  # None (not recorded) leaves it unset
+            vat_border=a.vat_border,
             customs_union=a.union,
             currency=a.currency,
             duty_due_minor=a.duty_due_minor,
@@ -306,6 +308,8 @@ class AssessmentReader(Reader):
             export_country=msg.export_country,
             import_country=msg.import_country,
             border=msg.border,
+            customs_border=msg.customs_border if msg.HasField("customs_border") else None,
+            vat_border=msg.vat_border if msg.HasField("vat_border") else None,
             union=msg.customs_union,
             currency=msg.currency,
             duty_due_minor=msg.duty_due_minor,

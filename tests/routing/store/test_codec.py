@@ -51,7 +51,9 @@ from tests.strategies import decisions, identifiers, texts
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN_DIR = ROOT / "tests" / "data" / "store"
-GOLDEN = GOLDEN_DIR / "decision_format1.bin"
+GOLDEN = GOLDEN_DIR / "decision_format1.bin"  # written by the build of 2026-11
+# format 1 with the two borders appended to each assessment (2026-12): what today's build writes
+GOLDEN_NOW = GOLDEN_DIR / "decision_format1_borders.bin"
 # the one module under routing/store that may read the wire contract (legacy rows)
 WIRE_ALLOWED = {Path("routing/store/migrations/versions/v0004_decision_codec.py")}
 
@@ -181,7 +183,33 @@ def test_golden_blob_of_format_1() -> None:
     if rows must be rewritten), then regenerate the golden file."""
     expected = golden_decision()
     assert decode_decision(GOLDEN.read_bytes()) == expected
-    assert encode_decision(expected) == GOLDEN.read_bytes()
+    assert decode_decision(GOLDEN_NOW.read_bytes()) == expected
+    assert encode_decision(expected) == GOLDEN_NOW.read_bytes()
+
+
+def test_assessments_stored_before_the_border_split_read_as_not_recorded() -> None:
+    """The two borders were appended to format 1's assessment: the golden blob (written without
+    them) reads them as None, and a decision that has them keeps them through the store."""
+    old = decode_decision(GOLDEN.read_bytes())
+    crossed = [a for s in old.chosen.shipments for a in s.customs]
+    assert crossed
+    assert all(a.customs_border is a.vat_border is None for a in crossed)
+    shipment = old.chosen.shipments[0]
+    canary = dataclasses.replace(
+        shipment.customs[0], border=True, customs_border=False, vat_border=True
+    )
+    split = dataclasses.replace(
+        old,
+        chosen=dataclasses.replace(
+            old.chosen,
+            shipments=(dataclasses.replace(shipment, customs=(canary,)), *old.chosen.shipments[1:]),
+        ),
+    )
+    back = decode_decision(encode_decision(split))
+    assert (
+        back.chosen.shipments[0].customs[0].customs_border,
+        back.chosen.shipments[0].customs[0].vat_border,
+    ) == (False, True)
 
 
 def test_layout_matches_the_domain() -> None:
