@@ -86,6 +86,11 @@ class Entry(NamedTuple):
     relief: ReliefRow | None = None  # granted to at least one line
 
 
+class VatNotCovered(CustomsNotCovered):
+    """Import VAT into the import side is not tabled, but the rest of the entry is: the
+    partial answer assesses the entry without it (``EntryCharges.entry(with_vat=False)``)."""
+
+
 class EntryCharges:
     """Duty, de minimis and import VAT over the tables (indexed once)."""
 
@@ -115,8 +120,11 @@ class EntryCharges:
         lines: tuple[Line, ...],
         totals: Mapping[str, int],
         call: Call,
+        *,
+        with_vat: bool = True,
     ) -> Entry:
-        """What is due on entry into the import side of ``lane``."""
+        """What is due on entry into the import side of ``lane`` (without import VAT when not
+        ``with_vat``: the partial answer when only that is not tabled)."""
         imp, passage = lane.imp, lane.passage
         if crossing.bonded_destination:
             call.cite(self._principles["bonded"])
@@ -142,9 +150,11 @@ class EntryCharges:
             relieved if relief is not None and relief.covers_vat else frozenset(),
         )
         duty, flat_duty, duty_text = self._duty(goods, de_minimis, passage, call)
+        granted = relief if relieved else None
+        if not with_vat:
+            return Entry(sum(duty.values()) + flat_duty, 0, duty_text, granted)
         vat, vat_text = self._vat(goods, imp, passage, de_minimis, duty, flat_duty, call)
         described = f"{duty_text}; {vat_text}" if duty_text and vat_text else duty_text or vat_text
-        granted = relief if relieved else None
         return Entry(
             sum(duty.values()) + flat_duty, vat, f"{de_minimis.rule.rule_id}: {described}", granted
         )
@@ -317,7 +327,7 @@ class EntryCharges:
         if imp.vat_row is not None:
             return imp.vat_row
         if imp.territory_row is not None and not imp.territory_row.in_vat_area:
-            raise CustomsNotCovered(
+            raise VatNotCovered(
                 "crossing.import_territory",
                 f"import VAT of {imp.territory_row.name} ({imp.territory}) is not in the tables",
             )

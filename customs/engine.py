@@ -46,7 +46,7 @@ from customs.api import (
 )
 from customs.borders import Borders, Lane, NoBorder, Passage
 from customs.documents import Documents
-from customs.duty import Entry, EntryCharges
+from customs.duty import Entry, EntryCharges, VatNotCovered
 from customs.fx import FxTable, default_fx
 from customs.load import RuleBook, load_rulebook
 from customs.memo import Memoized, memo
@@ -125,6 +125,7 @@ class CustomsEngine(Memoized):
                 totals,
                 on,
                 currency,
+                isinstance(gap, VatNotCovered),
             )
             raise
         offers = self._reclaims.of_crossing(crossing, lane, lines, totals, call)
@@ -184,6 +185,7 @@ class CustomsEngine(Memoized):
                 totals,
                 on,
                 currency,
+                isinstance(gap, VatNotCovered),
             )
             raise
         record = crossing.original_import
@@ -211,18 +213,35 @@ class CustomsEngine(Memoized):
         totals: Mapping[str, int],
         on: date,
         currency: str,
+        vat_only: bool,  # only import VAT is not tabled: the rest of the entry is assessed
     ) -> Assessment:
         """The part of the assessment the tables do cover when ``gap`` stops the entry charges:
-        the border, the reclaims in the export country and the documents
-        (``CustomsNotCovered.partial``)."""
+        the border, the duty and relief when only import VAT is missing, the reclaims in the
+        export country and the documents (``CustomsNotCovered.partial``)."""
         call = Call(self.fx, currency, on, dict(lane.cited))
-        call.note(
-            f"entry charges into {lane.imp.label} not assessed ({gap}): "
-            "duty_due_minor and vat_due_minor are 0 because they are unknown, not because "
-            "nothing is due"
-        )
+        known = None
+        if vat_only:
+            known = self._charges.entry(crossing, lane, lines, totals, call, with_vat=False)
+        if known is None:
+            call.note(
+                f"entry charges into {lane.imp.label} not assessed ({gap}): "
+                "duty_due_minor and vat_due_minor are 0 because they are unknown, not because "
+                "nothing is due"
+            )
+        else:
+            duty = (
+                f"duty {known.duty_minor} minor units ({known.de_minimis or 'as tabled'})"
+                if lane.passage.customs
+                else "no duty (no customs border)"
+            )
+            relief = f"; relief: {known.relief.name}" if known.relief is not None else ""
+            call.note(
+                f"import VAT into {lane.imp.label} not assessed ({gap}): vat_due_minor is 0 "
+                f"because it is unknown, not because none is due; {duty}{relief}"
+            )
+        entry = known if known is not None else Entry()
         offers = self._reclaims.of_crossing(crossing, lane, lines, totals, call)
-        documents = self._documents.documents(crossing, lane, lines, totals, Entry(), offers, call)
+        documents = self._documents.documents(crossing, lane, lines, totals, entry, offers, call)
         return Assessment(
             export_country=crossing.export_country,
             import_country=crossing.import_country,
@@ -231,9 +250,9 @@ class CustomsEngine(Memoized):
             vat_border=lane.passage.vat,
             union=lane.union,
             currency=currency,
-            duty_due_minor=0,
+            duty_due_minor=entry.duty_minor,
             vat_due_minor=0,
-            relief="",
+            relief=entry.relief.name if entry.relief is not None else "",
             de_minimis="",
             reclaims=tuple([offer.reclaim for offer in offers]),
             documents=documents,

@@ -10,6 +10,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     ├── InvalidInput                 input breaks a rule; each violation names field + reason
     │   ├── CustomsError             customs.api: a crossing or item customs cannot read
     │   │   └── CustomsNotCovered    valid, but the rule tables do not cover it (yet)
+    │   │       └── VatNotCovered    customs.duty: only the import VAT (partial keeps duty)
     │   ├── NetworkError             hubs.model: a network definition, by key
     │   │   └── NetworkErrors        hubs.reading: every problem of one network file
     │   ├── TomlError                customs.toml_reader: a TOML document, by file: table.key
@@ -39,6 +40,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
 
 from __future__ import annotations
 
+from customs.api import Assessment
 from customs.errors import FieldViolation, InvalidInput, PreconditionViolation, RerouteError
 
 __all__ = [
@@ -59,12 +61,19 @@ __all__ = [
 
 
 class NoFeasibleOption(RerouteError):
-    """The input is valid but nothing can carry it out (no carrier on the lane, too heavy, SLA)."""
+    """The input is valid but nothing can carry it out (no carrier on the lane, too heavy, SLA).
 
-    def __init__(self, violations: list[PreconditionViolation]) -> None:
+    ``partial`` is what can still be answered, when there is such a thing: a customs quote
+    whose import VAT (or import rules) the tables do not hold keeps its border, duty, relief,
+    reclaims and documents (``customs.CustomsNotCovered.partial``)."""
+
+    def __init__(
+        self, violations: list[PreconditionViolation], *, partial: Assessment | None = None
+    ) -> None:
         if not violations:
             raise ValueError("NoFeasibleOption needs at least one violation")
         self.violations = tuple(violations)
+        self.partial = partial
         super().__init__(
             "no feasible option: "
             + "; ".join(f"{v.type} ({v.subject}): {v.description}" for v in violations)

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from routing.cli import client
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
-from routing.cli.flags import EXIT_FAIL, EXIT_USAGE, UsageError
+from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_USAGE, UsageError
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
-from routing.errors import RerouteError
+from routing.errors import NoFeasibleOption, RerouteError
 
 DEFAULT_TARGET = "localhost:50051"
 
@@ -203,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except NoFeasibleOption as exc:  # valid input, no answer
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
     except RerouteError as exc:  # the whole tree: customs, network, configuration errors too
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -24,6 +24,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from customs.api import (
+    Assessment,
     Channel,
     CustomsAssessor,
     CustomsItem,
@@ -57,7 +58,7 @@ from routing.decide.domain import (
     validate_return,
 )
 from routing.decide.quote import QuoteInput, quote
-from routing.errors import InvalidInput
+from routing.errors import InvalidInput, NoFeasibleOption
 from routing.rpc.wire.customs import assessment_to_proto
 from routing.rpc.wire.decisions import decision_from_proto
 from routing.rpc.wire.returns import request_to_proto
@@ -349,7 +350,22 @@ def cmd_customs(a: argparse.Namespace) -> int:
 
     engine = customs.default_engine()
     q, note = _quote_input(a, engine)
-    assessment = quote(engine, q)
+    try:
+        assessment = quote(engine, q)
+    except NoFeasibleOption as gap:  # valid input the tables cover in part: show that part
+        if gap.partial is None:
+            raise
+        missing = "; ".join(f"{v.subject}: {v.description}" for v in gap.violations)
+        if not a.json:
+            print(f"PARTIAL ANSWER: the tables do not cover {missing}")
+        _print_assessment(a, gap.partial, note)
+        print(f"error: not covered: {missing}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    _print_assessment(a, assessment, note)
+    return EXIT_OK
+
+
+def _print_assessment(a: argparse.Namespace, assessment: Assessment, note: str) -> None:
     if a.json:
         print(
             json_format.MessageToJson(
@@ -364,4 +380,3 @@ def cmd_customs(a: argparse.Namespace) -> int:
         print(format_assessment(assessment))
         if note:
             print(f"note: {note}")
-    return EXIT_OK

@@ -74,7 +74,8 @@ def quote(customs: CustomsAssessor, q: QuoteInput) -> Assessment:
         return customs.assess(crossing, q.items, q.on, currency=q.currency)
     except CustomsNotCovered as exc:
         raise NoFeasibleOption(
-            [PreconditionViolation("CUSTOMS_NOT_COVERED", _field(exc.field), exc.reason)]
+            [PreconditionViolation("CUSTOMS_NOT_COVERED", _field(exc.field), exc.reason)],
+            partial=exc.partial,
         ) from exc
     except CustomsError as exc:
         raise InvalidInput.one(_field(exc.field), exc.reason) from exc

@@ -20,6 +20,7 @@ from routing.errors import (
     UnknownCaller,
     UnknownResource,
 )
+from routing.rpc.wire.customs import assessment_to_proto
 
 log = logging.getLogger("reroute.status")
 DOMAIN = "reroute.dev"
@@ -54,8 +55,11 @@ def to_status(exc: BaseException) -> status_pb2.Status:
                 for v in exc.violations
             ]
         )
+        details = [_pack(failure)]
+        if exc.partial is not None:  # what the tables do answer (a customs quote's partial)
+            details.append(_pack(assessment_to_proto(exc.partial)))
         return status_pb2.Status(
-            code=code_pb2.FAILED_PRECONDITION, message=str(exc)[:2000], details=[_pack(failure)]
+            code=code_pb2.FAILED_PRECONDITION, message=str(exc)[:2000], details=details
         )
     if isinstance(exc, UnknownResource):
         info = error_details_pb2.ResourceInfo(resource_name=exc.what, description=str(exc))

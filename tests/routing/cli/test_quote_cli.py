@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from routing.cli.flags import EXIT_OK, EXIT_USAGE
+from routing.cli.flags import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
 from routing.cli.main import main
 
 ITEM = ["--value", "120.00", "--currency", "EUR", "--hs", "620193", "--date", "2026-11-02"]
@@ -40,7 +40,7 @@ def test_norway_to_germany_border_reclaim_and_relief(capsys: pytest.CaptureFixtu
     """NO -> DE: a border, Norway's refund route for what was paid, EU returned-goods relief."""
     code, out, _ = run(capsys, "NO", "DE", *ITEM, "--duty-paid", "12", "--vat-paid", "33")
     assert code == EXIT_OK
-    assert "BORDER" in out
+    assert "customs and VAT border" in out
     assert "Norway" in out
     assert "returned goods relief" in out
     data = as_json(capsys, "NO", "DE", *ITEM, "--duty-paid", "12", "--vat-paid", "33")
@@ -91,3 +91,30 @@ def test_bad_input_exits_2_naming_the_field(
     assert code == EXIT_USAGE
     assert needle in err
     assert "Traceback" not in err
+
+
+def test_canary_islands_show_a_vat_border_and_no_customs_border(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ES-CN -> ES: inside the customs union, across the fiscal border."""
+    code, out, _ = run(capsys, "ES", "ES", "--from-territory", "ES-CN", *ITEM)
+    assert code == EXIT_OK
+    assert "VAT border (no customs border)" in out.splitlines()[0]
+    data = as_json(capsys, "ES", "ES", "--from-territory", "ES-CN", *ITEM)
+    assert (data["customs_border"], data["vat_border"]) == (False, True)
+
+
+def test_a_crossing_not_covered_exits_3_with_the_partial_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """DE -> ES-CN: import VAT (IGIC) is not tabled. Valid input, not covered: exit 3 with what
+    is known (no customs border, so no duty; the VAT gap named), never exit 2."""
+    code, out, err = run(capsys, "DE", "ES", "--to-territory", "ES-CN", *ITEM)
+    assert code == EXIT_INFEASIBLE
+    assert out.startswith("PARTIAL ANSWER: the tables do not cover import_territory")
+    assert "VAT border (no customs border)" in out
+    assert "no duty (no customs border)" in out
+    assert err.strip().startswith("error: not covered: import_territory")
+    code, out, _ = run(capsys, "DE", "ES", "--to-territory", "ES-CN", *ITEM, "--json")
+    assert code == EXIT_INFEASIBLE
+    assert json.loads(out)["vat_border"] is True

@@ -459,6 +459,29 @@ def test_quote_customs_rpc(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
     assert all(r.source_ids for r in a.rules)
 
 
+def test_quote_customs_not_covered_keeps_the_partial_answer(
+    stub: routing_pb2_grpc.ReturnsRoutingStub,
+) -> None:
+    """Import VAT into the Canary Islands is not tabled: FAILED_PRECONDITION (valid input, not
+    covered), never INVALID_ARGUMENT, with the partial assessment in the details: no customs
+    border so no duty, a VAT border, and the gap named."""
+    req = quote_request(export_country="DE", import_country="ES", import_territory="ES-CN")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.QuoteCustoms(req, timeout=10)
+    assert err.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    status = rpc_status.from_call(err.value)  # type: ignore[arg-type]
+    assert status is not None
+    failure = error_details_pb2.PreconditionFailure()
+    partial = customs_pb2.CustomsAssessment()
+    assert status.details[0].Unpack(failure)
+    assert [(v.type, v.subject) for v in failure.violations] == [
+        ("CUSTOMS_NOT_COVERED", "import_territory")
+    ]
+    assert status.details[1].Unpack(partial)
+    assert (partial.customs_border, partial.vat_border, partial.duty_due_minor) == (False, True, 0)
+    assert any("import VAT into ES-CN not assessed" in n for n in partial.notes)
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
