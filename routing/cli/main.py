@@ -104,11 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_route)
 
     q = sub.add_parser("customs", help="assess one border crossing (no server needed)")
-    q.add_argument("from_country", metavar="FROM", help="export country (where the goods are)")
-    q.add_argument("to_country", metavar="TO", help="import country")
-    q.add_argument("--value", required=True, help="unit value in major units, e.g. 120.00")
-    q.add_argument("--currency", required=True, help="ISO 4217 currency of --value")
-    q.add_argument("--hs", required=True, help="HS code, 6-10 digits")
+    q.add_argument(
+        "from_country", metavar="FROM", nargs="?", help="export country (where the goods are)"
+    )
+    q.add_argument("to_country", metavar="TO", nargs="?", help="import country")
+    q.add_argument(
+        "--file",
+        metavar="JSON",
+        help="a QuoteCustomsRequest as JSON (proto JSON mapping): several item lines, the"
+        " original import, territories; instead of FROM TO and the item flags",
+    )
+    q.add_argument(
+        "--value", help="unit value in major units, e.g. 120.00 (required without --file)"
+    )
+    q.add_argument("--currency", help="ISO 4217 currency of --value (required without --file)")
+    q.add_argument("--hs", help="HS code, 6-10 digits (required without --file)")
     q.add_argument("--date", help="day of the crossing (default today)")
     q.add_argument("--quantity", type=int, default=1)
     q.add_argument("--weight-g", type=int, default=500)

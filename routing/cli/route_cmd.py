@@ -20,6 +20,7 @@ from typing import TypeVar
 
 import grpc
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -33,7 +34,7 @@ from customs.api import (
 )
 from customs.fx import format_minor
 from hubs.model import ConditionGrade
-from reroute.v1 import routing_pb2, routing_pb2_grpc
+from reroute.v1 import customs_pb2, routing_pb2, routing_pb2_grpc
 from routing.cli import client
 from routing.cli.flags import (
     EXIT_FAIL,
@@ -59,7 +60,7 @@ from routing.decide.domain import (
 )
 from routing.decide.quote import QuoteInput, quote
 from routing.errors import InvalidInput, NoFeasibleOption
-from routing.rpc.wire.customs import assessment_to_proto
+from routing.rpc.wire.customs import assessment_to_proto, quote_from_proto
 from routing.rpc.wire.decisions import decision_from_proto
 from routing.rpc.wire.returns import request_to_proto
 
@@ -136,23 +137,35 @@ def _return_from_flags(a: argparse.Namespace, today: date) -> Return:
     return checked(validate_return, "return", ret)
 
 
+_M = TypeVar("_M", bound=Message)
+
+
+def _read_message(path: str, message: _M, wrap: str = "") -> _M:
+    """``message`` read from the JSON file at ``path`` (protobuf's JSON mapping); a JSON object
+    without the field ``wrap`` is taken as that field's value. Every failure is a UsageError
+    naming the file and what is wrong."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--file: cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--file {path}: not UTF-8 text ({exc.reason})") from exc
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise UsageError(f"--file {path}: expected a JSON object")
+        camel = "".join(w.capitalize() if i else w for i, w in enumerate(wrap.split("_")))
+        if wrap and wrap not in data and camel not in data:
+            data = {wrap: data}
+        json_format.ParseDict(data, message)
+    except (json.JSONDecodeError, json_format.ParseError) as exc:
+        raise UsageError(f"--file {path}: {exc}") from exc
+    return message
+
+
 def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:
-    if a.file is not None:
-        try:
-            text = Path(a.file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--file: cannot read {a.file}: {exc.strerror}") from exc
-        request = routing_pb2.RouteReturnRequest()
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise UsageError(f"--file {a.file}: expected a JSON object")
-            if "customer_return" not in data and "customerReturn" not in data:
-                data = {"customer_return": data}  # a bare Return is fine too
-            json_format.ParseDict(data, request)
-        except (json.JSONDecodeError, json_format.ParseError) as exc:
-            raise UsageError(f"--file {a.file}: {exc}") from exc
-        return request
+    if a.file is not None:  # a bare Return is fine too
+        return _read_message(a.file, routing_pb2.RouteReturnRequest(), "customer_return")
     today = datetime.now(UTC).date()
     try:
         return request_to_proto(_return_from_flags(a, today))
@@ -349,7 +362,29 @@ def cmd_customs(a: argparse.Namespace) -> int:
     import customs
 
     engine = customs.default_engine()
-    q, note = _quote_input(a, engine)
+    if a.file is not None:  # a QuoteCustomsRequest: several item lines, every field named
+        if a.from_country or a.to_country or a.value or a.currency or a.hs:
+            raise UsageError(
+                "--file: give the crossing in the file or as FROM TO --value --currency --hs,"
+                " not both"
+            )
+        request = _read_message(a.file, customs_pb2.QuoteCustomsRequest())
+        q, note = quote_from_proto(request, today=datetime.now(UTC).date()), ""
+    else:
+        absent = [
+            name
+            for name, given in (
+                ("FROM", a.from_country),
+                ("TO", a.to_country),
+                ("--value", a.value),
+                ("--currency", a.currency),
+                ("--hs", a.hs),
+            )
+            if not given
+        ]
+        if absent:
+            raise UsageError(f"{', '.join(absent)}: required (or give --file QUOTE.json)")
+        q, note = _quote_input(a, engine)
     try:
         assessment = quote(engine, q)
     except NoFeasibleOption as gap:  # valid input the tables cover in part: show that part

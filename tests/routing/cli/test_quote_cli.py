@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,74 @@ def test_a_crossing_not_covered_exits_3_with_the_partial_answer(
     code, out, _ = run(capsys, "DE", "ES", "--to-territory", "ES-CN", *ITEM, "--json")
     assert code == EXIT_INFEASIBLE
     assert json.loads(out)["vat_border"] is True
+
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "quote.json"
+
+
+def test_a_multi_item_return_from_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--file` takes a QuoteCustomsRequest (the RPC's JSON): two item lines, one altered. The
+    unaltered line re-enters under returned-goods relief, the altered one pays duty, and the
+    lines are one consignment: EUR 329 in all is over the EU's EUR 150, so the shoes pay their
+    full rate (8 % of EUR 89.00), where alone (EUR 89) they pay the flat EUR 3 of 2026-07."""
+    data = as_json(capsys, "--file", str(EXAMPLE))
+    assert data["relief"] == "returned goods relief (UCC Art. 203)"
+    duty = int(str(data["duty_due_minor"]))
+    assert duty > 0  # the altered shoes pay duty
+    shoes = as_json(
+        capsys,
+        "NO",
+        "DE",
+        "--value",
+        "89.00",
+        "--currency",
+        "EUR",
+        "--hs",
+        "640399",
+        "--date",
+        "2026-11-02",
+        "--altered",
+        "--reason",
+        "wrong_size",
+        "--duty-paid",
+        "0",
+        "--vat-paid",
+        "0",
+    )
+    assert (duty, int(str(shoes["duty_due_minor"]))) == (712, 300)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (None, "cannot read"),
+        ("[1, 2]", "expected a JSON object"),
+        ("{not json", "Expecting property name"),
+        ('{"itemz": 1}', 'no field named "itemz"'),
+        (
+            '{"export_country": "NO", "import_country": "DE", "goods_origin_country": "DE",'
+            ' "channel": "CHANNEL_COURIER", "reason": "RETURN_REASON_WRONG_SIZE",'
+            ' "items": [{"hs_code": "12"}]}',
+            "items[0].hs_code",
+        ),
+    ],
+)
+def test_bad_quote_files_exit_2_naming_the_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, needle: str
+) -> None:
+    path = tmp_path / "quote.json"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = run(capsys, "--file", str(path))
+    assert code == EXIT_USAGE
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_file_and_flags_are_one_or_the_other(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "NO", "DE", "--file", str(EXAMPLE))
+    assert code == EXIT_USAGE
+    assert "not both" in err
+    code, _, err = run(capsys, "NO")
+    assert code == EXIT_USAGE
+    assert "TO, --value, --currency, --hs: required" in err
