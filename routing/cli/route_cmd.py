@@ -159,7 +159,7 @@ def _read_message(path: str, message: _M, wrap: str = "") -> _M:
             data = {wrap: data}
         json_format.ParseDict(data, message)
     except (json.JSONDecodeError, json_format.ParseError) as exc:
-        raise UsageError(f"--file {path}: {exc}") from exc
+        raise UsageError(f"--file {path}: {' '.join(str(exc).split())}") from exc  # one line
     return message
 
 
