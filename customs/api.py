@@ -187,6 +187,13 @@ class Reclaim:
     conditions: tuple[str, ...]
     documents: tuple[str, ...]  # document codes
     rule: RuleRef
+    # The last day the goods may leave for this route: the route's export window after the
+    # import, and for a claim counted from the import its filing deadline too (the export comes
+    # first). None: the tables set no export window (or a decision stored before it was kept).
+    export_by: date | None = None
+    # Why the amount is what it is when that needs saying: "" or, for an eligible route that
+    # recovers nothing today, the reason (e.g. no VAT was paid on the import).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from customs.borders import Lane
 from customs.fx import FxTable
 from customs.load import RuleBook
 from customs.memo import AMOUNT_MEMO_SIZE, Memoized, memo
-from customs.rows import Exit, ReclaimRow, apply_bp, group, in_force
+from customs.rows import ClaimFrom, Exit, ReclaimRow, apply_bp, group, in_force
 from customs.trace import Call, Quiet
 from customs.validate import Line
 
@@ -166,7 +166,9 @@ class Reclaims(Memoized):
                 call.cite(row.rule)
             call.note(route.out)
             return None
-        blocker, deadline = self._time_limits_at(row.rule.rule_id, record.import_date, call.on)
+        blocker, deadline, export_by = self._time_limits_at(
+            row.rule.rule_id, record.import_date, call.on
+        )
         if not blocker and row.value_limit is not None:
             within, value = call.test(row.value_limit, totals)
             if not within:
@@ -183,9 +185,8 @@ class Reclaims(Memoized):
             apply_bp(record.duty_paid_minor, row.duty_share_bp),
             apply_bp(vat_paid, row.vat_share_bp),
         )
-        if duty + vat == 0:
-            return None
-        if row.min_claim is not None:
+        note = "" if duty + vat else _nothing_to_recover(row, record)
+        if duty + vat and row.min_claim is not None:
             enough, value = call.test(row.min_claim, {record.currency: duty + vat})
             if not enough:
                 account = call.account(row.min_claim, value, enough)
@@ -200,6 +201,8 @@ class Reclaims(Memoized):
             row.conditions,
             row.documents,
             row.rule,
+            export_by,
+            note,
         )
         return Offer(row, reclaim, duty + vat)
 
@@ -224,20 +227,36 @@ class Reclaims(Memoized):
             tuple(r for r in routes if r.row.checkout_vat),
         )
 
-    def _time_limits(self, rule_id: str, import_date: date, on: date) -> tuple[str, date]:
-        """Why a reclaim route's time limits rule it out on ``on`` ("" when they do not), and
-        its claim deadline. Memoized: a miss costs no more than the arithmetic, and every
-        crossing of a request (and every return imported the same day) shares the dates."""
+    def _time_limits(
+        self, rule_id: str, import_date: date, on: date
+    ) -> tuple[str, date, date | None]:
+        """Why a reclaim route's time limits rule it out on ``on`` ("" when they do not), its
+        claim deadline and the last day of its export window (None: none tabled). Memoized: a
+        miss costs no more than the arithmetic, and every crossing of a request (and every
+        return imported the same day) shares the dates."""
         row = self._reclaims_by_id[rule_id]
-        if row.export_within is not None:
-            leave_by = row.export_within.after(import_date)
-            if on > leave_by:
-                why = f"the goods had to leave by {leave_by} ({row.export_within} after import)"
-                return why, on
+        leave_by = None if row.export_within is None else row.export_within.after(import_date)
+        if leave_by is not None and on > leave_by:
+            why = f"the goods had to leave by {leave_by} ({row.export_within} after import)"
+            return why, on, leave_by
         deadline = row.deadline(import_date, on)
+        if row.claim_from is ClaimFrom.IMPORT:  # the export comes before the claim
+            leave_by = deadline if leave_by is None else min(leave_by, deadline)
         if on > deadline:
-            return f"the deadline {deadline} has passed", deadline
-        return "", deadline
+            return f"the deadline {deadline} has passed", deadline, leave_by
+        return "", deadline, leave_by
+
+
+def _nothing_to_recover(row: ReclaimRow, record: ImportRecord) -> str:
+    """Why an eligible route recovers nothing from ``record`` (it is listed with amount 0)."""
+    why = []
+    if row.duty_share_bp:
+        why.append("no duty was paid on the import")
+    if row.vat_share_bp and record.vat_collected_at_checkout and not row.checkout_vat:
+        why.append("the VAT was collected at checkout (the seller's route repays it)")
+    elif row.vat_share_bp:
+        why.append("no VAT was paid on the import")
+    return "nothing to recover today: " + ("; ".join(why) or "the route repays no duty or VAT")
 
 
 def _out(

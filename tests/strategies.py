@@ -263,6 +263,8 @@ def _reclaims() -> st.SearchStrategy[Reclaim]:
         conditions=st.lists(texts(), max_size=2).map(tuple),
         documents=st.lists(identifiers(), max_size=2).map(tuple),
         rule=rule_refs(),
+        export_by=st.none() | dates(),
+        note=texts(),
     )
 
 

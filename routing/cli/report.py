@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customs.api import Assessment
+from customs.api import Assessment, Reclaim
 from customs.fx import format_minor
 from routing.decide.domain import Decision, Option, Term
 
@@ -37,6 +37,14 @@ def _borders(a: Assessment) -> str:
     return "VAT border (no customs border)"
 
 
+def _window(r: Reclaim) -> str:
+    """When the goods must leave and the claim be filed, in words."""
+    claim = f"claim by {r.deadline.isoformat()}"
+    if r.export_by is None:
+        return f"{claim} (no export window tabled)"
+    return f"export by {r.export_by.isoformat()}, {claim}"
+
+
 def _crossing_lines(c: Assessment, pad: str) -> list[str]:
     """A one-line summary of a crossing, and a line per reclaim route."""
     if not c.border:
@@ -54,7 +62,7 @@ def _crossing_lines(c: Assessment, pad: str) -> list[str]:
     for r in c.reclaims:
         lines.append(
             f"{pad}  reclaimable {_money(r.duty_minor + r.vat_minor, c.currency)}"
-            f" via {r.route} by {r.deadline.isoformat()} ({r.claimant.value})"
+            f" via {r.route}, {_window(r)} ({r.claimant.value})" + (f": {r.note}" if r.note else "")
         )
     return lines
 
@@ -82,9 +90,11 @@ def format_assessment(a: Assessment) -> str:
         for r in a.reclaims:
             lines.append(
                 f"  {r.route}: duty {_money(r.duty_minor, cur)}, VAT {_money(r.vat_minor, cur)},"
-                f" claim by {r.deadline.isoformat()} ({r.claimant.value}); {r.rule.legal_basis}"
+                f" {_window(r)} ({r.claimant.value}); {r.rule.legal_basis}"
                 f" [{', '.join(r.rule.source_ids)}]"
             )
+            if r.note:
+                lines.append(f"    {r.note}")
             lines.extend(f"    - {cond}" for cond in r.conditions)
     lines.append("documents:" if a.documents else "documents: none")
     lines.extend(f"  {d.code}: {d.name} ({d.reason})" for d in a.documents)

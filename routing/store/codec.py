@@ -170,6 +170,9 @@ class ReclaimV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     conditions: tuple[str, ...]
     documents: tuple[str, ...]
     rule: RuleRefV1
+    # appended (format 1 still; older blobs read the defaults)
+    export_by: date | None = None
+    note: str = ""
 
 
 class DocumentV1(msgspec.Struct, array_like=True, frozen=True, gc=False):

@@ -79,7 +79,7 @@ class FxConversion(_message.Message):
     def __init__(self, from_currency: _Optional[str] = ..., to_currency: _Optional[str] = ..., rate: _Optional[str] = ..., rate_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount_from_minor: _Optional[int] = ..., amount_to_minor: _Optional[int] = ..., source_id: _Optional[str] = ...) -> None: ...
 
 class Reclaim(_message.Message):
-    __slots__ = ("route", "duty_minor", "vat_minor", "deadline", "claimant", "conditions", "document_codes", "rule")
+    __slots__ = ("route", "duty_minor", "vat_minor", "deadline", "claimant", "conditions", "document_codes", "rule", "export_by", "note")
     ROUTE_FIELD_NUMBER: _ClassVar[int]
     DUTY_MINOR_FIELD_NUMBER: _ClassVar[int]
     VAT_MINOR_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +88,8 @@ class Reclaim(_message.Message):
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_CODES_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_BY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     route: str
     duty_minor: int
     vat_minor: int
@@ -96,7 +98,9 @@ class Reclaim(_message.Message):
     conditions: _containers.RepeatedScalarFieldContainer[str]
     document_codes: _containers.RepeatedScalarFieldContainer[str]
     rule: RuleRef
-    def __init__(self, route: _Optional[str] = ..., duty_minor: _Optional[int] = ..., vat_minor: _Optional[int] = ..., deadline: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., claimant: _Optional[_Union[Claimant, str]] = ..., conditions: _Optional[_Iterable[str]] = ..., document_codes: _Optional[_Iterable[str]] = ..., rule: _Optional[_Union[RuleRef, _Mapping]] = ...) -> None: ...
+    export_by: _date_pb2.Date
+    note: str
+    def __init__(self, route: _Optional[str] = ..., duty_minor: _Optional[int] = ..., vat_minor: _Optional[int] = ..., deadline: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., claimant: _Optional[_Union[Claimant, str]] = ..., conditions: _Optional[_Iterable[str]] = ..., document_codes: _Optional[_Iterable[str]] = ..., rule: _Optional[_Union[RuleRef, _Mapping]] = ..., export_by: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class CustomsDocument(_message.Message):
     __slots__ = ("code", "name", "reason", "rule")

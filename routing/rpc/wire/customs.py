@@ -255,6 +255,8 @@ class AssessmentWriter:
                     conditions=r.conditions,
                     document_codes=r.documents,
                     rule=self.rule(r.rule),
+                    export_by=None if r.export_by is None else date_to_proto(r.export_by),
+                    note=r.note,
                 )
                 for r in a.reclaims
             ],
@@ -326,6 +328,12 @@ class AssessmentReader(Reader):
                     conditions=tuple(r.conditions),
                     documents=tuple(r.document_codes),
                     rule=self.required_rule(r, "rule", f"{path}.reclaims[{i}].rule"),
+                    export_by=(
+                        self.date(f"{path}.reclaims[{i}].export_by", r, "export_by")
+                        if r.HasField("export_by")
+                        else None
+                    ),
+                    note=r.note,
                 )
                 for i, r in enumerate(msg.reclaims)
             ),

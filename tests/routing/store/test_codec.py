@@ -52,8 +52,9 @@ from tests.strategies import decisions, identifiers, texts
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN_DIR = ROOT / "tests" / "data" / "store"
 GOLDEN = GOLDEN_DIR / "decision_format1.bin"  # written by the build of 2026-11
-# format 1 with the two borders appended to each assessment (2026-12): what today's build writes
-GOLDEN_NOW = GOLDEN_DIR / "decision_format1_borders.bin"
+# format 1 with the fields appended in 2026-12 (an assessment's two borders, a reclaim's export
+# window and note): what today's build writes
+GOLDEN_NOW = GOLDEN_DIR / "decision_format1_2026_12.bin"
 # the one module under routing/store that may read the wire contract (legacy rows)
 WIRE_ALLOWED = {Path("routing/store/migrations/versions/v0004_decision_codec.py")}
 
