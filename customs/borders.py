@@ -38,6 +38,7 @@ from customs.rows import (
     VatRow,
     first_in_force,
     group,
+    low_confidence_notes,
     weakest,
 )
 
@@ -151,6 +152,7 @@ class Borders(Memoized):
         self._partial_unions = tuple(u for u in rules.unions if u.kind is UnionKind.PARTIAL)
         self._vat_rows = group(rules.vat, lambda v: v.area)
         self._principles = {topic: p.rule for topic, p in rules.principles.items()}
+        self._unverified = rules.unverified
         self._memoize()
 
     def _memoize(self) -> None:
@@ -256,5 +258,7 @@ class Borders(Memoized):
                 f"no border: {exp.label} and {imp.label} share one customs territory and VAT area"
             )
         return NoBorder(
-            tuple(rules.values()), (note,), weakest(rule.confidence for rule in rules.values())
+            tuple(rules.values()),
+            (note, *low_confidence_notes(rules.values(), self._unverified)),
+            weakest(rule.confidence for rule in rules.values()),
         )

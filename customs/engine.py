@@ -52,7 +52,7 @@ from customs.load import RuleBook, load_rulebook
 from customs.memo import Memoized, memo
 from customs.reclaims import Reclaims
 from customs.relief import Reliefs
-from customs.rows import Trigger
+from customs.rows import Trigger, low_confidence_notes
 from customs.trace import Call, Quiet
 from customs.validate import Line, Validator, line_totals
 
@@ -76,6 +76,7 @@ class CustomsEngine(Memoized):
         self._reclaims = Reclaims(rules, fx)
         self._documents = Documents(rules)
         self.coverage_start = self._validator.coverage_start
+        self._unverified = rules.unverified
         self._memoize()
 
     def _memoize(self) -> None:
@@ -149,7 +150,7 @@ class CustomsEngine(Memoized):
             rules=tuple(call.rules.values()),
             fx=tuple(call.conversions.values()),
             confidence=call.confidence,
-            notes=tuple(call.notes),
+            notes=(*call.notes, *low_confidence_notes(call.rules.values(), self._unverified)),
         )
 
     def amounts(
@@ -259,7 +260,7 @@ class CustomsEngine(Memoized):
             rules=tuple(call.rules.values()),
             fx=tuple(call.conversions.values()),
             confidence=call.confidence,
-            notes=tuple(call.notes),
+            notes=(*call.notes, *low_confidence_notes(call.rules.values(), self._unverified)),
         )
 
     def customs_area(self, country: str, territory: str, on: date) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
 from typing import Protocol, TypeVar
 
@@ -75,6 +75,10 @@ class RuleBook:
     principles: Mapping[str, Principle]
     # one-way movements between places of one country (territories.toml [[movement]])
     movements: tuple[MovementRow, ...] = ()
+    # rule id -> why the row is low confidence: rated low in the tables (with what they mark
+    # NOT VERIFIED), or no source of the reference fact base (then its RuleRef is made LOW); an
+    # answer citing such a row says which and why (rows.low_confidence_notes)
+    unverified: Mapping[str, str] = field(default_factory=dict)
 
     def rules(self) -> Iterator[RuleRef]:
         """The RuleRef of every dated rule row, in table order."""
@@ -104,6 +108,7 @@ class _Loader:
         self.fx = fx
         self.dir = directory
         self.sources: dict[str, Source] = {}
+        self.unverified: dict[str, str] = {}
         self.countries: dict[str, Jurisdiction] = {}
         self.union_members: dict[str, frozenset[str]] = {}
         self.document_codes: set[str] = set()
@@ -141,6 +146,7 @@ class _Loader:
                 self._principle, "principles.toml", "principle", lambda p: p.topic
             ),
             movements=self._rows(self._movement, "territories.toml", "movement"),
+            unverified=self.unverified,  # filled while the rows above were read
         )
         _check_unique_ids(book)
         _check_no_overlaps(book)
@@ -187,7 +193,7 @@ class _Loader:
         legal_basis = r.str("legal_basis")
         if not legal_basis.strip():
             r.fail("legal_basis", "must not be empty")
-        return RuleRef(
+        rule = RuleRef(
             rule_id=r.str("id"),
             legal_basis=legal_basis,
             source_ids=self._source_ids(r),
@@ -195,6 +201,11 @@ class _Loader:
             effective_to=effective_to,
             confidence=_enum(r, "confidence", Confidence),
         )
+        why = _why_low(rule, r.data, self.sources)
+        if not why:
+            return rule
+        self.unverified[rule.rule_id] = why
+        return replace(rule, confidence=Confidence.LOW)
 
     def _country(self, r: RowReader, key: str, code: str) -> str:
         if code not in self.countries:
@@ -244,7 +255,10 @@ class _Loader:
 
     def _source(self, r: RowReader) -> Source:
         # url may be "" or absent: a legal act or guidance cited by its description only
-        return Source(r.str("id"), r.str("title"), r.str("url", ""), r.str("kind"))
+        origin = r.str("origin")
+        if origin not in ("fact_base", "reroute"):
+            r.fail("origin", f"expected 'fact_base' or 'reroute', got {origin!r}")
+        return Source(r.str("id"), r.str("title"), r.str("url", ""), r.str("kind"), origin)
 
     def _jurisdiction(self, r: RowReader) -> Jurisdiction:
         sources = r.strs("sources")
@@ -606,3 +620,18 @@ def _no_ambiguity(
 def _meet(a: frozenset[_T], b: frozenset[_T]) -> bool:
     """Two filters (empty = everything) admit a common value."""
     return not a or not b or bool(a & b)
+
+
+def _why_low(rule: RuleRef, data: Mapping[str, object], sources: Mapping[str, Source]) -> str:
+    """Why a row is low confidence, or "" when it is not: no source of the reference fact base
+    (reroute's own additions, not checked against it), or rated low in the tables."""
+    why = []
+    if all(sources[sid].origin != "fact_base" for sid in rule.source_ids):
+        why.append(f"no source in the reference fact base ({', '.join(rule.source_ids)})")
+    if rule.confidence is Confidence.LOW:
+        marked = any(
+            isinstance(text, str) and "NOT VERIFIED" in text
+            for text in (data.get("legal_basis"), data.get("note"), data.get("text"))
+        )
+        why.append("rated low in the tables" + (" (parts NOT VERIFIED)" if marked else ""))
+    return "; ".join(why)

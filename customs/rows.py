@@ -15,7 +15,7 @@ import calendar
 import enum
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple, Protocol, TypeVar
@@ -27,6 +27,18 @@ BP_DENOMINATOR = 10_000  # basis points per unit (100 %)
 
 def in_force(rule: RuleRef, on: date) -> bool:
     return rule.effective_from <= on and (rule.effective_to is None or on <= rule.effective_to)
+
+
+def low_confidence_notes(
+    rules: Iterable[RuleRef], unverified: Mapping[str, str]
+) -> tuple[str, ...]:
+    """A note per cited row that makes an answer low confidence (``RuleBook.unverified``):
+    which row, and why."""
+    return tuple(
+        f"low confidence: {rule.rule_id}: {unverified[rule.rule_id]}"
+        for rule in rules
+        if rule.rule_id in unverified
+    )
 
 
 def weakest(confidences: Iterable[Confidence]) -> Confidence:
@@ -168,6 +180,7 @@ class Source:
     title: str
     url: str
     kind: str
+    origin: str  # "fact_base" (../shared/reference/customs_facts.json) or "reroute" (added)
 
 
 @dataclass(frozen=True, slots=True)
