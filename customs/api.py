@@ -150,6 +150,12 @@ class Crossing:
     bonded_destination: bool = False  # goods enter a customs warehouse: no duty/VAT due on entry
     original_import: ImportRecord | None = None
     export_date: date | None = None  # when the goods first left ``goods_origin_country``
+    # This crossing enters under a checkout-VAT scheme of the import side (IOSS, UK <= GBP 135,
+    # AU/NZ low-value goods, NO VOEC, SG OVR; checkout.toml): the seller charged the VAT at
+    # sale, so within the scheme's limit no import VAT is due at the border (nor duty where the
+    # scheme exempts it). ``ImportRecord.vat_collected_at_checkout`` is the same fact for the
+    # original import into the export side.
+    vat_at_checkout: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,12 +31,14 @@ from customs.relief import Reliefs, relieves
 from customs.rows import (
     Basis,
     ChapterDuty,
+    CheckoutScheme,
     DeMinimisRow,
     Jurisdiction,
     ReliefRow,
     VatRow,
     apply_bp,
     first_in_force,
+    group,
     in_force,
 )
 from customs.trace import Call
@@ -101,6 +103,7 @@ class EntryCharges:
         self._duty_base = self._index([d for d in rules.duty_rates if not d.additional])
         self._duty_additional = self._index([d for d in rules.duty_rates if d.additional])
         self._principles = {topic: p.rule for topic, p in rules.principles.items()}
+        self._checkout_schemes = group(rules.checkout_schemes, lambda x: x.regime)
 
     def _index(self, rows: Sequence[_F]) -> dict[tuple[str, str, Channel], tuple[_F, ...]]:
         """(regime, export country, channel) -> candidate rows, most specific first."""
@@ -149,15 +152,69 @@ class EntryCharges:
             relieved if relief is not None and relief.covers_duty else frozenset(),
             relieved if relief is not None and relief.covers_vat else frozenset(),
         )
-        duty, flat_duty, duty_text = self._duty(goods, de_minimis, passage, call)
+        scheme = self._checkout(crossing, lane, lines, totals, call)
+        duty: Mapping[str, int]
+        if scheme is not None and scheme.duty_exempt:
+            duty, flat_duty, duty_text = {}, 0, f"no duty ({scheme.name})"
+        else:
+            duty, flat_duty, duty_text = self._duty(goods, de_minimis, passage, call)
         granted = relief if relieved else None
         if not with_vat:
             return Entry(sum(duty.values()) + flat_duty, 0, duty_text, granted)
-        vat, vat_text = self._vat(goods, imp, passage, de_minimis, duty, flat_duty, call)
+        if scheme is not None:
+            vat, vat_text = 0, f"import VAT collected at checkout ({scheme.name})"
+        else:
+            vat, vat_text = self._vat(goods, imp, passage, de_minimis, duty, flat_duty, call)
         described = f"{duty_text}; {vat_text}" if duty_text and vat_text else duty_text or vat_text
         return Entry(
             sum(duty.values()) + flat_duty, vat, f"{de_minimis.rule.rule_id}: {described}", granted
         )
+
+    def _checkout(
+        self,
+        crossing: Crossing,
+        lane: Lane,
+        lines: tuple[Line, ...],
+        totals: Mapping[str, int],
+        call: Call,
+    ) -> CheckoutScheme | None:
+        """The checkout-VAT scheme this crossing enters under, when it says it does and the
+        import side's scheme takes the goods (cited); None otherwise (noted why)."""
+        if not crossing.vat_at_checkout:
+            return None
+        imp = lane.imp
+        scheme = first_in_force(self._checkout_schemes.get(imp.regime, ()), call.on)
+        if scheme is None:
+            call.note(
+                f"VAT collected at checkout: {imp.regime} has no checkout-VAT scheme in the "
+                "tables, so import VAT is charged at the border"
+            )
+            return None
+        if scheme.per_item:
+            for line in lines:
+                within, value = call.test(scheme.limit, {line.currency: line.unit_minor})
+                if not within:
+                    account = call.account(scheme.limit, value, within)
+                    call.note(
+                        f"VAT collected at checkout, but {line.path} is outside {scheme.name}"
+                        f" (unit {account}): duty and import VAT are charged at the border"
+                    )
+                    return None
+        else:
+            within, value = call.test(scheme.limit, totals)
+            if not within:
+                account = call.account(scheme.limit, value, within)
+                call.note(
+                    f"VAT collected at checkout, but the consignment is outside {scheme.name}"
+                    f" ({account}): import VAT is charged at the border"
+                )
+                return None
+        call.cite(scheme.rule)
+        exempt = " and duty" if scheme.duty_exempt else ""
+        call.note(
+            f"import VAT{exempt} not due at the border: collected at checkout ({scheme.name})"
+        )
+        return scheme
 
     def _check_imports_assessable(self, imp: Zone) -> None:
         jurisdiction = self._jurisdictions[imp.country]

@@ -18,6 +18,7 @@ from customs.api import Channel, Claimant, Confidence, ReturnReason, RuleRef
 from customs.fx import FxTable
 from customs.rows import (
     Basis,
+    CheckoutScheme,
     ClaimFrom,
     Condition,
     DeMinimisRow,
@@ -75,6 +76,8 @@ class RuleBook:
     principles: Mapping[str, Principle]
     # one-way movements between places of one country (territories.toml [[movement]])
     movements: tuple[MovementRow, ...] = ()
+    # checkout-VAT schemes by importing regime (checkout.toml [[scheme]])
+    checkout_schemes: tuple[CheckoutScheme, ...] = ()
     # rule id -> why the row is low confidence: rated low in the tables (with what they mark
     # NOT VERIFIED), or no source of the reference fact base (then its RuleRef is made LOW); an
     # answer citing such a row says which and why (rows.low_confidence_notes)
@@ -93,6 +96,7 @@ class RuleBook:
             self.document_rules,
             tuple(self.principles.values()),
             self.movements,
+            self.checkout_schemes,
         )
         for row in itertools.chain.from_iterable(tables):
             yield row.rule
@@ -146,6 +150,7 @@ class _Loader:
                 self._principle, "principles.toml", "principle", lambda p: p.topic
             ),
             movements=self._rows(self._movement, "territories.toml", "movement"),
+            checkout_schemes=self._rows(self._checkout_scheme, "checkout.toml", "scheme"),
             unverified=self.unverified,  # filled while the rows above were read
         )
         _check_unique_ids(book)
@@ -423,6 +428,27 @@ class _Loader:
             note=r.str("note", ""),
         )
 
+    def _checkout_scheme(self, r: RowReader) -> CheckoutScheme:
+        rule, regime, name = self._rule(r), self._regime(r), r.str("name")
+        sub = r.table("limit")
+        limit = self._condition(sub)
+        sub.finish()
+        assert limit is not None
+        if limit.op not in (Op.LE, Op.LT):
+            sub.fail("op", "a scheme's limit holds below a threshold: use <= or <")
+        per = r.str("per")
+        if per not in ("consignment", "item"):
+            r.fail("per", f"expected 'consignment' or 'item', got {per!r}")
+        return CheckoutScheme(
+            rule=rule,
+            regime=regime,
+            name=name,
+            limit=limit,
+            per_item=per == "item",
+            duty_exempt=r.bool("duty_exempt"),
+            note=r.str("note", ""),
+        )
+
     def _reclaim(self, r: RowReader) -> ReclaimRow:
         rule, regime, offered = self._rule(r), self._regime(r), r.bool("offered", True)
         claim_within = r.str("claim_within", "")
@@ -565,6 +591,7 @@ def _check_no_overlaps(book: RuleBook) -> None:
     _no_overlap(book.movements, lambda m: (m.origin, m.destination))
     _no_overlap(book.vat, lambda v: v.area)
     _no_overlap(book.reliefs, lambda x: x.regime)
+    _no_overlap(book.checkout_schemes, lambda x: x.regime)
     _no_overlap(book.de_minimis, lambda d: (d.regime, d.origins, d.channels))
     _no_overlap(
         book.duty_rates, lambda d: (d.regime, d.origins, d.channels, d.chapters, d.additional)

@@ -318,6 +318,21 @@ class ReliefRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckoutScheme:
+    """A checkout-VAT scheme of an importing regime (checkout.toml): the seller charges the
+    VAT at sale, so goods within ``limit`` enter without import VAT (and without duty when
+    ``duty_exempt``)."""
+
+    rule: RuleRef
+    regime: str
+    name: str
+    limit: Condition
+    per_item: bool  # the limit holds for each unit's value (else for the consignment's)
+    duty_exempt: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReclaimRow:
     rule: RuleRef
     regime: str

@@ -44,6 +44,7 @@ class Line(NamedTuple):
     currency: str
     total_minor: int  # value x quantity, in ``currency``
     unaltered: bool
+    unit_minor: int  # the value of one unit, in ``currency``
 
 
 def coverage_start(rules: RuleBook, fx: FxTable) -> date:
@@ -203,6 +204,7 @@ class Validator(Memoized):
             item.currency,
             item.value_minor * item.quantity,
             item.unaltered,
+            item.value_minor,
         )
 
 

@@ -133,7 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--duty-paid", help="duty paid at that import (default: estimated)")
     q.add_argument("--vat-paid", help="VAT paid at that import (default: estimated)")
     q.add_argument("--paid-currency", help="currency of --duty-paid/--vat-paid")
-    q.add_argument("--vat-at-checkout", action="store_true", help="VAT was collected at checkout")
+    q.add_argument(
+        "--vat-at-checkout",
+        action="store_true",
+        help="the original import's VAT was collected at checkout (IOSS, UK <= GBP 135, ...)",
+    )
+    q.add_argument(
+        "--entry-vat-at-checkout",
+        action="store_true",
+        help="this crossing enters TO under a checkout-VAT scheme (the seller charged TO's VAT)",
+    )
     q.add_argument("--export-date", help="when the goods first left the goods' origin")
     q.add_argument("--in", dest="answer_currency", default="EUR", help="currency of the answer")
     q.add_argument("--json", action="store_true", help="print the assessment as JSON")

@@ -306,40 +306,9 @@ def _quote_input(a: argparse.Namespace, customs: CustomsAssessor) -> tuple[Quote
             vat_collected_at_checkout=a.vat_at_checkout,
         )
     elif goods_origin != a.from_country:
-        # estimate what the outbound import cost: the same goods, goods_origin -> FROM
-        try:
-            outbound = quote(
-                customs,
-                QuoteInput(
-                    goods_origin,
-                    a.from_country,
-                    goods_origin,
-                    channel,
-                    ReturnReason.CHANGED_MIND,
-                    (item,),
-                    import_date,
-                    a.currency,
-                ),
-            )
-        except InvalidInput as exc:
-            reasons = "; ".join(v.description for v in exc.violations)
-            raise UsageError(f"--import-date {import_date.isoformat()}: {reasons}") from exc
-        if outbound.duty_due_minor + outbound.vat_due_minor > 0:
-            original = ImportRecord(
-                country=a.from_country,
-                import_date=import_date,
-                duty_paid_minor=outbound.duty_due_minor,
-                vat_paid_minor=outbound.vat_due_minor,
-                currency=a.currency,
-                vat_collected_at_checkout=a.vat_at_checkout,
-            )
-            note = (
-                f"original import into {a.from_country} on {import_date.isoformat()} estimated"
-                f" by assessing {goods_origin} -> {a.from_country}: duty"
-                f" {format_minor(outbound.duty_due_minor, a.currency)}, VAT"
-                f" {format_minor(outbound.vat_due_minor, a.currency)} (give --duty-paid and"
-                " --vat-paid for the real amounts)"
-            )
+        original, note = _estimate_original_import(
+            a, customs, item, goods_origin, channel, import_date
+        )
     q = QuoteInput(
         export_country=a.from_country,
         import_country=a.to_country,
@@ -354,8 +323,67 @@ def _quote_input(a: argparse.Namespace, customs: CustomsAssessor) -> tuple[Quote
         bonded_destination=a.bonded,
         original_import=original,
         export_date=parse_date("--export-date", a.export_date) if a.export_date else None,
+        vat_at_checkout=a.entry_vat_at_checkout,
     )
     return q, note
+
+
+def _estimate_original_import(
+    a: argparse.Namespace,
+    customs: CustomsAssessor,
+    item: CustomsItem,
+    goods_origin: str,
+    channel: Channel,
+    import_date: date,
+) -> tuple[ImportRecord | None, str]:
+    """What the outbound import into FROM cost, estimated by assessing the same goods from
+    their origin into FROM on the import date, and a note saying so. With --vat-at-checkout
+    the outbound crossing enters under FROM's checkout-VAT scheme (its duty exemption too, as
+    for VOEC); the VAT the seller charged is FROM's import VAT on the same goods."""
+
+    def outbound(at_checkout: bool) -> Assessment:
+        q = QuoteInput(
+            goods_origin,
+            a.from_country,
+            goods_origin,
+            channel,
+            ReturnReason.CHANGED_MIND,
+            (item,),
+            import_date,
+            a.currency,
+            vat_at_checkout=at_checkout,
+        )
+        try:
+            return quote(customs, q)
+        except InvalidInput as exc:
+            reasons = "; ".join(v.description for v in exc.violations)
+            raise UsageError(f"--import-date {import_date.isoformat()}: {reasons}") from exc
+
+    entry = outbound(a.vat_at_checkout)
+    duty, vat, how = entry.duty_due_minor, entry.vat_due_minor, ""
+    if a.vat_at_checkout:
+        at_border = outbound(False).vat_due_minor
+        if at_border > vat:  # the scheme took the goods: the seller charged that VAT at sale
+            vat, how = at_border, " (collected at checkout)"
+        else:  # the scheme does not take them (over its limit, none tabled): say why
+            how = "".join(f"; {n}" for n in entry.notes if "checkout" in n)
+    if duty + vat == 0:
+        return None, ""
+    record = ImportRecord(
+        country=a.from_country,
+        import_date=import_date,
+        duty_paid_minor=duty,
+        vat_paid_minor=vat,
+        currency=a.currency,
+        vat_collected_at_checkout=a.vat_at_checkout,
+    )
+    note = (
+        f"original import into {a.from_country} on {import_date.isoformat()} estimated"
+        f" by assessing {goods_origin} -> {a.from_country}: duty"
+        f" {format_minor(duty, a.currency)}, VAT {format_minor(vat, a.currency)}{how}"
+        " (give --duty-paid and --vat-paid for the real amounts)"
+    )
+    return record, note
 
 
 def cmd_customs(a: argparse.Namespace) -> int:

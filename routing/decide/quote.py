@@ -51,6 +51,7 @@ class QuoteInput:
     bonded_destination: bool = False
     original_import: ImportRecord | None = None
     export_date: date | None = None
+    vat_at_checkout: bool = False  # the crossing enters under a checkout-VAT scheme
 
 
 def quote(customs: CustomsAssessor, q: QuoteInput) -> Assessment:
@@ -70,6 +71,7 @@ def quote(customs: CustomsAssessor, q: QuoteInput) -> Assessment:
             bonded_destination=q.bonded_destination,
             original_import=q.original_import,
             export_date=q.export_date,
+            vat_at_checkout=q.vat_at_checkout,
         )
         return customs.assess(crossing, q.items, q.on, currency=q.currency)
     except CustomsNotCovered as exc:

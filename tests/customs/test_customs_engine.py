@@ -705,3 +705,66 @@ def test_bad_input_raises_customs_error_naming_the_field(
         engine.assess(c, items, on, currency=currency)
     assert raised.value.field == field
     assert raised.value.reason
+
+
+# -- checkout-VAT schemes on the assessed crossing (checkout.toml) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("into", "value", "currency", "scheme"),
+    [
+        ("GB", 13_500, "GBP", "checkout.GB.low-value"),  # <= GBP 135, the limit itself
+        ("DE", 15_000, "EUR", "checkout.EU.ioss"),  # <= EUR 150
+        ("AU", 90_000, "AUD", "checkout.AU.lvg"),
+        ("NZ", 90_000, "NZD", "checkout.NZ.lvg"),
+        ("SG", 39_000, "SGD", "checkout.SG.ovr"),
+    ],
+)
+def test_a_crossing_under_a_checkout_scheme_pays_no_import_vat(
+    engine: CustomsEngine, into: str, value: int, currency: str, scheme: str
+) -> None:
+    """Entering under the import side's scheme, within its limit: no import VAT at the border
+    (the seller charged it), the scheme cited; the same crossing without it pays import VAT."""
+    goods = [item("610910", value, currency)]
+    plain = _assess(engine, crossing("CN", into, "CN"), goods, currency=currency)
+    assert plain.vat_due_minor > 0
+    a = _assess(engine, crossing("CN", into, "CN", vat_at_checkout=True), goods, currency=currency)
+    assert a.vat_due_minor == 0
+    assert scheme in {r.rule_id for r in a.rules}
+    assert any("collected at checkout" in n for n in a.notes)
+    assert a.duty_due_minor == plain.duty_due_minor  # these schemes leave duty to the tariff
+
+
+def test_over_the_schemes_limit_import_vat_is_charged_and_the_note_says_why(
+    engine: CustomsEngine,
+) -> None:
+    """GBP 135.01 is over the UK scheme: VAT at the border, the scheme not cited."""
+    goods = [item("610910", 13_501, "GBP")]
+    a = _assess(engine, crossing("CN", "GB", "CN", vat_at_checkout=True), goods, currency="GBP")
+    assert a.vat_due_minor > 0
+    assert "checkout.GB.low-value" not in {r.rule_id for r in a.rules}
+    assert any("outside UK VAT charged at sale" in n for n in a.notes)
+
+
+def test_voec_is_per_item_and_exempts_duty(engine: CustomsEngine) -> None:
+    """VOEC: each unit < NOK 3,000, and VOEC goods are duty-free too. Two units of NOK 2,000
+    (NOK 4,000 in all) qualify; one unit of NOK 3,000 does not."""
+    cheap = [item("610910", 200_000, "NOK", quantity=2)]
+    a = _assess(engine, crossing("SE", "NO", "SE", vat_at_checkout=True), cheap, currency="NOK")
+    assert (a.duty_due_minor, a.vat_due_minor) == (0, 0)
+    assert "checkout.NO.voec" in {r.rule_id for r in a.rules}
+    plain = _assess(engine, crossing("SE", "NO", "SE"), cheap, currency="NOK")
+    assert plain.duty_due_minor > 0
+    dear = [item("610910", 300_000, "NOK")]
+    b = _assess(engine, crossing("SE", "NO", "SE", vat_at_checkout=True), dear, currency="NOK")
+    assert b.duty_due_minor > 0
+    assert b.vat_due_minor > 0
+    assert any("items[0] is outside Norway VOEC" in n for n in b.notes)
+
+
+def test_no_checkout_scheme_tabled_is_said(engine: CustomsEngine) -> None:
+    """Switzerland has no checkout scheme in the tables: import VAT is charged, and said so."""
+    goods = [item("610910", 4_000, "CHF")]
+    a = _assess(engine, crossing("DE", "CH", "DE", vat_at_checkout=True), goods, currency="CHF")
+    assert a.vat_due_minor > 0
+    assert any("CH has no checkout-VAT scheme in the tables" in n for n in a.notes)

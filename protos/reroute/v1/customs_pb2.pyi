@@ -181,7 +181,7 @@ class QuoteImport(_message.Message):
     def __init__(self, import_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., duty_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., vat_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., vat_collected_at_checkout: _Optional[bool] = ...) -> None: ...
 
 class QuoteCustomsRequest(_message.Message):
-    __slots__ = ("export_country", "export_territory", "import_country", "import_territory", "goods_origin_country", "channel", "reason", "bonded_destination", "original_import", "export_date", "items", "date", "currency")
+    __slots__ = ("export_country", "export_territory", "import_country", "import_territory", "goods_origin_country", "channel", "reason", "bonded_destination", "original_import", "export_date", "items", "date", "currency", "vat_at_checkout")
     EXPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
     EXPORT_TERRITORY_FIELD_NUMBER: _ClassVar[int]
     IMPORT_COUNTRY_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,7 @@ class QuoteCustomsRequest(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    VAT_AT_CHECKOUT_FIELD_NUMBER: _ClassVar[int]
     export_country: str
     export_territory: str
     import_country: str
@@ -208,7 +209,8 @@ class QuoteCustomsRequest(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[QuoteItem]
     date: _date_pb2.Date
     currency: str
-    def __init__(self, export_country: _Optional[str] = ..., export_territory: _Optional[str] = ..., import_country: _Optional[str] = ..., import_territory: _Optional[str] = ..., goods_origin_country: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reason: _Optional[_Union[_common_pb2.ReturnReason, str]] = ..., bonded_destination: _Optional[bool] = ..., original_import: _Optional[_Union[QuoteImport, _Mapping]] = ..., export_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., items: _Optional[_Iterable[_Union[QuoteItem, _Mapping]]] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
+    vat_at_checkout: bool
+    def __init__(self, export_country: _Optional[str] = ..., export_territory: _Optional[str] = ..., import_country: _Optional[str] = ..., import_territory: _Optional[str] = ..., goods_origin_country: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reason: _Optional[_Union[_common_pb2.ReturnReason, str]] = ..., bonded_destination: _Optional[bool] = ..., original_import: _Optional[_Union[QuoteImport, _Mapping]] = ..., export_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., items: _Optional[_Iterable[_Union[QuoteItem, _Mapping]]] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., currency: _Optional[str] = ..., vat_at_checkout: _Optional[bool] = ...) -> None: ...
 
 class QuoteCustomsResponse(_message.Message):
     __slots__ = ("assessment",)

@@ -131,6 +131,7 @@ def quote_from_proto(msg: customs_pb2.QuoteCustomsRequest, *, today: date) -> Qu
         bonded_destination=msg.bonded_destination,
         original_import=original,
         export_date=export_date,
+        vat_at_checkout=msg.vat_at_checkout,
     )
 
 
@@ -157,6 +158,7 @@ def quote_to_proto(q: QuoteInput) -> customs_pb2.QuoteCustomsRequest:
         ],
         date=date_to_proto(q.on),
         currency=q.currency,
+        vat_at_checkout=q.vat_at_checkout,
     )
     if q.export_date is not None:
         msg.export_date.CopyFrom(date_to_proto(q.export_date))

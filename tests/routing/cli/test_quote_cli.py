@@ -190,3 +190,29 @@ def test_file_and_flags_are_one_or_the_other(capsys: pytest.CaptureFixture[str])
     code, _, err = run(capsys, "NO")
     assert code == EXIT_USAGE
     assert "TO, --value, --currency, --hs: required" in err
+
+
+def test_a_return_into_a_checkout_scheme_shows_no_import_vat(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--entry-vat-at-checkout`: the crossing enters GB under the <= GBP 135 scheme."""
+    flags = ["--value", "100", "--currency", "GBP", "--hs", "610910", "--date", "2026-11-22"]
+    plain = as_json(capsys, "CN", "GB", *flags, "--goods-origin", "CN")
+    assert int(str(plain["vat_due_minor"])) > 0
+    data = as_json(capsys, "CN", "GB", *flags, "--goods-origin", "CN", "--entry-vat-at-checkout")
+    assert data.get("vat_due_minor", "0") == "0"
+    rules = data["rules"]
+    assert isinstance(rules, list)
+    assert "checkout.GB.low-value" in {r["rule_id"] for r in rules}
+
+
+def test_the_original_import_estimate_honours_voec(capsys: pytest.CaptureFixture[str]) -> None:
+    """NO -> SE for goods first sold from SE to a VOEC seller's customer: the estimated original
+    import pays no duty (VOEC goods are duty-free) and its VAT goes back through the seller."""
+    flags = ["--value", "2000", "--currency", "NOK", "--hs", "610910", "--date", "2026-11-22"]
+    code, out, _ = run(capsys, "NO", "SE", *flags, "--goods-origin", "SE", "--vat-at-checkout")
+    assert code == EXIT_OK
+    estimate = next(line for line in out.splitlines() if "estimated" in line)
+    assert "duty 0.00 NOK" in estimate
+    assert "(collected at checkout)" in estimate
+    assert "Norway VOEC: the seller refunds the VAT" in out

@@ -482,6 +482,18 @@ def test_quote_customs_not_covered_keeps_the_partial_answer(
     assert any("import VAT into ES-CN not assessed" in n for n in partial.notes)
 
 
+def test_quote_customs_into_a_checkout_scheme(stub: routing_pb2_grpc.ReturnsRoutingStub) -> None:
+    """vat_at_checkout on the request: SE -> NO under VOEC pays neither duty nor import VAT."""
+    req = quote_request(export_country="SE", import_country="NO", goods_origin_country="SE")
+    req.ClearField("original_import")
+    plain = stub.QuoteCustoms(req, timeout=10).assessment
+    assert plain.vat_due_minor > 0
+    req.vat_at_checkout = True
+    a = stub.QuoteCustoms(req, timeout=10).assessment
+    assert (a.duty_due_minor, a.vat_due_minor) == (0, 0)
+    assert "checkout.NO.voec" in [r.rule_id for r in a.rules]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
