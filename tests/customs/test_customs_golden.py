@@ -89,6 +89,9 @@ def _run(engine: CustomsEngine, case: dict[str, Any]) -> Assessment:
 def _check(a: Assessment, case: dict[str, Any]) -> None:
     expect = case["expect"]
     assert (a.border, a.union) == (expect["border"], expect["union"])
+    for border in ("customs_border", "vat_border"):  # optional: the two borders apart
+        if border in expect:
+            assert getattr(a, border) == expect[border], border
     assert (a.duty_due_minor, a.vat_due_minor) == (expect["duty_minor"], expect["vat_minor"])
     assert a.relief == expect["relief"]
     got_reclaims = [
