@@ -21,6 +21,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     │   └── InstanceFormatError      routing.solver.instances: an SSCFLP instance, by line
     ├── BadCell                      routing.batches.cells: a cell of the wrong type (row errors)
     ├── NoFeasibleOption             valid input, but nothing can carry it out (why, per option)
+    │   └── ClaimRefused             routing.store.claims: a claim's lifecycle forbids the move
     ├── CapacityTaken                routing.store.decisions: a hold no longer fits (retried)
     ├── UnknownResource              no such decision, job or key
     ├── IdempotencyConflict          an idempotency key reused for another request

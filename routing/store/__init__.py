@@ -6,7 +6,9 @@
 network versions; :mod:`~routing.store.database` where the database is and migrating it
 (alembic scripts in ``migrations/``); :mod:`~routing.store.tables` the schema;
 :mod:`~routing.store.codec` the stored form of a decision (ours, versioned: never the wire
-message, so the public proto can change without touching the database).
+message, so the public proto can change without touching the database);
+:mod:`~routing.store.claims` the reclaim ledger's claims and their lifecycle, and
+:mod:`~routing.store.ledger` the ledger in SQL (claims opened from the stored decisions).
 
 May import: ``routing.decide`` and ``routing.plan`` (the objects it keeps),
 ``routing.solver``, ``routing.errors``, ``routing.observe``. Never the wire contract

@@ -134,3 +134,47 @@ class PlanJobRow(Base):
     plan: Mapped[bytes | None] = mapped_column(LargeBinary)
     objective_minor: Mapped[int | None] = mapped_column(BigInteger)
     gap: Mapped[float | None]
+
+
+class ClaimRow(Base):
+    """One claim of the reclaim ledger (routing.store.claims.Claim), opened from a stored
+    decision by the ledger's projection; evidence and required evidence are JSON text."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_tenant_deadline", "tenant_id", "deadline"),
+        Index("ix_claims_tenant_state", "tenant_id", "state"),
+    )
+    claim_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", name="fk_claims_tenant_id"))
+    decision_seq: Mapped[int] = mapped_column(
+        ForeignKey("decisions.seq", name="fk_claims_decision_seq"), index=True
+    )
+    decision_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(200))
+    route: Mapped[str] = mapped_column(Text)
+    claimant: Mapped[str] = mapped_column(String(32))
+    export_country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    duty_minor: Mapped[int] = mapped_column(BigInteger)
+    vat_minor: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[date] = mapped_column(Date)
+    export_by: Mapped[date | None] = mapped_column(Date)
+    required_evidence: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(24))
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    received_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rejection_reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimProjection(Base):
+    """How far the ledger has read the decisions: claims are opened for every decision with a
+    larger ``seq`` on the next ledger call (one row, id 1)."""
+
+    __tablename__ = "claims_projection"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
