@@ -33,7 +33,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hubs import default_network
 from hubs.loader import loads_network, read_network_text
-from reroute.v1 import customs_pb2, planning_pb2_grpc, routing_pb2, routing_pb2_grpc
+from reroute.v1 import (
+    claims_pb2_grpc,
+    customs_pb2,
+    planning_pb2_grpc,
+    routing_pb2,
+    routing_pb2_grpc,
+)
 from routing.decide.domain import Decision, Return
 from routing.errors import ConfigurationError, InvalidInput, LimitReached
 from routing.observe import Metrics
@@ -49,6 +55,8 @@ from routing.rpc.edge import (
     answers_errors,
     current_tenant,
 )
+from routing.rpc.ledger import SERVICE_NAME as LEDGER_SERVICE
+from routing.rpc.ledger import ReclaimLedgerServicer
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
@@ -66,6 +74,7 @@ from routing.store.database import (
 )
 from routing.store.decisions import StoredDecision
 from routing.store.jobs import SqlJobStore
+from routing.store.ledger import SqlClaimLedger
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import bootstrap, register_network
 
@@ -358,11 +367,16 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         workers=config.plan_workers,
     )
     planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
+    if job_store is not None:  # the server's own SQL store: its decisions feed the ledger
+        assert engine is not None
+        ledger = ReclaimLedgerServicer(SqlClaimLedger(engine))
+        claims_pb2_grpc.add_ReclaimLedgerServicer_to_server(ledger, server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [
         SERVICE_NAME,
         PLANNING_SERVICE,
+        LEDGER_SERVICE,
         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
         reflection.SERVICE_NAME,
     ]
@@ -375,6 +389,8 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
+    if job_store is not None:
+        await health.set(LEDGER_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     return Running(server, port, health, app, plans, engine, metrics, key_file)
 
 

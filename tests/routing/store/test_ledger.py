@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from customs.api import Assessment, Claimant, Confidence, Reclaim, RuleRef
+from customs.api import Claimant, Confidence, Reclaim, RuleRef
 from routing.decide.domain import Decision
 from routing.errors import InvalidInput, NotPermitted, UnknownResource
 from routing.store.claims import ClaimAction, ClaimRefused, ClaimState, ClaimUpdate
@@ -95,7 +95,8 @@ def test_a_decision_opens_a_claim_per_route_with_an_amount(engine: Engine) -> No
         "commercial_invoice",
     )
     assert all(c.state_on(TODAY) is ClaimState.ELIGIBLE for c in page.items)
-    assert "fact base" in drawback.cash_note and drawback.expected_cash_date is None
+    assert "fact base" in drawback.cash_note
+    assert drawback.expected_cash_date is None
     assert ledger.catch_up() == 0  # opened once
     _put(store, "acme", drawback_and_vat("dec-a"))  # the same key: no second decision
     assert len(ledger.page("acme", ClaimFilter(), today=TODAY, size=10).items) == 2
