@@ -12,13 +12,15 @@ the field); 3 valid input but no feasible option (the message says why).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from routing.cli import client
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
-from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_USAGE, UsageError
+from routing.cli.claims_cmd import add_claims_commands
+from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, UsageError
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import NoFeasibleOption, RerouteError
@@ -195,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     add_admin_commands(sub)
+    add_claims_commands(sub, DEFAULT_TARGET)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
@@ -230,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAIL
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return code
 
 

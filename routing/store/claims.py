@@ -158,6 +158,7 @@ class ClaimRefused(NoFeasibleOption):
         super().__init__(
             [PreconditionViolation("CLAIM_STATE", claim.claim_id, f"{state.value}: {why}")]
         )
+        self.args = (f"claim {claim.claim_id} is {state.value}: {why}",)
 
 
 def update(claim: Claim, change: ClaimUpdate, today: date) -> Claim:
@@ -214,6 +215,9 @@ def _check(claim: Claim, change: ClaimUpdate, today: date) -> None:
             problems.append((f"evidence[{kind}]", f"at most {MAX_REFERENCE} characters"))
     if change.on is not None and change.on > today:
         problems.append(("on", f"{change.on} is in the future"))
+    moves_a_filed_claim = change.action in (ClaimAction.MARK_PAID, ClaimAction.MARK_REJECTED)
+    if moves_a_filed_claim and claim.filed_on and (change.on or today) < claim.filed_on:
+        problems.append(("on", f"{change.on} is before the claim was filed ({claim.filed_on})"))
     if change.action is ClaimAction.MARK_PAID:
         if change.received_minor is None or change.received_minor < 0:
             problems.append(("received", "the amount received is required, >= 0"))

@@ -124,6 +124,9 @@ def test_the_lifecycle_to_the_cash(engine: Engine) -> None:
     paid = ClaimUpdate(
         action=ClaimAction.MARK_PAID, received_minor=2900, received_currency="EUR", on=TODAY
     )
+    early = replace(paid, on=TODAY - timedelta(days=1))  # before it was filed
+    with pytest.raises(InvalidInput, match="before the claim was filed"):
+        ledger.update("acme", claim_id, early, today=TODAY)
     claim = ledger.update("acme", claim_id, paid, today=TODAY)
     assert (claim.stored_state, claim.received_minor) == (ClaimState.PAID, 2900)
     again = ledger.get("acme", claim_id)
