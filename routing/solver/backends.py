@@ -29,6 +29,7 @@ import datetime
 import enum
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -51,6 +52,27 @@ from routing.solver.progress import _highs_log, _Reporter, _scip_log
 
 _SCIP_SEPARATING: str | None = None  # gSCIP meta setting for cuts (None: SCIP's default)
 _SEED = 0  # MathOpt solvers' random seed
+# CBC's log line for each better plan: "Integer solution of 45476 found by ... (12.3 seconds)"
+_CBC_SOLUTION = re.compile(r"Integer solution of ([-+.\deE]+) found.*\(([\d.]+) seconds\)")
+
+
+def _cbc_solution(line: str) -> tuple[float, float] | None:
+    """(objective, seconds since CBC started) of a log line announcing a better plan: the
+    classic "Integer solution of ..." line, or cbcbox's table rows marked with a star (a
+    heuristic row ends "BestSol Time", a branch-and-bound row "Nodes OnTree Depth BestSol
+    Method BestBound Gap% Time")."""
+    found = _CBC_SOLUTION.search(line)
+    if found:
+        return float(found.group(1)), float(found.group(2))
+    tokens = line.split()
+    if not tokens or tokens[0] != "\u2605":
+        return None
+    try:
+        if any(t.endswith("%") for t in tokens):
+            return float(tokens[4]), float(tokens[-1])
+        return float(tokens[-2]), float(tokens[-1])
+    except (IndexError, ValueError):
+        return None
 CBC_MISSING = (
     "the CBC backend needs PuLP and its CBC binary (the optional 'cbc' extra), which this "
     "installation lacks: pip install 'reroute[cbc]'"
@@ -409,6 +431,7 @@ def _solve_cbc(
             logPath=log_path,
             gapRel=spec.gap_limit if spec.gap_limit > 0 else None,
         )
+        started = time.monotonic()
         prob.solve(cbc)
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             log = fh.read()
@@ -424,6 +447,9 @@ def _solve_cbc(
     for line in log.splitlines():
         if line.startswith("Lower bound:"):
             raw.bound = _ceil(float(line.split(":", 1)[1]))
+        found = _cbc_solution(line)
+        if found is not None:  # each better plan and when CBC found it: for time-to-target
+            reporter.update(found[0], None, elapsed_s=started - reporter.t0 + found[1])
     if "Result - Optimal solution found" in log and raw.units is not None and not spec.gap_limit:
         raw.bound = _plan_cost(arr, raw.units)[0]
     if raw.units is not None:
