@@ -15,7 +15,8 @@ modules listed below it (no cycles, no imports deferred to dodge one):
 - :mod:`~routing.solver.progress`: the best incumbent and bound reported as they improve,
   read from solver logs too;
 - :mod:`~routing.solver.arrays`: a problem compiled to numpy arrays, a plan's loads and cost;
-- :mod:`~routing.solver.instances`: SSCFLP instance files (Holmberg) read into plan problems;
+- :mod:`~routing.solver.instances`: SSCFLP instance files (Holmberg) read into plan problems,
+  decimal costs scaled exactly;
 - :mod:`~routing.solver.problem`: the problem, a plan's evaluation and the result, as plain
   validated data.
 
@@ -35,7 +36,14 @@ from routing.solver.backends import (
     solve_split,
 )
 from routing.solver.heuristics import greedy
-from routing.solver.instances import InstanceFormatError, load_optima, load_sscflp
+from routing.solver.instances import (
+    InstanceFormatError,
+    SscflpInstance,
+    decimal_scale,
+    load_optima,
+    load_sscflp,
+    read_sscflp,
+)
 from routing.solver.problem import (
     Assignment,
     CapacityRow,
@@ -64,10 +72,13 @@ __all__ = [
     "ReturnClass",
     "SplitCandidate",
     "SplitParcel",
+    "SscflpInstance",
     "Status",
+    "decimal_scale",
     "greedy",
     "load_optima",
     "load_sscflp",
+    "read_sscflp",
     "relative_gap",
     "require_backend",
     "solve",

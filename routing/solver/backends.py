@@ -14,7 +14,8 @@ returns plain data; nothing of a solver library leaves this module. The batch pl
 - ``Backend.AUTO`` is no library of its own but a strategy over these (:mod:`routing.solver.auto`).
 
 Beside the MIP: the LP relaxation by GLOP (:func:`_lp_bound`, the bound of a backend that
-reports none), the priced path's cutting-plane master LP by GLOP (:func:`_box_master`), and the
+reports none), cover cuts on the capacity knapsacks separated on a GLOP LP
+(:func:`_cover_cut_lp`; :class:`_Spec` carries them into a MIP), the priced path's cutting-plane master LP by GLOP (:func:`_box_master`), and the
 multi-item split of one return by CP-SAT (:func:`solve_split`, called by
 ``routing.decide.split``). Solver logs are read here too, to report progress while a MIP runs.
 
@@ -29,6 +30,7 @@ import datetime
 import enum
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -51,6 +53,29 @@ from routing.solver.progress import _highs_log, _Reporter, _scip_log
 
 _SCIP_SEPARATING: str | None = None  # gSCIP meta setting for cuts (None: SCIP's default)
 _SEED = 0  # MathOpt solvers' random seed
+# CBC's log line for each better plan: "Integer solution of 45476 found by ... (12.3 seconds)"
+_CBC_SOLUTION = re.compile(r"Integer solution of ([-+.\deE]+) found.*\(([\d.]+) seconds\)")
+
+
+def _cbc_solution(line: str) -> tuple[float, float] | None:
+    """(objective, seconds since CBC started) of a log line announcing a better plan: the
+    classic "Integer solution of ..." line, or cbcbox's table rows marked with a star (a
+    heuristic row ends "BestSol Time", a branch-and-bound row "Nodes OnTree Depth BestSol
+    Method BestBound Gap% Time")."""
+    found = _CBC_SOLUTION.search(line)
+    if found:
+        return float(found.group(1)), float(found.group(2))
+    tokens = line.split()
+    if not tokens or tokens[0] != "\u2605":
+        return None
+    try:
+        if any(t.endswith("%") for t in tokens):
+            return float(tokens[4]), float(tokens[-1])
+        return float(tokens[-2]), float(tokens[-1])
+    except (IndexError, ValueError):
+        return None
+
+
 CBC_MISSING = (
     "the CBC backend needs PuLP and its CBC binary (the optional 'cbc' extra), which this "
     "installation lacks: pip install 'reroute[cbc]'"
@@ -97,6 +122,7 @@ class _Spec:
     cutoff: int | None = None  # objective <= cutoff (a row)
     hint: IntArray | None = None  # units per option
     gap_limit: float = 0.0  # stop once (incumbent - bound) / |incumbent| is at most this
+    cuts: tuple[tuple[int, tuple[int, ...], int], ...] = ()  # rows sum x <= coefficient * y_i
 
 
 def _full_spec(arr: _Arrays, hint: IntArray | None, gap_limit: float = 0.0) -> _Spec:
@@ -216,6 +242,14 @@ def _solve_mathopt(
         )
     if spec.cutoff is not None:
         model.add_linear_constraint(objective <= spec.cutoff)
+    for i, members, coefficient in spec.cuts:
+        terms = [x[g] for g in members if g in x]
+        if len(terms) > coefficient:  # fewer than that many terms: the row cannot bind
+            model.add_linear_constraint(
+                mathopt.fast_sum(terms) - coefficient * y[i] <= 0
+                if i in y
+                else mathopt.fast_sum(terms) <= coefficient
+            )
     hints = []
     usable = (
         spec.hint is not None
@@ -409,6 +443,7 @@ def _solve_cbc(
             logPath=log_path,
             gapRel=spec.gap_limit if spec.gap_limit > 0 else None,
         )
+        started = time.monotonic()
         prob.solve(cbc)
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             log = fh.read()
@@ -424,6 +459,9 @@ def _solve_cbc(
     for line in log.splitlines():
         if line.startswith("Lower bound:"):
             raw.bound = _ceil(float(line.split(":", 1)[1]))
+        found = _cbc_solution(line)
+        if found is not None:  # each better plan and when CBC found it: for time-to-target
+            reporter.update(found[0], None, elapsed_s=started - reporter.t0 + found[1])
     if "Result - Optimal solution found" in log and raw.units is not None and not spec.gap_limit:
         raw.bound = _plan_cost(arr, raw.units)[0]
     if raw.units is not None:
@@ -468,6 +506,116 @@ def _lp_bound(arr: _Arrays) -> int | None:
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     return _ceil(solver.Objective().Value())
+
+
+# -- cover cuts on the capacity knapsacks ---------------------------------------------------
+
+# A cut: sum of x over ``options`` <= ``coefficient`` * y of ``facility`` (or * 1 without one)
+Cut = tuple[int, tuple[int, ...], int]
+
+
+def _separate_covers(
+    arr: _Arrays, keep: BoolArray, xv: FloatArray, yv: FloatArray, tol: float = 1e-4
+) -> list[Cut]:
+    """Cuts violated by the LP point (``xv`` per option, ``yv`` per facility, 1 for a facility
+    without a fixed cost) on count-1 problems (binary x): the linking ``x_g <= y_i`` and
+    extended cover inequalities of the knapsack ``sum_j d_j x_ij <= s_i y_i``.
+
+    A cover C (its demands exceed s_i; built greedily by increasing (y_i - x_g) / d_g, then
+    made minimal) gives ``sum_{g in E(C)} x_g <= (|C| - 1) y_i``, E(C) = C plus every option at
+    i of demand at least C's largest (lifted: any |C| of them weigh at least as much as C).
+    Valid for every plan: with y_i = 0 nothing goes to i; with y_i = 1 at most |C| - 1 of C's
+    customers fit, and no |C| of E(C) fit either."""
+    cuts: list[Cut] = []
+    dem = arr.demand[arr.opt_class]
+    for i in range(arr.n_facilities):
+        mine = np.nonzero(keep & (arr.opt_fac == i) & (arr.opt_ub > 0))[0]
+        if len(mine) == 0:
+            continue
+        y = float(yv[i])
+        over = mine[xv[mine] > y + tol]
+        cuts.extend((i, (int(g),), 1) for g in over)
+        positive = mine[(xv[mine] > tol) & (dem[mine] > 0)]
+        if y <= tol or len(positive) < 2:
+            continue
+        cap = int(arr.cap[i])
+        order = positive[np.argsort((y - xv[positive]) / dem[positive], kind="stable")]
+        weight, chosen = 0, []
+        for g in order:
+            chosen.append(int(g))
+            weight += int(dem[g])
+            if weight > cap:
+                break
+        if weight <= cap:
+            continue  # the options in the LP's support fit: no cover among them
+        # minimal: drop the members of least x while the rest still exceeds the capacity
+        for g in sorted(chosen, key=lambda g: xv[g]):
+            if weight - int(dem[g]) > cap and len(chosen) > 2:
+                chosen.remove(g)
+                weight -= int(dem[g])
+        heaviest = max(int(dem[g]) for g in chosen)
+        extended = set(chosen) | {int(g) for g in mine if dem[g] >= heaviest}
+        coefficient = len(chosen) - 1
+        if float(xv[list(extended)].sum()) > coefficient * y + tol:
+            cuts.append((i, tuple(sorted(extended)), coefficient))
+    return cuts
+
+
+def _cover_cut_lp(
+    arr: _Arrays, keep: BoolArray, y_lo: IntArray, y_hi: IntArray, *, rounds: int, deadline: float
+) -> tuple[float | None, list[Cut]]:
+    """The LP relaxation over the kept options (GLOP) strengthened by rounds of
+    :func:`_separate_covers`: its value (None when GLOP fails or the time runs out first; a
+    bound on plans within ``keep`` and the y bounds) and every cut added."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:
+        return None, []
+    kept = [int(g) for g in np.nonzero(keep & (arr.opt_ub > 0))[0]]
+    x = {g: solver.NumVar(0, float(arr.opt_ub[g]), "") for g in kept}
+    y = {
+        i: solver.NumVar(float(y_lo[i]), float(y_hi[i]), "")
+        for i in range(arr.n_facilities)
+        if arr.has_fixed[i]
+    }
+    for k in range(arr.n_classes):
+        terms = [x[g] for g in range(int(arr.start[k]), int(arr.start[k + 1])) if g in x]
+        if not terms:
+            return None, []
+        solver.Add(solver.Sum(terms) == int(arr.count[k]))
+    for i in range(arr.n_facilities):
+        opts = [g for g in kept if arr.opt_fac[g] == i]
+        if opts:
+            used = solver.Sum([int(arr.demand[arr.opt_class[g]]) * x[g] for g in opts])
+            solver.Add(used <= int(arr.cap[i]) * y.get(i, 1))
+    if y and _cover_rhs(arr) > 0:
+        solver.Add(solver.Sum([int(arr.cap[i]) * v for i, v in y.items()]) >= _cover_rhs(arr))
+    solver.Minimize(
+        solver.Sum([int(arr.opt_cost[g]) * v for g, v in x.items()])
+        + solver.Sum([int(arr.fixed[i]) * v for i, v in y.items()])
+    )
+    cuts: list[Cut] = []
+    value: float | None = None
+    for _ in range(rounds):
+        solver.SetTimeLimit(max(1, int(1000 * min(3600.0, deadline - time.monotonic()))))
+        if time.monotonic() >= deadline or solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None, cuts
+        value = solver.Objective().Value()
+        xv = np.zeros(arr.n_options)
+        for g, v in x.items():
+            xv[g] = v.solution_value()
+        yv = np.ones(arr.n_facilities)
+        for i, v in y.items():
+            yv[i] = v.solution_value()
+        found = _separate_covers(arr, keep, xv, yv)
+        if not found:
+            break
+        for i, members, coefficient in found:
+            lhs = solver.Sum([x[g] for g in members])
+            solver.Add(lhs <= coefficient * y.get(i, 1))
+        cuts.extend(found)
+    return value, cuts
 
 
 # -- the priced path's master LP ------------------------------------------------------------

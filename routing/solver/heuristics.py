@@ -2,7 +2,8 @@
 
 :func:`greedy` assigns classes by decreasing total demand to their cheapest options by marginal
 cost per unit; :func:`_local_search` improves a plan of a count-1, lane-free problem (the
-SSCFLP shape) by shift and swap moves. AUTO and the Lagrangian heuristic build on both.
+SSCFLP shape) by shift and swap moves, :func:`_facility_search` by facility moves (close, open,
+swap) and iterated local search. AUTO and the Lagrangian heuristic build on them.
 """
 
 from __future__ import annotations
@@ -160,3 +161,114 @@ def _local_search(arr: _Arrays, dense: _Dense, units: IntArray, deadline: float)
     out = np.zeros(arr.n_options, dtype=np.int64)
     out[dense.option[a, cols]] = 1
     return out
+
+
+def _facility_search(
+    arr: _Arrays, dense: _Dense, units: IntArray, deadline: float, seed: int = 0
+) -> IntArray:
+    """Facility moves on a count-1, lane-free plan: close an open facility, open a closed
+    one, or swap one for the other, each followed by shift/swap descent (:func:`_local_search`);
+    then, while time lasts, iterated local search: close one or two random open facilities,
+    repair greedily, descend, keep the result when it is cheaper (the usual move set of
+    SSCFLP heuristics, e.g. Ahuja et al. 2004's very large neighbourhoods in miniature)."""
+    c, d, s = dense.cost, arr.demand.astype(np.int64), arr.cap.astype(np.int64)
+    f = np.where(arr.has_fixed, arr.fixed, 0).astype(np.int64)
+    m, n = c.shape
+    cols = np.arange(n)
+    rng = np.random.default_rng(seed)
+
+    def assignment(u: IntArray) -> IntArray:
+        a = np.empty(n, dtype=np.int64)
+        for g in np.nonzero(u)[0]:
+            a[arr.opt_class[g]] = arr.opt_fac[g]
+        return a
+
+    def to_units(a: IntArray) -> IntArray:
+        out = np.zeros(arr.n_options, dtype=np.int64)
+        out[dense.option[a, cols]] = 1
+        return out
+
+    def total(a: IntArray) -> int:
+        return int(c[a, cols].sum() + f[np.unique(a)].sum())
+
+    def repair(a: IntArray, movers: IntArray, allowed: BoolArray) -> IntArray | None:
+        """Reassign ``movers`` (largest demand first) to their cheapest allowed facility
+        with room; None when one fits nowhere."""
+        a = a.copy()
+        load = np.bincount(a, weights=d.astype(np.float64), minlength=m).astype(np.int64)
+        load -= np.bincount(a[movers], weights=d[movers].astype(np.float64), minlength=m).astype(
+            np.int64
+        )
+        for j in movers[np.argsort(-d[movers], kind="stable")]:
+            room = allowed & (load + d[j] <= s) & (c[:, j] < _BIG)
+            if not room.any():
+                return None
+            i = int(np.argmin(np.where(room, c[:, j], _BIG)))
+            a[j] = i
+            load[i] += d[j]
+        return a
+
+    def descend(a: IntArray) -> IntArray:
+        return assignment(_local_search(arr, dense, to_units(a), deadline))
+
+    a = descend(assignment(units))
+    best = total(a)
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        is_open = np.bincount(a, minlength=m) > 0
+        # close i (optionally opening k instead): its customers go to the open rest
+        for i in np.nonzero(is_open)[0]:
+            movers = np.nonzero(a == i)[0]
+            for k in [-1, *np.nonzero(~is_open)[0].tolist()]:
+                if time.monotonic() > deadline:
+                    break
+                allowed = is_open.copy()
+                allowed[i] = False
+                if k >= 0:
+                    allowed[k] = True
+                cand = repair(a, movers, allowed)
+                if cand is not None and total(cand) < best:
+                    cand = descend(cand)
+                    if total(cand) < best:
+                        a, best, improved = cand, total(cand), True
+                        break
+            if improved:
+                break
+        if improved:
+            continue
+        # open k: customers that gain move to it, best saving per unit of demand first
+        for k in np.nonzero(~is_open)[0].tolist():
+            gain = c[a, cols] - c[k]
+            order = np.argsort(-gain / np.maximum(d, 1), kind="stable")
+            cand, room = a.copy(), int(s[k])
+            for j in order:
+                if gain[j] <= 0:
+                    break
+                if d[j] <= room:
+                    cand[j], room = k, room - int(d[j])
+            if total(cand) < best:
+                cand = descend(cand)
+                if total(cand) < best:
+                    a, best, improved = cand, total(cand), True
+                    break
+    # iterated local search: perturb (close one or two open facilities), repair, descend;
+    # stop after as many fruitless perturbations in a row as there are facilities
+    stall = 0
+    while time.monotonic() < deadline and stall < max(10, m):
+        stall += 1
+        is_open = np.bincount(a, minlength=m) > 0
+        opened = np.nonzero(is_open)[0]
+        if len(opened) < 2:
+            break
+        shut = rng.choice(opened, size=min(len(opened) - 1, int(rng.integers(1, 3))), replace=False)
+        allowed = np.ones(m, dtype=bool)
+        allowed[shut] = False
+        movers = np.nonzero(np.isin(a, shut))[0]
+        cand = repair(a, movers, allowed)
+        if cand is None:
+            continue
+        cand = descend(cand)
+        if total(cand) < best:
+            a, best, stall = cand, total(cand), 0
+    return to_units(a)

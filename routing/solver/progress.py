@@ -33,7 +33,15 @@ class _Reporter:
         self._emitted = False
         self._lock = threading.Lock()
 
-    def update(self, incumbent: float | None = None, bound: float | None = None) -> None:
+    def update(
+        self,
+        incumbent: float | None = None,
+        bound: float | None = None,
+        *,
+        elapsed_s: float | None = None,
+    ) -> None:
+        """An incumbent or bound seen now, or ``elapsed_s`` after the start of the solve (read
+        afterwards from a solver's log)."""
         with self._lock:
             changed = False
             if incumbent is not None and math.isfinite(incumbent):
@@ -47,7 +55,7 @@ class _Reporter:
                 if self.bound is None or value > self.bound:
                     self.bound, changed = value, True
             if changed and self.on_progress is not None:
-                self._emit()
+                self._emit(elapsed_s)
 
     def finish(self, incumbent: int, bound: int | None) -> None:
         """The result's exact values: reported last unless the last report already said so."""
@@ -57,7 +65,7 @@ class _Reporter:
             if self.on_progress is not None and not (same and self._emitted):
                 self._emit()
 
-    def _emit(self) -> None:
+    def _emit(self, elapsed_s: float | None = None) -> None:
         assert self.on_progress is not None
         self._emitted = True
         self.on_progress(
@@ -65,7 +73,7 @@ class _Reporter:
                 incumbent=self.incumbent,
                 bound=self.bound,
                 gap=relative_gap(self.incumbent, self.bound),
-                elapsed_s=time.monotonic() - self.t0,
+                elapsed_s=time.monotonic() - self.t0 if elapsed_s is None else elapsed_s,
                 backend=self.backend,
             )
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from benchmarks.sscflp import main as bench_main
-from routing.solver import Backend, load_optima, load_sscflp, solve
+from benchmarks.sscflp_generate import main as gen_main
+from routing.solver import Backend, load_optima, load_sscflp, read_sscflp, solve
 
 ROOT = Path(__file__).resolve().parents[3]
 HOLMBERG = ROOT / "tests" / "data" / "sscflp_holmberg"  # the instances the tests use
@@ -51,9 +53,10 @@ def test_benchmark_runs_on_any_folder_of_the_format(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     summary = result["summary"]
     assert summary["instances"] == 3
-    assert summary["at_optimum"] == summary["proven"] == 3
-    assert summary["cbc_at_optimum"] == summary["cbc_proven"] == 3
-    assert [r["optimum"] for r in result["rows"]] == [154, 10, 78]
+    assert summary["at_best"] == summary["proven"] == summary["within_target"] == 3
+    assert summary["cbc_at_best"] == summary["cbc_proven"] == summary["cbc_within_target"] == 3
+    assert [r["best_known"] for r in result["rows"]] == ["154", "10", "78"]
+    assert all(r["best_is_optimum"] for r in result["rows"])
     assert [r["size"] for r in result["rows"]] == ["2x3", "3x2", "3x5"]
 
 
@@ -78,4 +81,38 @@ def test_benchmark_without_pulp_asks_for_the_cbc_extra(
     assert "--no-reference" in err
     assert not out.exists()
     assert bench_main([str(TINY), "--time-limit", "10", "--no-reference", "--out", str(out)]) == 0
-    assert json.loads(out.read_text())["summary"]["at_optimum"] == 3
+    assert json.loads(out.read_text())["summary"]["at_best"] == 3
+
+
+def test_generated_instances_run_without_optima_and_decimal_costs_report_in_file_units(
+    tmp_path: Path,
+) -> None:
+    """The Yang-style generator writes the same files for the same seed; the benchmark runs a
+    folder without an ``os`` file (best known = best plan of the run) and reports a decimal
+    instance's costs in the file's own units."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        assert gen_main([str(folder), "--seed", "7", "--sizes", "4x12", "--ratios", "3,5"]) == 0
+    assert (a / "y1").read_text() == (b / "y1").read_text()
+    assert (a / "y1").read_text() != (a / "y2").read_text()
+    assert read_sscflp(a / "y1").problem.facilities[0].capacity > 0
+    (a / "index.json").unlink()
+    # a decimal copy of y2: every cost / 100, so its optimum in file units is y2's / 100
+    text = (a / "y2").read_text().split("\n")
+    m = int(text[0].split()[0])
+    rows = [f"{line.split()[0]} {int(line.split()[1]) / 100}" for line in text[1 : 1 + m]]
+    demand_lines = -(-12 // 10)
+    costs = [
+        " ".join(str(int(c) / 100) for c in line.split()) for line in text[1 + m + demand_lines :]
+    ]
+    (a / "y3").write_text("\n".join([text[0], *rows, *text[1 + m : 1 + m + demand_lines], *costs]))
+    out = tmp_path / "r.json"
+    assert bench_main([str(a), "--time-limit", "10", "--no-reference", "--out", str(out)]) == 0
+    rows_out = json.loads(out.read_text())["rows"]
+    assert [r["instance"] for r in rows_out] == ["y1", "y2", "y3"]
+    assert not any(r["best_is_optimum"] for r in rows_out)
+    y2, y3 = rows_out[1], rows_out[2]
+    assert y2["proven"]
+    assert y3["proven"]
+    assert y3["cost_scale"] == 100
+    assert Decimal(y3["found"]) * 100 == Decimal(y2["found"])
