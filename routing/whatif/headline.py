@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from routing.whatif.fmt import country, money, number
+from routing.whatif.fmt import country, major, money, number
 from routing.whatif.kpis import Diversion, PolicyKpis
 from routing.whatif.policies import LABELS, LOCAL_FIRST
 from routing.whatif.runner import ScenarioResult, VariantResult
@@ -44,6 +44,7 @@ _PROSE = {
 }
 GREENER_SHARE = 0.2  # a "greener option" emits at least this share less CO2e than the winner
 MAX_FINDINGS = 3
+DIVERSIONS_SHOWN = 5  # per variant, in its section of the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ class Headline:
     winner: Option
     base: Option  # the base network under the winner's policy
     today: Option  # the base network under local first: what platforms do today
+    network: Option | None  # the winner's variant under local first (the network change alone)
+    take: str  # "Take open_venlo_hub with reroute optimized"
     answer: str
     findings: tuple[str, ...]
 
@@ -97,10 +100,12 @@ class Headline:
         """``report.json``'s ``headline``: amounts in minor units of ``currency``."""
         return {
             "currency": self.currency,
+            "take": self.take,
             "answer": self.answer,
             "winner": asdict(self.winner),
             "base": asdict(self.base),
             "today": asdict(self.today),
+            "network_change_only": None if self.network is None else asdict(self.network),
             "saving_vs_base_minor": self.saving_minor(self.base),
             "saving_vs_base_per_return_minor": round(self.saving_per_return_minor(self.base)),
             "saving_vs_today_minor": self.saving_minor(self.today),
@@ -129,11 +134,17 @@ def headline(result: ScenarioResult) -> Headline | None:
     winner = Option.of(wv.name, wp)
     base = Option.of(BASE, base_variant.policy(wp.policy))
     today = Option.of(BASE, base_variant.policy(LOCAL_FIRST))
-    h = Headline(cur, winner, base, today, "", ())
+    take = (
+        f"Keep the base network and plan with {winner.label}"
+        if winner.variant == BASE
+        else f"Take {winner.variant} with {winner.label}"
+    )
+    network = Option.of(wv.name, wv.policy(LOCAL_FIRST))
+    h = Headline(cur, winner, base, today, network, take, "", ())
     answer = _answer(h)
     findings: list[str] = []
     if wp.policy != LOCAL_FIRST and wv.diversions:
-        findings.append(_diversion_sentence(wv.diversions[0], wv, cur))
+        findings.append(diversion_sentence(wv.diversions[0], wv, cur))
     far = _surprising(result.variants, wv)
     if far is not None and far[1] is not (wv.diversions[0] if wv.diversions else None):
         v, d = far
@@ -146,7 +157,7 @@ def headline(result: ScenarioResult) -> Headline | None:
             if (x.destination, x.instead_of) == (d.destination, d.instead_of)
         ]
         note = f" ({', '.join(elsewhere)})" if elsewhere else ""
-        findings.append(_diversion_sentence(d, v, cur, prefix=f"Surprising flow{where}{note}: "))
+        findings.append(diversion_sentence(d, v, cur, prefix=f"Surprising flow{where}{note}: "))
     greener = _greener(candidates, wp)
     if greener is not None:
         findings.append(_greener_sentence(winner, greener, cur))
@@ -154,27 +165,31 @@ def headline(result: ScenarioResult) -> Headline | None:
         if len(findings) >= MAX_FINDINGS:
             break
         if far is None or d is not far[1]:
-            findings.append(_diversion_sentence(d, wv, cur))
-    return Headline(cur, winner, base, today, answer, tuple(findings[:MAX_FINDINGS]))
+            findings.append(diversion_sentence(d, wv, cur))
+    return Headline(cur, winner, base, today, network, take, answer, tuple(findings[:MAX_FINDINGS]))
 
 
 def _answer(h: Headline) -> str:
-    w = h.winner
-    take = (
-        f"Keep the base network and plan with {w.label}"
-        if w.variant == BASE
-        else f"Take {w.variant} with {w.label}"
+    w, cur = h.winner, h.currency
+    text = f"{h.take}: it " + _saving(
+        h, h.today, "today's practice (local first on the base network)"
     )
-    parts = [_saving(h, h.today, "today's practice (local first on the base network)")]
+    if w.variant != BASE and w.policy != LOCAL_FIRST and h.network is not None:
+        # whole units that add up to the saving as printed
+        total = round(major(h.saving_minor(h.today), cur))
+        network = round(major(h.today.total_cost_minor - h.network.total_cost_minor, cur))
+        text += (
+            f": {number(network)} {cur} from the network change ({w.variant} under local"
+            f" first) and {number(total - network)} {cur} from planning with {w.label}"
+        )
     if w.variant != BASE:
-        parts.append(_saving(h, h.base, f"the base network planned by {w.label}"))
-    text = f"{take}: it " + " and ".join(parts)
+        text += "; it " + _saving(h, h.base, f"the base network planned by {w.label}")
     co2 = w.co2e_kg - h.today.co2e_kg
     share = co2 / h.today.co2e_kg if h.today.co2e_kg else 0.0
     text += (
         f". CO2e {number(co2, signed=True)} kg ({number(100 * share, signed=True)} %)"
         f", days to refund p50/p90 {h.today.days_to_refund_p50}/{h.today.days_to_refund_p90}"
-        f" -> {w.days_to_refund_p50}/{w.days_to_refund_p90}."
+        f" → {w.days_to_refund_p50}/{w.days_to_refund_p90}."
     )
     return text
 
@@ -209,10 +224,10 @@ def _term(t: str, delta: int, cur: str) -> str:
     return f"{money(abs(delta), cur, whole=True)} {cur} {word} {_PROSE.get(t, t)}"
 
 
-def because(d: Diversion, cur: str) -> str:
+def because(d: Diversion, cur: str) -> tuple[str, str]:
     """The cost terms that make the difference: the favourable ones that carry at least 80 %
-    of the gain (two at most), against the unfavourable ones (the two largest named) when they
-    add up to a tenth of the gain or more."""
+    of the gain (two at most), and the unfavourable ones (the two largest named) when they add
+    up to a tenth of the gain or more (else ``""``)."""
     gains = sorted((x for x in d.term_deltas_minor if x[1] < 0), key=lambda x: x[1])
     costs = sorted((x for x in d.term_deltas_minor if x[1] > 0), key=lambda x: -x[1])
     total_gain = -sum(v for _, v in gains)
@@ -223,13 +238,13 @@ def because(d: Diversion, cur: str) -> str:
             break
     text = " and ".join(_term(t, v, cur) for t, v in picked) or "no single term"
     total_cost = sum(v for _, v in costs)
-    if costs and total_cost >= 0.1 * max(1, total_gain):
-        if len(costs) == 1:
-            return text + ", against " + _term(*costs[0], cur)
-        names = [_PROSE.get(t, t) for t, _ in costs[:2]]
-        named = ", ".join(names) + " and others" if len(costs) > 2 else " and ".join(names)
-        text += f", against {money(total_cost, cur, whole=True)} {cur} more {named}"
-    return text
+    if not costs or total_cost < 0.1 * max(1, total_gain):
+        return text, ""
+    if len(costs) == 1:
+        return text, _term(*costs[0], cur)
+    names = [_PROSE.get(t, t) for t, _ in costs[:2]]
+    named = ", ".join(names) + " and others" if len(costs) > 2 else " and ".join(names)
+    return text, f"{money(total_cost, cur, whole=True)} {cur} more {named}"
 
 
 def _kinds(counts: tuple[tuple[str, int], ...]) -> str:
@@ -249,13 +264,25 @@ def _dispositions(d: Diversion) -> str:
     return f" ({_kinds(d.dispositions)} there, {_kinds(d.instead_dispositions)} at {where})"
 
 
-def _diversion_sentence(d: Diversion, v: VariantResult, cur: str, prefix: str = "") -> str:
+def diversion_sentence(d: Diversion, v: VariantResult, cur: str, prefix: str = "") -> str:
+    """``"227 returns from France go to hub_nl_venlo (Netherlands) instead of rc_fr_paris
+    (France), where local first sends them: 12,783 EUR more resale recovery (...) outweighs
+    3,410 EUR more handling, line-haul and others, saving 9,373 EUR (41.29 per return)."``"""
     net = -d.net_delta_minor
+    gain, cost = because(d, cur)
+    result = (
+        f"saving {money(net, cur, whole=True)} {cur} ({money(net / d.returns, cur)} per return)"
+        if net >= 0
+        else f"costing {money(-net, cur, whole=True)} {cur} more"
+    )
+    why = (
+        f"{gain}{_dispositions(d)} outweighs {cost}, {result}"
+        if cost
+        else f"{gain}{_dispositions(d)}: {result}"
+    )
     return (
         f"{prefix}{d.returns} returns from {_countries(d)} go to {_place(d.destination, v)}"
-        f" instead of {_place(d.instead_of, v)}, where local first sends them, because of"
-        f" {because(d, cur)}{_dispositions(d)}: {money(abs(net), cur, whole=True)} {cur}"
-        f" {'saved' if net >= 0 else 'lost'} ({money(abs(net) / d.returns, cur)} per return)."
+        f" instead of {_place(d.instead_of, v)}, where local first sends them: {why}."
     )
 
 
