@@ -174,7 +174,7 @@ def cost_vs_refund(points: Sequence[tuple[str, PolicyKpis]], currency: str) -> C
     """
     fig, ax = plt.subplots(figsize=(11, 4.6), layout="constrained")
     variants = list(dict.fromkeys(v for v, _ in points))
-    step = 0.12
+    step = 0.18
     same: dict[tuple[float, int, int, str], list[str]] = {}
     for v, p in points:
         key = (round(p.per_return_cost_minor), p.days_to_refund_p50, p.days_to_refund_p90, p.policy)
@@ -196,6 +196,20 @@ def cost_vs_refund(points: Sequence[tuple[str, PolicyKpis]], currency: str) -> C
             capsize=3,
             elinewidth=1.0,
             alpha=0.9,
+        )
+    if points:  # point at the cheapest option: the answer the page leads with
+        v, p = min(points, key=lambda x: x[1].per_return_cost_minor)
+        i = variants.index(v)
+        ax.annotate(
+            f"cheapest: {v}, {LABELS[p.policy]}",
+            (
+                p.days_to_refund_p50 + (i - (len(variants) - 1) / 2) * step,
+                _major(p.per_return_cost_minor, currency),
+            ),
+            xytext=(40, 12),
+            textcoords="offset points",
+            fontsize=8,
+            arrowprops={"arrowstyle": "->", "color": "#333", "linewidth": 0.7},
         )
     handles = [
         Line2D([], [], marker="o", linestyle="", color=c, label=LABELS[k])

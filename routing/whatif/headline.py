@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from routing.whatif.fmt import country, major, money, number
+from routing.whatif.fmt import country, money, number
 from routing.whatif.kpis import Diversion, PolicyKpis
 from routing.whatif.policies import LABELS, LOCAL_FIRST
 from routing.whatif.runner import ScenarioResult, VariantResult
@@ -175,12 +175,12 @@ def _answer(h: Headline) -> str:
         h, h.today, "today's practice (local first on the base network)"
     )
     if w.variant != BASE and w.policy != LOCAL_FIRST and h.network is not None:
-        # whole units that add up to the saving as printed
-        total = round(major(h.saving_minor(h.today), cur))
-        network = round(major(h.today.total_cost_minor - h.network.total_cost_minor, cur))
+        # to the minor unit, so the two parts add up exactly
+        network = h.today.total_cost_minor - h.network.total_cost_minor
+        plan = h.network.total_cost_minor - w.total_cost_minor
         text += (
-            f": {number(network)} {cur} from the network change ({w.variant} under local"
-            f" first) and {number(total - network)} {cur} from planning with {w.label}"
+            f": {money(network, cur)} {cur} from the network change ({w.variant} under local"
+            f" first) and {money(plan, cur)} {cur} from planning with {w.label}"
         )
     if w.variant != BASE:
         text += "; it " + _saving(h, h.base, f"the base network planned by {w.label}")
