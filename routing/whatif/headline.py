@@ -25,7 +25,7 @@ from routing.whatif.scenario import BASE
 
 # credits: a negative delta means more of them (the plan recovers more)
 _CREDITS = frozenset({"recovery_value", "duty_reclaim", "vat_reclaim"})
-_PROSE = {
+PROSE = {
     "parcel_carriage": "parcel carriage",
     "fuel_surcharge": "fuel surcharge",
     "carrier_fees": "carrier fees",
@@ -221,7 +221,7 @@ def _countries(d: Diversion) -> str:
 
 def _term(t: str, delta: int, cur: str) -> str:
     word = "more" if (delta < 0) == (t in _CREDITS) else "less"
-    return f"{money(abs(delta), cur, whole=True)} {cur} {word} {_PROSE.get(t, t)}"
+    return f"{money(abs(delta), cur, whole=True)} {cur} {word} {PROSE.get(t, t)}"
 
 
 def because(d: Diversion, cur: str) -> tuple[str, str]:
@@ -242,7 +242,7 @@ def because(d: Diversion, cur: str) -> tuple[str, str]:
         return text, ""
     if len(costs) == 1:
         return text, _term(*costs[0], cur)
-    names = [_PROSE.get(t, t) for t, _ in costs[:2]]
+    names = [PROSE.get(t, t) for t, _ in costs[:2]]
     named = ", ".join(names) + " and others" if len(costs) > 2 else " and ".join(names)
     return text, f"{money(total_cost, cur, whole=True)} {cur} more {named}"
 
