@@ -44,6 +44,7 @@ PROSE = {
 }
 GREENER_SHARE = 0.2  # a "greener option" emits at least this share less CO2e than the winner
 MAX_FINDINGS = 3
+FARTHER_KM = 1000  # a "surprising" first stop is this much farther away than the origin
 DIVERSIONS_SHOWN = 5  # per variant, in its section of the page
 
 
@@ -148,7 +149,6 @@ def headline(result: ScenarioResult) -> Headline | None:
     far = _surprising(result.variants, wv)
     if far is not None and far[1] is not (wv.diversions[0] if wv.diversions else None):
         v, d = far
-        where = "" if v is wv else f" (in {v.name})"
         elsewhere = [
             f"{x.returns} in {o.name}"
             for o in result.variants
@@ -156,8 +156,10 @@ def headline(result: ScenarioResult) -> Headline | None:
             for x in o.diversions
             if (x.destination, x.instead_of) == (d.destination, d.instead_of)
         ]
-        note = f" ({', '.join(elsewhere)})" if elsewhere else ""
-        findings.append(diversion_sentence(d, v, cur, prefix=f"Surprising flow{where}{note}: "))
+        if v is not wv:
+            elsewhere.insert(0, f"in {v.name}")
+        note = f" ({'; '.join(elsewhere)})" if elsewhere else ""
+        findings.append(diversion_sentence(d, v, cur, prefix=f"Surprising flow{note}: "))
     greener = _greener(candidates, wp)
     if greener is not None:
         findings.append(_greener_sentence(winner, greener, cur))
@@ -219,9 +221,13 @@ def _countries(d: Diversion) -> str:
     return f"{', '.join(codes[:3])} and {len(codes) - 3} more countries"
 
 
+def _word(t: str, delta: int) -> str:
+    """ "more" or "less" of term ``t`` for a plan-minus-rule ``delta`` (credits are negative)."""
+    return "more" if (delta < 0) == (t in _CREDITS) else "less"
+
+
 def _term(t: str, delta: int, cur: str) -> str:
-    word = "more" if (delta < 0) == (t in _CREDITS) else "less"
-    return f"{money(abs(delta), cur, whole=True)} {cur} {word} {PROSE.get(t, t)}"
+    return f"{money(abs(delta), cur, whole=True)} {cur} {_word(t, delta)} {PROSE.get(t, t)}"
 
 
 def because(d: Diversion, cur: str) -> tuple[str, str]:
@@ -242,9 +248,9 @@ def because(d: Diversion, cur: str) -> tuple[str, str]:
         return text, ""
     if len(costs) == 1:
         return text, _term(*costs[0], cur)
-    names = [PROSE.get(t, t) for t, _ in costs[:2]]
+    names = [f"{_word(t, v)} {PROSE.get(t, t)}" for t, v in costs[:2]]
     named = ", ".join(names) + " and others" if len(costs) > 2 else " and ".join(names)
-    return text, f"{money(total_cost, cur, whole=True)} {cur} more {named}"
+    return text, f"{money(total_cost, cur, whole=True)} {cur} in {named}"
 
 
 def _kinds(counts: tuple[tuple[str, int], ...]) -> str:
@@ -278,7 +284,7 @@ def diversion_sentence(d: Diversion, v: VariantResult, cur: str, prefix: str = "
     why = (
         f"{gain}{_dispositions(d)} outweighs {cost}, {result}"
         if cost
-        else f"{gain}{_dispositions(d)}: {result}"
+        else f"{gain}{_dispositions(d)}, {result}"
     )
     return (
         f"{prefix}{d.returns} returns from {_countries(d)} go to {_place(d.destination, v)}"
@@ -300,7 +306,8 @@ def _surprising(
     variants: Sequence[VariantResult], winner: VariantResult
 ) -> tuple[VariantResult, Diversion] | None:
     """The largest diversion (the winner's variant first) to a facility neither in a customer
-    country nor the origin and farther from those customers than the origin is."""
+    country nor the origin, and over ``FARTHER_KM`` farther from those customers (on average,
+    great-circle) than the origin is."""
     found: list[tuple[int, int, VariantResult, Diversion]] = []
     for rank, v in enumerate(sorted(variants, key=lambda v: v is not winner)):
         at = {fid: (kind, c, (lat, lon)) for fid, kind, c, lat, lon in v.facility_points}
@@ -316,7 +323,7 @@ def _surprising(
             n = sum(k for _, k in homes)
             to_dest = sum(_km(p, dest[2]) * k for p, k in homes) / n
             to_origin = min(sum(_km(p, o[2]) * k for p, k in homes) / n for o in origins)
-            if to_dest > to_origin:
+            if to_dest > to_origin + FARTHER_KM:
                 found.append((rank, -d.returns, v, d))
     if not found:
         return None

@@ -133,14 +133,19 @@ def test_report_opens_in_headless_chromium(report: Path, browser: Any, tmp_path:
     # the answer, on the first screen: the winner and the findings report.json gives
     winner = headline["winner"]
     assert (top["variant"], top["policy"]) == (winner["variant"], winner["policy"])
-    assert winner["variant"] in top["take"] and winner["label"] in top["take"]
-    assert top["findings"] == headline["findings"] and 1 <= len(top["findings"]) <= 3
+    assert winner["variant"] in top["take"]
+    assert winner["label"] in top["take"]
+    assert top["findings"] == headline["findings"]
+    assert 1 <= len(top["findings"]) <= 3
     assert top["bottom"] <= HEIGHT, top["bottom"]
     # 1 cost-vs-refund chart + 4 per variant (waterfall, difference, utilization, flow map)
     assert len(figures) == 1 + 4 * len(data["variants"])
     for f in figures:
-        assert f["ok"] and f["h"] > 0 and f["fits"], f
-        assert f["title"].strip() and len(f["caption"].strip()) > 20, f
+        assert f["ok"], f
+        assert f["h"] > 0, f
+        assert f["fits"], f
+        assert f["title"].strip(), f
+        assert len(f["caption"].strip()) > 20, f
     assert table["right"] <= table["page"], table
     shown = {(v, p): (int(value), label) for v, p, value, label in table["rows"]}
     for v in data["variants"]:

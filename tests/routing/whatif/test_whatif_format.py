@@ -19,8 +19,10 @@ def test_money_has_thousands_separators_and_the_currency_exponent() -> None:
     assert money(123456789, "JPY") == "123,456,789"
     assert money(150, "EUR", signed=True) == "+1.50"
     assert money(-0.4, "EUR", signed=True) == "0.00"
-    assert number(4128.06) == "4,128" and number(3.25, 1, signed=True) == "+3.2"
-    assert country("HK") == "Hong Kong" and country("XX") == "XX"
+    assert number(4128.06) == "4,128"
+    assert number(3.25, 1, signed=True) == "+3.2"
+    assert country("HK") == "Hong Kong"
+    assert country("XX") == "XX"
 
 
 def _diversion(**deltas: int) -> Diversion:
@@ -48,10 +50,12 @@ def test_basemap_is_natural_earth_from_the_package() -> None:
     """The shipped 1:110m countries decode to rings in degrees: a point in the Netherlands is
     on land, one in the North Sea is not, and no ring jumps across the antimeridian."""
     world = basemap.world()
-    assert len(world.rings) > 250 and len(world.arcs) > 500
+    assert len(world.rings) > 250
+    assert len(world.arcs) > 500
     for ring in world.rings:
         assert np.abs(np.diff(ring[:, 0])).max(initial=0) <= 180
-        assert -90 <= ring[:, 1].min() and ring[:, 1].max() <= 90
+        assert ring[:, 1].min() >= -90
+        assert ring[:, 1].max() <= 90
 
     def on_land(lon: float, lat: float) -> bool:
         return any(MplPath(r).contains_point((lon, lat)) for r in world.rings)

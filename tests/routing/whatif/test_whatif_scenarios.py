@@ -92,7 +92,8 @@ def test_headline_names_the_cheapest_option_and_what_it_saves(result: ScenarioRe
     assert h.saving_minor(h.today) == h.today.total_cost_minor - cheapest >= 0
     cur = h.currency
     assert money(h.saving_minor(h.today), cur, whole=True) in h.answer
-    assert h.winner.variant in h.take and h.winner.label in h.take
+    assert h.winner.variant in h.take
+    assert h.winner.label in h.take
     assert 1 <= len(h.findings) <= 3
     assert len(set(h.findings)) == len(h.findings)
     data = to_dict(result)["headline"]
@@ -116,7 +117,5 @@ def test_diversions_are_explained_by_their_largest_terms(result: ScenarioResult)
             assert sentence.startswith(f"{d.returns} returns from ")
             if gains:
                 term = min(gains, key=lambda x: x[1])[0]
-                assert because(d, v.currency)[0].split(" and ")[0].endswith(
-                    PROSE.get(term, term)
-                )
+                assert because(d, v.currency)[0].split(" and ")[0].endswith(PROSE.get(term, term))
     assert seen  # the shipped scenarios all move some returns
