@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Annotation
@@ -78,12 +77,24 @@ def _wrapped(shapes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def draw(ax: Axes) -> None:
-    """Sea, land, coastlines and borders under everything else on ``ax`` (lon/lat axes)."""
+def draw(ax: Axes, box: tuple[float, float, float, float]) -> None:
+    """Sea, land, coastlines and borders under everything else on ``ax`` (lon/lat axes), only
+    the shapes that reach into ``box`` (lon0, lon1, lat0, lat1): the SVG stays small."""
     w = world()
+    rings = [r for r in w.rings if _touches(r, box)]
+    arcs = [a for a in w.arcs if _touches(a, box)]
     ax.set_facecolor(_SEA)
-    ax.add_collection(PolyCollection(w.rings, facecolors=_LAND, edgecolors="none", zorder=0))
-    ax.add_collection(LineCollection(w.arcs, colors=_LINES, linewidths=0.5, zorder=0.5))
+    # rasterized in the SVG (an embedded image at the figure's dpi): the outlines as vectors
+    # would be most of the report's bytes and drawing time for a background
+    land = PolyCollection(rings, facecolors=_LAND, edgecolors="none", zorder=0, rasterized=True)
+    lines = LineCollection(arcs, colors=_LINES, linewidths=0.5, zorder=0.5, rasterized=True)
+    ax.add_collection(land)
+    ax.add_collection(lines)
+
+
+def _touches(shape: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    lo, hi = shape.min(axis=0), shape.max(axis=0)
+    return bool(lo[0] <= box[1] and hi[0] >= box[0] and lo[1] <= box[3] and hi[1] >= box[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +154,14 @@ def _annotate(ax: Axes, label: Label, dx: float, dy: float, *, leader: bool) -> 
         color=label.color,
         fontweight=label.weight,
         zorder=5,
-        path_effects=[patheffects.withStroke(linewidth=2.4, foreground="white")],
+        # a pale box keeps a label readable over flow lines (a stroke halo would double the
+        # glyphs' bytes in the SVG)
+        bbox={
+            "boxstyle": "square,pad=0.08",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.7,
+        },
         arrowprops={"arrowstyle": "-", "color": "#777", "linewidth": 0.5} if leader else None,
     )
 

@@ -422,7 +422,7 @@ def _flow_view(
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1 / max(0.3, math.cos(math.radians((y0 + y1) / 2))))
-    basemap.draw(ax)
+    basemap.draw(ax, box)
     where = {fid: (lon, lat) for fid, _, _, lat, lon in facilities}
     for (c, fid), n in sorted(parcel.items(), key=lambda x: -x[1]):
         (a, b), (c2, d) = region_at[c], where[fid]
