@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 from routing.whatif.fmt import country, money, number
 from routing.whatif.kpis import Diversion, PolicyKpis
-from routing.whatif.policies import LABELS, LOCAL_FIRST
+from routing.whatif.policies import LABELS, LOCAL_FIRST, OPTIMIZED
 from routing.whatif.runner import ScenarioResult, VariantResult
 from routing.whatif.scenario import BASE
 
@@ -127,10 +127,16 @@ def headline(result: ScenarioResult) -> Headline | None:
         return None
     cur = base_variant.currency
     candidates = [(v, p) for v in result.variants for p in v.policies]
-    # cheapest; on a tie the base (no change to make), then the fewest CO2e
+    # cheapest; on a tie the base (no change to make), the optimized plan (the diversions
+    # explain it), then the fewest CO2e
     wv, wp = min(
         candidates,
-        key=lambda x: (x[1].total_cost_minor, x[0].name != BASE, x[1].co2e_g),
+        key=lambda x: (
+            x[1].total_cost_minor,
+            x[0].name != BASE,
+            x[1].policy != OPTIMIZED,
+            x[1].co2e_g,
+        ),
     )
     winner = Option.of(wv.name, wp)
     base = Option.of(BASE, base_variant.policy(wp.policy))
@@ -144,7 +150,7 @@ def headline(result: ScenarioResult) -> Headline | None:
     h = Headline(cur, winner, base, today, network, take, "", ())
     answer = _answer(h)
     findings: list[str] = []
-    if wp.policy != LOCAL_FIRST and wv.diversions:
+    if wp.policy == OPTIMIZED and wv.diversions:
         findings.append(diversion_sentence(wv.diversions[0], wv, cur))
     far = _surprising(result.variants, wv)
     if far is not None and far[1] is not (wv.diversions[0] if wv.diversions else None):
