@@ -222,7 +222,7 @@ def _countries(d: Diversion) -> str:
     codes = [c for c, _ in d.countries]
     if len(codes) == 1:
         return country(codes[0])
-    if len(codes) <= 3:
+    if len(codes) <= 4:
         return ", ".join(codes[:-1]) + " and " + codes[-1]
     return f"{', '.join(codes[:3])} and {len(codes) - 3} more countries"
 
@@ -272,8 +272,11 @@ def _dispositions(d: Diversion) -> str:
         return ""
     if d.dispositions[0][0] == d.instead_dispositions[0][0]:
         return ""
-    where = d.instead_of or "a returnless refund"
-    return f" ({_kinds(d.dispositions)} there, {_kinds(d.instead_dispositions)} at {where})"
+    if not d.instead_of:  # a returnless refund has nowhere to name
+        return f" ({_kinds(d.dispositions)} there)"
+    if not d.destination:
+        return f" ({_kinds(d.instead_dispositions)} at {d.instead_of})"
+    return f" ({_kinds(d.dispositions)} there, {_kinds(d.instead_dispositions)} at {d.instead_of})"
 
 
 def diversion_sentence(d: Diversion, v: VariantResult, cur: str, prefix: str = "") -> str:
@@ -288,14 +291,24 @@ def diversion_sentence(d: Diversion, v: VariantResult, cur: str, prefix: str = "
         else f"costing {money(-net, cur, whole=True)} {cur} more"
     )
     why = (
-        f"{gain}{_dispositions(d)} outweighs {cost}, {result}"
+        f"{gain}{_dispositions(d)} {'outweigh' if ' and ' in gain else 'outweighs'} {cost},"
+        f" {result}"
         if cost
         else f"{gain}{_dispositions(d)}, {result}"
     )
-    return (
-        f"{prefix}{d.returns} returns from {_countries(d)} go to {_place(d.destination, v)}"
-        f" instead of {_place(d.instead_of, v)}, where local first sends them: {why}."
+    one = d.returns == 1
+    go = (
+        f"go{'es' if one else ''} to {_place(d.destination, v)}"
+        if d.destination
+        else f"get{'s' if one else ''} a returnless refund"
     )
+    was = (
+        f"{_place(d.instead_of, v)}, where local first sends {'it' if one else 'them'}"
+        if d.instead_of
+        else f"the returnless refund local first gives {'it' if one else 'them'}"
+    )
+    n = f"{d.returns} return{'' if one else 's'}"
+    return f"{prefix}{n} from {_countries(d)} {go} instead of {was}: {why}."
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:

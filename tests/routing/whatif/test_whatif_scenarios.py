@@ -114,7 +114,7 @@ def test_diversions_are_explained_by_their_largest_terms(result: ScenarioResult)
             assert d.net_delta_minor == sum(x for _, x in d.term_deltas_minor)
             gains = [x for x in d.term_deltas_minor if x[1] < 0]
             sentence = diversion_sentence(d, v, v.currency)
-            assert sentence.startswith(f"{d.returns} returns from ")
+            assert sentence.startswith(f"{d.returns} return")
             if gains:
                 term = min(gains, key=lambda x: x[1])[0]
                 assert because(d, v.currency)[0].split(" and ")[0].endswith(PROSE.get(term, term))
