@@ -23,6 +23,7 @@ from pathlib import Path
 
 from customs.fx import format_minor
 from routing.plan.executor import SerialExecutor, make_executor
+from routing.whatif.headline import headline
 from routing.whatif.report import write_report
 from routing.whatif.runner import ScenarioResult, run_scenario
 
@@ -87,12 +88,19 @@ def main() -> int:
             same = [x["total_cost_minor"] for x in _summary(serial)] == [
                 x["total_cost_minor"] for x in _summary(parallel)
             ]
+            t0 = time.monotonic()
             write_report(parallel, a.out / path.stem)
+            t_report = time.monotonic() - t0
             print(f"\n{serial.scenario.name} ({path.name})")
             print(
                 f"  serial {t_serial:.1f} s, {a.workers} workers {t_parallel:.1f} s:"
                 f" speed-up x{t_serial / t_parallel:.2f}; same plans: {same}"
             )
+            # the report (charts, headline, findings) against the planning it reports on
+            print(f"  report {t_report:.1f} s = {t_report / t_serial:.2f} x the serial run")
+            answer = headline(parallel)
+            if answer is not None:
+                print(f"  headline: {answer.answer}")
             for v in parallel.variants:
                 cur = v.currency
                 print(
@@ -113,6 +121,8 @@ def main() -> int:
                     "parallel_s": round(t_parallel, 3),
                     "workers": a.workers,
                     "speedup": round(t_serial / t_parallel, 3),
+                    "report_s": round(t_report, 3),
+                    "report_over_serial": round(t_report / t_serial, 3),
                     "same_plans": same,
                     "kpis": _summary(parallel),
                 }

@@ -124,6 +124,17 @@ class ShipmentCache:
         return got
 
 
+def _priced(built: Built, k: int, o: int) -> tuple[PlanChoice, int]:
+    """The choice a plan's (class, option) stands for, and the overflow price above it (an
+    overflow option carries the terms of the class's cheapest facility option)."""
+    choice = built.choices[k][o]
+    if choice is not None:
+        return choice, 0
+    real = [c for c in built.choices[k] if c is not None and c.facility_id]
+    cheapest = min(real, key=lambda c: c.cost_minor)
+    return cheapest, built.problem.classes[k].options[o].cost_minor - cheapest.cost_minor
+
+
 def _lane_share(router: Router, ret: Return, choice: PlanChoice) -> int:
     if choice.lane_id is None:
         return 0
@@ -164,11 +175,9 @@ def policy_kpis(
         returns += 1
         units_total += cls.demand
         overflow = choice is None
-        if choice is None:  # the overflow twin of the class's cheapest facility option
-            price_row = cls.options[o].cost_minor
-            real = [c for c in built.choices[k] if c is not None and c.facility_id]
-            choice = min(real, key=lambda c: c.cost_minor)
-            terms[OVERFLOW] += price_row - choice.cost_minor
+        choice, extra = _priced(built, k, o)
+        if overflow:  # the overflow twin of the class's cheapest facility option
+            terms[OVERFLOW] += extra
             overflow_units += cls.demand
         s = cache.shipment(ret, choice)
         share = _lane_share(router, ret, choice)
@@ -243,3 +252,108 @@ def policy_kpis(
         solver=solver,
         optimal=None if result is None else result.proven,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Diversion:
+    """Returns one plan sends to ``destination`` that another plan (the rule compared) sends to
+    ``instead_of``: how many, from where, and what each cost term adds up to, plan minus rule,
+    summed over those returns (line-haul dispatches shared by units), so the difference can be
+    explained by the terms that make it. ``""`` is no shipment (a returnless refund)."""
+
+    destination: str
+    instead_of: str
+    returns: int
+    countries: tuple[tuple[str, int], ...]  # customer country, returns; most first
+    term_deltas_minor: tuple[tuple[str, int], ...]  # TERMS order; plan minus rule
+    dispositions: tuple[tuple[str, int], ...] = ()  # the plan's, per item; most first
+    instead_dispositions: tuple[tuple[str, int], ...] = ()  # the rule's
+
+    @property
+    def net_delta_minor(self) -> int:
+        return sum(v for _, v in self.term_deltas_minor)
+
+
+def _return_terms(
+    router: Router,
+    built: Built,
+    batch: Sequence[tuple[str, Return]],
+    plan: PolicyPlan,
+    cache: ShipmentCache,
+) -> list[tuple[str, dict[str, float], tuple[str, ...]] | None]:
+    """Per batch index: the first stop (``""`` returnless), the return's terms (its line-haul
+    the per-kg part plus its units' share of the plan's dispatches on its lane) and the
+    disposition of each item."""
+    problem = built.problem
+    evaluation = problem.evaluate(plan.assignment)
+    per_unit = {
+        lane_id: evaluation.dispatches[i] * problem.lanes[i].fixed_cost_minor / load
+        for i, lane_id in enumerate(built.lane_ids)
+        if (load := evaluation.lane_loads[i])
+    }
+    out: list[tuple[str, dict[str, float], tuple[str, ...]] | None] = []
+    for index, pick in enumerate(plan.picks):
+        if pick is None:
+            out.append(None)
+            continue
+        k, o = pick
+        ret = batch[index][1]
+        choice, extra = _priced(built, k, o)
+        s = cache.shipment(ret, choice)
+        terms: dict[str, float] = dict.fromkeys(TERMS, 0.0)
+        for t in s.terms:
+            terms[t.term.value] += t.amount_minor
+        terms[Term.LINEHAUL_SHARE.value] += per_unit.get(choice.lane_id or "", 0.0) * (
+            choice.units
+        ) - _lane_share(router, ret, choice)
+        terms[OVERFLOW] += extra
+        kinds = tuple(a.disposition.value for a in s.items)
+        out.append((s.legs[0].to_facility if s.legs else "", terms, kinds))
+    return out
+
+
+# per (plan's stop, rule's stop): countries, term deltas, the plan's and the rule's dispositions
+_Group = tuple[Counter[str], dict[str, float], Counter[str], Counter[str]]
+
+
+def diversions(
+    router: Router,
+    built: Built,
+    batch: Sequence[tuple[str, Return]],
+    plan: PolicyPlan,
+    rule: PolicyPlan,
+    cache: ShipmentCache,
+) -> tuple[Diversion, ...]:
+    """Where ``plan`` sends returns to another first stop than ``rule`` does, grouped by
+    (plan's stop, rule's stop), the most returns first."""
+    mine = _return_terms(router, built, batch, plan, cache)
+    theirs = _return_terms(router, built, batch, rule, cache)
+    groups: dict[tuple[str, str], _Group] = {}
+    for index, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        if a is None or b is None or a[0] == b[0]:
+            continue
+        countries, deltas, kinds_a, kinds_b = groups.setdefault(
+            (a[0], b[0]), (Counter(), dict.fromkeys(TERMS, 0.0), Counter(), Counter())
+        )
+        countries[batch[index][1].customer_country] += 1
+        kinds_a.update(a[2])
+        kinds_b.update(b[2])
+        for t in TERMS:
+            deltas[t] += a[1][t] - b[1][t]
+    found = [
+        Diversion(
+            destination=dest,
+            instead_of=was,
+            returns=sum(countries.values()),
+            countries=_most_first(countries),
+            term_deltas_minor=tuple((t, round(deltas[t])) for t in TERMS),
+            dispositions=_most_first(kinds_a),
+            instead_dispositions=_most_first(kinds_b),
+        )
+        for (dest, was), (countries, deltas, kinds_a, kinds_b) in groups.items()
+    ]
+    return tuple(sorted(found, key=lambda d: (-d.returns, d.destination, d.instead_of)))
+
+
+def _most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda x: (-x[1], x[0])))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import jinja2
 
-from customs.fx import format_minor
 from routing.whatif import charts
+from routing.whatif.fmt import money, number
+from routing.whatif.headline import DIVERSIONS_SHOWN, Headline, diversion_sentence, headline
 from routing.whatif.kpis import TERMS, PolicyKpis
 from routing.whatif.policies import LABELS, OPTIMIZED, POLICIES
 from routing.whatif.runner import ScenarioResult, VariantResult
@@ -68,6 +69,7 @@ def _base_of(result: ScenarioResult, policy: str) -> PolicyKpis | None:
 
 def to_dict(result: ScenarioResult) -> dict[str, object]:
     sc = result.scenario
+    h = headline(result)
     variants = []
     for v in result.variants:
         policies = {}
@@ -121,6 +123,20 @@ def to_dict(result: ScenarioResult) -> dict[str, object]:
                     "total": round(v.elapsed_s, 3),
                 },
                 "policies": policies,
+                "diversions_vs_local_first": [
+                    {
+                        "destination": d.destination,
+                        "instead_of": d.instead_of,
+                        "returns": d.returns,
+                        "countries": dict(d.countries),
+                        "term_deltas_minor": dict(d.term_deltas_minor),
+                        "net_delta_minor": d.net_delta_minor,
+                        "dispositions": dict(d.dispositions),
+                        "instead_dispositions": dict(d.instead_dispositions),
+                        "explanation": diversion_sentence(d, v, v.currency),
+                    }
+                    for d in v.diversions
+                ],
                 "optimized_vs_rules_minor": {
                     p.policy: {
                         "total": opt.total_cost_minor - p.total_cost_minor,
@@ -145,6 +161,7 @@ def to_dict(result: ScenarioResult) -> dict[str, object]:
             "overflow_price_minor": sc.base.overflow_price_minor,
         },
         "policies": list(POLICIES),
+        "headline": None if h is None else h.to_dict(),
         "variants": variants,
     }
 
@@ -267,38 +284,80 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>What-if: {{ name }}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222;
-  padding: 0 1rem; }
-h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.85rem; }
-th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; } td.l, th.l { text-align: left; }
+body { font-family: system-ui, sans-serif; margin: 1.2rem auto; max-width: 1320px; color: #222;
+  padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.5rem; margin: 0 0 0.2rem; }
+h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+h3 { margin-top: 1.6rem; }
+.lede { margin: 0 0 0.8rem; color: #444; }
+#headline { border: 1px solid #b9d8c6; background: #f2faf5; border-radius: 6px;
+  padding: 0.8rem 1.1rem; }
+#headline .take { font-size: 1.25rem; font-weight: 700; margin: 0 0 0.3rem; }
+#headline .answer { margin: 0 0 0.7rem; }
+.tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 0.6rem; margin: 0 0 0.6rem; }
+.tile { background: #fff; border: 1px solid #d6e6dc; border-radius: 4px; padding: 0.4rem 0.6rem; }
+.tile .k { font-size: 0.78rem; color: #555; } .tile .v { font-size: 1.2rem; font-weight: 700; }
+.tile .s { font-size: 0.8rem; color: #444; }
+#findings { margin: 0.3rem 0 0; padding-left: 1.3rem; } #findings li { margin: 0.25rem 0; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.82rem; }
+th, td { border: 1px solid #ddd; padding: 0.22rem 0.45rem; text-align: right; }
+td { white-space: nowrap; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; vertical-align: bottom; } td.l, th.l { text-align: left; }
+th.v { background: #fafafa; text-align: left; vertical-align: top; white-space: nowrap; }
 tr.optimized td { background: #eef7f1; font-weight: 600; }
+tr.winner td { background: #d7efe0; }
 .neg { color: #1c7c54; } .pos { color: #b03a2e; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
-figcaption { font-size: 0.8rem; color: #555; }
-.note { font-size: 0.85rem; color: #444; max-width: 60rem; }
+figure { margin: 1.2rem 0; } figure img { max-width: 100%; height: auto; display: block; }
+figure h4 { margin: 0 0 0.3rem; font-size: 0.95rem; }
+figcaption { font-size: 0.82rem; color: #444; max-width: 64rem; }
+.note { font-size: 0.85rem; color: #444; max-width: 64rem; }
 </style>
 </head>
 <body>
 <h1>What-if: {{ name }}</h1>
-<p>{{ description }}</p>
-<p class="note">Scenario file <code>{{ file }}</code>; {{ variants|length }} variants x
-{{ policies|length }} policies, run on the {{ executor }} executor ({{ workers }} at a time) in
-{{ "%.1f"|format(elapsed_s) }} s. Amounts in {{ currency }}; a negative cost is a net
-recovery. Capacity horizon {{ horizon_days }} days; overflow beyond a facility's capacity
-priced at {{ overflow_price }} per return, the same for every policy.</p>
+<p class="lede">{{ description }}</p>
+{% if h %}
+<section id="headline" data-variant="{{ h.winner.variant }}" data-policy="{{ h.winner.policy }}">
+<p class="take">{{ h.take }}</p>
+<p class="answer">{{ h.answer }}</p>
+<div class="tiles">
+<div class="tile" data-kpi="saving_vs_today">
+<div class="k">saving vs today (local first, base network), {{ currency }}</div>
+<div class="v">{{ h.vs_today }}</div>
+<div class="s">{{ h.vs_today_per_return }} per return</div></div>
+<div class="tile" data-kpi="saving_vs_base">
+<div class="k">saving vs the base network ({{ h.winner.label }}), {{ currency }}</div>
+<div class="v">{{ h.vs_base }}</div>
+<div class="s">{{ h.vs_base_per_return }} per return</div></div>
+<div class="tile" data-kpi="co2e_change"><div class="k">CO2e vs today, kg</div>
+<div class="v">{{ h.co2e }}</div>
+<div class="s">{{ h.co2e_share }} ({{ h.today_co2e }} kg today)</div></div>
+<div class="tile" data-kpi="refund_days"><div class="k">days to refund p50 / p90</div>
+<div class="v">{{ h.refund }}</div><div class="s">today {{ h.today_refund }}</div></div>
+</div>
+<strong>What a planner must know</strong>
+<ol id="findings">{% for f in h.findings %}<li>{{ f }}</li>{% endfor %}</ol>
+</section>
+{% endif %}
 
 <h2>Summary</h2>
+<p class="note">Amounts in {{ currency }} (totals rounded to whole {{ currency }}; a negative
+cost is a net recovery); "vs base" is the base network under the same policy. Scenario file
+<code>{{ file }}</code>; {{ variants|length }} variants x {{ policies|length }} policies, run on
+the {{ executor }} executor ({{ workers }} at a time) in {{ "%.1f"|format(elapsed_s) }} s.
+Capacity horizon {{ horizon_days }} days; overflow beyond a facility's capacity priced at
+{{ overflow_price }} {{ currency }} per return, the same for every policy.</p>
 <table id="summary">
-<tr><th class="l">variant</th><th class="l">policy</th><th>total net cost</th>
+<tr><th class="l">variant</th><th class="l">policy</th><th>net cost</th>
 <th>per return</th><th>vs base</th><th>duties paid</th><th>reclaimed</th>
-<th>refund p50 / p90 (days)</th><th>resale p50 / p90 (days)</th><th>CO2e (kg)</th>
-<th>returnless</th><th>max facility use</th><th>dispatch fill</th><th>overflow units</th>
-<th>rule fallbacks</th></tr>
+<th>refund days<br>p50 / p90</th><th>resale days<br>p50 / p90</th><th>CO2e<br>kg</th>
+<th>returnless</th><th>max facility<br>use</th><th>dispatch<br>fill</th><th>overflow<br>units</th>
+<th>rule<br>fallbacks</th></tr>
 {% for v in variants %}{% for p in v.policies %}
-<tr class="{{ p.policy }}" data-variant="{{ v.name }}" data-policy="{{ p.policy }}">
-<td class="l">{{ v.name }}</td><td class="l">{{ p.label }}</td>
+<tr class="{{ p.policy }}{% if p.winner %} winner{% endif %}"
+ data-variant="{{ v.name }}" data-policy="{{ p.policy }}">
+{% if loop.first %}<th class="v" rowspan="{{ v.policies|length }}">{{ v.name }}</th>{% endif %}
+<td class="l">{{ p.label }}</td>
 <td data-kpi="total_cost_minor" data-value="{{ p.total_cost_minor }}">{{ p.total }}</td>
 <td data-kpi="per_return_cost_minor">{{ p.per_return }}</td>
 <td data-kpi="delta_vs_base_minor" class="{{ p.delta_class }}">{{ p.delta }}</td>
@@ -315,9 +374,7 @@ priced at {{ overflow_price }} per return, the same for every policy.</p>
 {% endfor %}{% endfor %}
 </table>
 
-<figure><img alt="cost against days to refund" src="{{ charts.cost_vs_refund }}">
-<figcaption>Net cost per return against days to refund, every variant and policy.</figcaption>
-</figure>
+{% for c in [overview] %}{% include "figure" %}{% endfor %}
 
 {% for v in variants %}
 <section id="variant-{{ v.name }}">
@@ -327,11 +384,15 @@ priced at {{ overflow_price }} per return, the same for every policy.</p>
 <p class="note">{{ v.returns }} returns ({{ v.unroutable }} unroutable), {{ v.classes }}
 classes, {{ v.options }} options; built in {{ "%.1f"|format(v.build_s) }} s, planned in
 {{ "%.1f"|format(v.solve_s) }} s. Optimized plan: {{ v.solver }}.</p>
+{% if v.diversions %}
+<h3>Where the optimized plan sends returns other than local first, and why</h3>
+<ul class="diversions">{% for d in v.diversions %}<li>{{ d }}</li>{% endfor %}</ul>
+{% endif %}
 
-<h3>Cost by term</h3>
+<h3>Cost by term ({{ currency }})</h3>
 <table class="terms" data-variant="{{ v.name }}">
 <tr><th class="l">term</th>{% for p in v.policies %}<th>{{ p.label }}</th>{% endfor %}
-{% for p in v.rules %}<th>optimized − {{ p.label }}</th>{% endfor %}</tr>
+{% for p in v.rules %}<th>optimized<br>− {{ p.label }}</th>{% endfor %}</tr>
 {% for row in v.term_rows %}
 <tr data-term="{{ row.term }}"><td class="l">{{ row.label }}</td>
 {% for cell in row.cells %}<td>{{ cell }}</td>{% endfor %}
@@ -340,16 +401,7 @@ classes, {{ v.options }} options; built in {{ "%.1f"|format(v.build_s) }} s, pla
 </tr>{% endfor %}
 </table>
 
-<figure><img alt="cost waterfall per policy, {{ v.name }}" src="{{ v.charts.waterfall }}">
-<figcaption>Each term stacked on the last, then the net cost, per policy.</figcaption></figure>
-<figure><img alt="optimized vs {{ v.best_rule }}, {{ v.name }}" src="{{ v.charts.difference }}">
-<figcaption>Where the optimized plan differs from the cheapest rule ({{ v.best_rule }}),
-term by term (green = cheaper).</figcaption></figure>
-<figure><img alt="facility utilization, {{ v.name }}" src="{{ v.charts.utilization }}">
-<figcaption>Load over capacity across the horizon; the dashed line is full.</figcaption></figure>
-<figure><img alt="flow map, {{ v.name }}" src="{{ v.charts.flow_map }}">
-<figcaption>Optimized plan: returns from customer countries to their first stop, and on by
-line-haul, drawn from the facilities' coordinates.</figcaption></figure>
+{% for c in v.charts %}{% include "figure" %}{% endfor %}
 </section>
 {% endfor %}
 
@@ -360,9 +412,17 @@ line-haul paid per dispatch. Rules take the returns in batch order; a return who
 full goes to overflow at the planner's overflow price. Each return's terms are the engine's
 own; the line-haul term is the plan's dispatches plus the per-kg part. The optimized plan is
 the planner's solve of that problem, started from the best rule plan, so it never costs more
-than a rule.</p>
+than a rule. The findings compare, return by return, where the optimized plan and local first
+send each return and add up the cost terms of both (line-haul dispatches shared by units).</p>
 </body>
 </html>
+"""
+
+_FIGURE = """<figure class="chart" data-chart="{{ c.key }}">
+<h4 class="chart-title">{{ c.title }}</h4>
+<img alt="{{ c.title }}" src="{{ c.src }}">
+<figcaption>{{ c.caption }}</figcaption>
+</figure>
 """
 
 
@@ -370,12 +430,16 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def _figure(key: str, chart: charts.Chart) -> dict[str, str]:
+    return {"key": key, "title": chart.title, "caption": chart.caption, "src": _data_uri(chart.svg)}
+
+
 def _signed(amount_minor: int | None, currency: str) -> tuple[str, str]:
     if amount_minor is None:
         return "–", ""
-    text = format_minor(amount_minor, currency)
+    text = money(amount_minor, currency, whole=True, signed=True)
     cls = "neg" if amount_minor < 0 else ("pos" if amount_minor > 0 else "")
-    return ("+" + text if amount_minor > 0 else text), cls
+    return text, cls
 
 
 def _pct(value: float | None) -> str:
@@ -386,7 +450,9 @@ def _days(p50: int | None, p90: int | None) -> str:
     return "–" if p50 is None or p90 is None else f"{p50} / {p90}"
 
 
-def _variant_view(v: VariantResult, result: ScenarioResult) -> dict[str, object]:
+def _variant_view(
+    v: VariantResult, result: ScenarioResult, winner: tuple[str, str] | None
+) -> dict[str, object]:
     cur = v.currency
     policies = []
     for p in v.policies:
@@ -398,21 +464,22 @@ def _variant_view(v: VariantResult, result: ScenarioResult) -> dict[str, object]
             {
                 "policy": p.policy,
                 "label": LABELS[p.policy],
+                "winner": (v.name, p.policy) == winner,
                 "total_cost_minor": p.total_cost_minor,
-                "total": format_minor(p.total_cost_minor, cur),
-                "per_return": format_minor(round(p.per_return_cost_minor), cur),
+                "total": money(p.total_cost_minor, cur, whole=True),
+                "per_return": money(p.per_return_cost_minor, cur),
                 "delta": delta,
                 "delta_class": cls,
-                "duties": format_minor(p.duties_paid_minor, cur),
-                "reclaimed": format_minor(p.reclaimed_minor, cur),
+                "duties": money(p.duties_paid_minor, cur, whole=True),
+                "reclaimed": money(p.reclaimed_minor, cur, whole=True),
                 "refund": _days(p.days_to_refund_p50, p.days_to_refund_p90),
                 "resale": _days(p.days_to_resale_p50, p.days_to_resale_p90),
-                "co2e": f"{p.co2e_g / 1000:,.1f}",
+                "co2e": number(p.co2e_g / 1000),
                 "returnless": _pct(p.returnless_share),
                 "max_use": _pct(p.max_hub_utilization),
                 "fill": _pct(p.dispatch_fill),
-                "overflow": p.overflow_units,
-                "fallbacks": p.fallbacks,
+                "overflow": number(p.overflow_units),
+                "fallbacks": number(p.fallbacks),
             }
         )
     opt = v.policy(OPTIMIZED)
@@ -433,7 +500,7 @@ def _variant_view(v: VariantResult, result: ScenarioResult) -> dict[str, object]
             {
                 "term": t,
                 "label": "net cost" if t == "net" else charts.term_label(t),
-                "cells": [format_minor(value(p), cur) for p in v.policies],
+                "cells": [money(value(p), cur, whole=True) for p in v.policies],
                 "deltas": deltas,
             }
         )
@@ -452,25 +519,49 @@ def _variant_view(v: VariantResult, result: ScenarioResult) -> dict[str, object]
         "policies": policies,
         "rules": [{"policy": r.policy, "label": LABELS[r.policy]} for r in rules],
         "term_rows": rows,
-        "best_rule": LABELS[best.policy],
-        "charts": {
-            "waterfall": _data_uri(charts.waterfall(v.policies, cur)),
-            "difference": _data_uri(charts.difference(opt, best, cur)),
-            "utilization": _data_uri(charts.utilization(v.policies)),
-            "flow_map": _data_uri(
-                charts.flow_map(
-                    opt, v.facility_points, v.region_points, f"{v.name}: optimized plan flows"
-                )
-            ),
-        },
+        "diversions": [diversion_sentence(d, v, cur) for d in v.diversions[:DIVERSIONS_SHOWN]],
+        "charts": [
+            _figure("waterfall", charts.waterfall(v.policies, cur)),
+            _figure("difference", charts.difference(opt, best, cur)),
+            _figure("utilization", charts.utilization(v.policies)),
+            _figure("flow_map", charts.flow_map(opt, v.facility_points, v.region_points, v.name)),
+        ],
+    }
+
+
+def _headline_view(h: Headline) -> dict[str, object]:
+    cur = h.currency
+    co2 = h.winner.co2e_kg - h.today.co2e_kg
+    return {
+        "winner": h.winner,
+        "take": h.take,
+        "answer": "It " + h.answer.removeprefix(h.take + ": it "),
+        "vs_today": money(h.saving_minor(h.today), cur, whole=True),
+        "vs_today_per_return": money(h.saving_per_return_minor(h.today), cur),
+        "vs_base": money(h.saving_minor(h.base), cur, whole=True),
+        "vs_base_per_return": money(h.saving_per_return_minor(h.base), cur),
+        "co2e": number(co2, signed=True),
+        "co2e_share": number(100 * co2 / h.today.co2e_kg, signed=True) + " %"
+        if h.today.co2e_kg
+        else "–",
+        "today_co2e": number(h.today.co2e_kg),
+        "refund": f"{h.winner.days_to_refund_p50} / {h.winner.days_to_refund_p90}",
+        "today_refund": f"{h.today.days_to_refund_p50} / {h.today.days_to_refund_p90}",
+        "findings": h.findings,
     }
 
 
 def render_html(result: ScenarioResult) -> str:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        loader=jinja2.DictLoader({"figure": _FIGURE}),
+    )
     sc = result.scenario
     cur = result.variants[0].currency if result.variants else ""
     points = [(v.name, p) for v in result.variants for p in v.policies]
+    h = headline(result)
+    winner = None if h is None else (h.winner.variant, h.winner.policy)
     return env.from_string(_TEMPLATE).render(
         name=sc.name,
         description=sc.description,
@@ -480,10 +571,11 @@ def render_html(result: ScenarioResult) -> str:
         elapsed_s=result.elapsed_s,
         currency=cur,
         horizon_days=sc.base.horizon_days,
-        overflow_price=format_minor(sc.base.overflow_price_minor, cur) if cur else "",
+        overflow_price=money(sc.base.overflow_price_minor, cur) if cur else "",
         policies=POLICIES,
-        variants=[_variant_view(v, result) for v in result.variants],
-        charts={"cost_vs_refund": _data_uri(charts.cost_vs_refund(points, cur))},
+        h=None if h is None else _headline_view(h),
+        variants=[_variant_view(v, result, winner) for v in result.variants],
+        overview=_figure("cost_vs_refund", charts.cost_vs_refund(points, cur)),
     )
 
 

@@ -22,8 +22,8 @@ from routing.decide.router import Router
 from routing.plan.executor import Executor, SerialExecutor, make_executor
 from routing.plan.planner import PlanConfig, build_problem
 from routing.whatif.apply import check, prepare
-from routing.whatif.kpis import PolicyKpis, ShipmentCache, policy_kpis
-from routing.whatif.policies import RULES, optimized_plan, rule_plan
+from routing.whatif.kpis import Diversion, PolicyKpis, ShipmentCache, diversions, policy_kpis
+from routing.whatif.policies import LOCAL_FIRST, RULES, optimized_plan, rule_plan
 from routing.whatif.scenario import BASE, Scenario, load_scenario
 
 
@@ -50,6 +50,8 @@ class VariantResult:
     build_s: float
     solve_s: float
     elapsed_s: float
+    # returns the optimized plan sends elsewhere than local first (today's practice), and why
+    diversions: tuple[Diversion, ...] = ()
 
     def policy(self, name: str) -> PolicyKpis:
         return next(p for p in self.policies if p.policy == name)
@@ -93,6 +95,8 @@ def run_variant(task: Task) -> VariantResult:
     t2 = time.monotonic()
     cache = ShipmentCache(router)
     kpis = tuple(policy_kpis(router, built, batch, p, cache) for p in (*rules, optimized))
+    local = rules[RULES.index(LOCAL_FIRST)]
+    moved = diversions(router, built, batch, optimized, local, cache)
     variant = scenario.variant(task.variant)
     return VariantResult(
         name=variant.name,
@@ -111,6 +115,7 @@ def run_variant(task: Task) -> VariantResult:
         build_s=t1 - t0,
         solve_s=t2 - t1,
         elapsed_s=time.monotonic() - t0,
+        diversions=moved,
     )
 
 

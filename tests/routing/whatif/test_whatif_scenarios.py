@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from routing.plan.executor import SerialExecutor
+from routing.whatif.fmt import money
+from routing.whatif.headline import PROSE, because, diversion_sentence, headline
 from routing.whatif.kpis import TERMS
-from routing.whatif.policies import OPTIMIZED, POLICIES, RULES
+from routing.whatif.policies import LOCAL_FIRST, OPTIMIZED, POLICIES, RULES
 from routing.whatif.report import to_dict, write_report
 from routing.whatif.runner import ScenarioResult, run_scenario
+from routing.whatif.scenario import BASE
 from tests.routing.whatif.conftest import SHIPPED
 
 SCENARIOS = sorted(SHIPPED.glob("*.toml"))
@@ -73,3 +76,46 @@ def test_report_shows_term_by_term_differences(result: ScenarioResult, tmp_path:
     assert 'data-term="net"' in html
     assert 'data-term="recovery_value"' in html
     assert {p.name for p in paths} >= {"report.html", "report.json", "kpis.csv", "terms.csv"}
+
+
+def test_headline_names_the_cheapest_option_and_what_it_saves(result: ScenarioResult) -> None:
+    """The headline's winner is the cheapest (variant, policy) of the run; its savings are the
+    differences of totals against the base under the same policy and against local first on
+    the base; the answer sentence and every finding are written from those figures."""
+    h = headline(result)
+    assert h is not None
+    cheapest = min(p.total_cost_minor for v in result.variants for p in v.policies)
+    assert h.winner.total_cost_minor == cheapest
+    base = result.variant(BASE)
+    assert h.today.total_cost_minor == base.policy(LOCAL_FIRST).total_cost_minor
+    assert h.base.total_cost_minor == base.policy(h.winner.policy).total_cost_minor
+    assert h.saving_minor(h.today) == h.today.total_cost_minor - cheapest >= 0
+    cur = h.currency
+    assert money(h.saving_minor(h.today), cur, whole=True) in h.answer
+    assert h.winner.variant in h.take
+    assert h.winner.label in h.take
+    assert 1 <= len(h.findings) <= 3
+    assert len(set(h.findings)) == len(h.findings)
+    data = to_dict(result)["headline"]
+    assert isinstance(data, dict)
+    assert data["saving_vs_today_minor"] == h.saving_minor(h.today)
+    assert data["findings"] == list(h.findings)
+
+
+def test_diversions_are_explained_by_their_largest_terms(result: ScenarioResult) -> None:
+    """Every diversion (optimized vs local first) counts its returns once per country, its net
+    is the sum of its term deltas, and its sentence names the most favourable term."""
+    seen = 0
+    for v in result.variants:
+        for d in v.diversions:
+            seen += 1
+            assert d.destination != d.instead_of
+            assert d.returns == sum(n for _, n in d.countries) > 0
+            assert d.net_delta_minor == sum(x for _, x in d.term_deltas_minor)
+            gains = [x for x in d.term_deltas_minor if x[1] < 0]
+            sentence = diversion_sentence(d, v, v.currency)
+            assert sentence.startswith(f"{d.returns} return")
+            if gains:
+                term = min(gains, key=lambda x: x[1])[0]
+                assert because(d, v.currency)[0].split(" and ")[0].endswith(PROSE.get(term, term))
+    assert seen  # the shipped scenarios all move some returns
