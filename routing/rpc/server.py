@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -100,6 +101,9 @@ class ServerConfig:
     max_stream_requests: int = 100_000  # per RouteReturns call; then RESOURCE_EXHAUSTED
     max_items_per_return: int = 1000  # item lines of one return (the wire contract's maximum)
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
+    # a decision is stored only while at least this much of its call's deadline remains: the
+    # time its answer takes to reach the caller (a stored decision is one the caller received)
+    commit_margin_s: float = 0.005
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -137,11 +141,13 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         metrics: Metrics | None = None,
         *,
         max_items_per_return: int = 1000,
+        commit_margin_s: float = 0.005,
     ) -> None:
         self.app = app
         self.guard = guard
         self.metrics = metrics
         self.max_items = max_items_per_return
+        self.commit_margin_s = commit_margin_s
 
     def _return(self, request: routing_pb2.RouteReturnRequest) -> Return:
         n = len(request.customer_return.items)
@@ -157,9 +163,14 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         split_limit = None if remaining is None else remaining / 2
         if split_limit is not None and split_limit <= MIN_SOLVE_S:
             split_limit = 0.0  # too little time left: no split attempt
-        # the store commits before the answer is sent; a split (CP-SAT) runs off the event loop
+        # the store commits before the answer is sent, and only while the answer can still
+        # reach the caller in time: ``commit_margin_s`` before the call's deadline
+        commit_by = (
+            None if remaining is None else time.monotonic() + remaining - self.commit_margin_s
+        )
+        # a split (CP-SAT) runs off the event loop
         return await self.app.route_return_async(
-            ret, tenant=current_tenant(), time_limit_s=split_limit
+            ret, tenant=current_tenant(), time_limit_s=split_limit, commit_by=commit_by
         )
 
     async def RouteReturn(
@@ -348,7 +359,11 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     interceptor = EdgeInterceptor(authenticator, guard, metrics, default_tenant=DEFAULT_TENANT)
     server = grpc.aio.server(options=config.channel_options(), interceptors=[interceptor])
     servicer = ReturnsRoutingServicer(
-        app, guard, metrics, max_items_per_return=config.max_items_per_return
+        app,
+        guard,
+        metrics,
+        max_items_per_return=config.max_items_per_return,
+        commit_margin_s=config.commit_margin_s,
     )
     routing_pb2_grpc.add_ReturnsRoutingServicer_to_server(servicer, server)
     plans = PlanJobs(
