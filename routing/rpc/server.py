@@ -74,6 +74,8 @@ log = logging.getLogger("reroute.service")
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["ReturnsRouting"].full_name
 ECHO_SERVICE = "reroute.bench.Echo"
 MIN_SOLVE_S = 0.005  # below this much time left, a split is not attempted
+# at shutdown, grpc stops once no call has come for this long (see ``shutdown``)
+QUIET_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ class ServerConfig:
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
     # a decision is stored only while at least this much of its call's deadline remains: the
     # time its answer takes to reach the caller (a stored decision is one the caller received)
-    commit_margin_s: float = 0.005
+    commit_margin_s: float = 0.02
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -141,7 +143,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         metrics: Metrics | None = None,
         *,
         max_items_per_return: int = 1000,
-        commit_margin_s: float = 0.005,
+        commit_margin_s: float = 0.02,
     ) -> None:
         self.app = app
         self.guard = guard
@@ -259,6 +261,29 @@ def _echo_handler() -> grpc.GenericRpcHandler[bytes, bytes]:
     )
 
 
+class Health(HealthServicer):  # type: ignore[misc]  # grpc_health ships no types
+    """grpc.health.v1 (grpc's asyncio servicer) whose Watch streams end, right after telling
+    NOT_SERVING, when the server shuts down: cancelled at the end of the grace period instead,
+    each would keep the stop waiting for all of it and log an unhandled CancelledError."""
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        condition = self._server_watchers[request.service]
+        last = None
+        async with condition:
+            while True:
+                status = self._server_status.get(
+                    request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+                )
+                if status != last:
+                    await context.write(health_pb2.HealthCheckResponse(status=status))
+                    last = status
+                if self._gracefully_shutting_down:
+                    return
+                await condition.wait()
+
+
 @dataclass
 class Running:
     server: grpc.aio.Server
@@ -269,6 +294,7 @@ class Running:
     engine: Engine | None = None
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
+    edge: EdgeInterceptor | None = None
 
 
 class ServerConfigError(ConfigurationError):
@@ -373,7 +399,7 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         workers=config.plan_workers,
     )
     planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
-    health = HealthServicer()
+    health = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [
         SERVICE_NAME,
@@ -390,15 +416,30 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, health, app, plans, engine, metrics, key_file)
+    return Running(server, port, health, app, plans, engine, metrics, key_file, interceptor)
 
 
 async def shutdown(running: Running, grace_s: float) -> None:
-    """Stop taking calls, let in-flight ones finish within ``grace_s``, then stop."""
+    """Stop taking calls, let in-flight ones finish within ``grace_s``, then stop.
+
+    In this order: health answers NOT_SERVING (load balancers stop sending); every new
+    reroute.v1 call answers UNAVAILABLE (reason SERVER_SHUTTING_DOWN) at once, and open
+    streams end so, a request being routed answered first; plan jobs not finished end FAILED
+    with the retryable UNAVAILABLE (PLAN_JOB_INTERRUPTED: submit again), their watchers told;
+    then, once no call has come for ``QUIET_S`` (half the grace at most: callers told
+    UNAVAILABLE go elsewhere or back off), grpc stops, giving the calls in flight ``grace_s``
+    to finish."""
     await running.health.enter_graceful_shutdown()
-    if running.plans is not None:  # running plans end CANCELLED, their watchers are told
+    if running.edge is not None:
+        running.edge.drain()
+    if running.plans is not None:
         await running.plans.close()
+        log.info("plan jobs stopped")
+    if running.edge is not None:
+        running.edge.close_streams()
+        await running.edge.quiet(QUIET_S, within_s=grace_s / 2)
     await running.server.stop(grace_s)
+    log.info("stopped")
 
 
 async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:

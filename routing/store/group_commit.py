@@ -76,6 +76,7 @@ IDLE_S = 2.0  # the writer thread ends (and returns its connection) after this l
 # SQLite's own default checkpoints every 1000 pages (4 MB); decisions committed on an event loop
 # ask the writer thread for a checkpoint after about as much decision data
 CHECKPOINT_BYTES = 4 * 1024 * 1024
+clock = time.monotonic  # what Put.commit_by is measured on (a test steps it)
 _CHECKPOINT = "checkpoint"  # the writer thread's queue: run a checkpoint
 
 _DECISIONS: Table = DecisionRow.__table__  # type: ignore[assignment]
@@ -453,7 +454,7 @@ class GroupCommitter:
                     if conn.nowait:  # locked by another connection: nothing was done
                         raise _Busy() from exc
                     raise
-            now = time.monotonic()
+            now = clock()
             for p in batch:
                 if p.too_late(now):
                     p.outcome = deadline_passed()
@@ -503,7 +504,7 @@ class GroupCommitter:
                     p.outcome = CapacityTaken(facility, day)
                     continue
                 p.taken.append(h)
-            now = time.monotonic()  # the last look before the commit
+            now = clock()  # the last look before the commit
             for p in batch:
                 if p.seq is not None and p.outcome is None and p.too_late(now):
                     p.outcome = deadline_passed()

@@ -256,7 +256,7 @@ def test_a_deadline_passing_inside_the_transaction_gives_everything_back(
     app = app_on(engine)
     d = app.router.route(a_return(item(quantity=2)))
     looks = iter([100.0, 200.0])
-    monkeypatch.setattr(group_commit.time, "monotonic", lambda: next(looks))
+    monkeypatch.setattr(group_commit, "clock", lambda: next(looks))
     p = replace(put(app, d), commit_by=150.0)
     sql_store(app)._committer.commit_batch([p])
     assert isinstance(outcome(p), DeadlinePassed)
