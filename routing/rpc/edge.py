@@ -8,9 +8,10 @@ tenant) and echoes its request id in the trailing metadata ``x-request-id`` (tak
 call's ``x-request-id`` metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated).
 
 Streams that stay open (RouteReturns, WatchPlan) are ended by the edge, never cut: when their
-API key is revoked (looked up again every key cache time, ``Authenticator.revalidate``: the
-stream ends UNAUTHENTICATED) and when the server drains for shutdown (``drain``: every new
-call answers UNAVAILABLE at once, and open streams end UNAVAILABLE). A stream is ended at once
+API key is revoked (looked up again every key cache time, 0.25 s at least, with
+``Authenticator.revalidate``: the stream ends UNAUTHENTICATED) and when the server drains for
+shutdown (``drain``: every new call answers UNAVAILABLE at once, and open streams end
+UNAVAILABLE). A stream is ended at once
 while it waits (for a request message, for a job update); a request being routed is answered
 first, so a decision stored is always one its caller receives.
 """
@@ -43,6 +44,7 @@ from routing.rpc.status import grpc_code, to_status
 GUARDED_PREFIX = "/reroute.v1."
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 SHUTTING_DOWN = "SERVER_SHUTTING_DOWN"  # google.rpc.ErrorInfo reason while draining
+MIN_RECHECK_S = 0.25  # open streams' keys are looked up again at most this often
 REQUEST_ID = "x-request-id"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("reroute.access")
@@ -317,14 +319,16 @@ class EdgeInterceptor(_Interceptor):
         if self.draining:  # opened before the drain, started after it
             stream.stop(shutting_down())
         elif (
-            stream.key
-            and self.auth is not None
-            and self.auth.cache_s > 0
-            and (self._sweeper is None or self._sweeper.done())
+            stream.key and self.auth is not None and (self._sweeper is None or self._sweeper.done())
         ):
-            self._sweeper = asyncio.get_running_loop().create_task(
-                self._sweep(self.auth, self.auth.cache_s)
-            )
+            every_s = max(self.auth.cache_s, MIN_RECHECK_S)
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep(self.auth, every_s))
+
+    def _closed(self, stream: _Stream) -> None:
+        self._streams.discard(stream)
+        if self._sweeper is not None and not any(s.key for s in self._streams):
+            self._sweeper.cancel()  # no key to look up: a new stream starts another
+            self._sweeper = None
 
     async def _sweep(self, auth: Authenticator, every_s: float) -> None:
         """While authenticated streams are open: every ``every_s`` look their keys up in the
@@ -397,7 +401,7 @@ class EdgeInterceptor(_Interceptor):
         deny: BaseException | None,
         key: str | None,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        metrics, guard, streams = self.metrics, self.guard, self._streams
+        metrics, guard = self.metrics, self.guard
         decode = _decoder(handler.request_deserializer)
 
         def done(started: float) -> None:
@@ -495,7 +499,7 @@ class EdgeInterceptor(_Interceptor):
                     raise
                 await abort(context, exc)
             finally:
-                streams.discard(stream)
+                self._closed(stream)
                 done(started)
                 with contextlib.suppress(ValueError):  # finalised in another context
                     CALL.reset(token)

@@ -266,22 +266,34 @@ class Health(HealthServicer):  # type: ignore[misc]  # grpc_health ships no type
     NOT_SERVING, when the server shuts down: cancelled at the end of the grace period instead,
     each would keep the stop waiting for all of it and log an unhandled CancelledError."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._watching: dict[str, int] = {}  # service name -> open Watch streams
+
     async def Watch(
         self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> None:
-        condition = self._server_watchers[request.service]
+        service = request.service
+        condition = self._server_watchers[service]
+        self._watching[service] = self._watching.get(service, 0) + 1
         last = None
-        async with condition:
-            while True:
-                status = self._server_status.get(
-                    request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
-                )
-                if status != last:
-                    await context.write(health_pb2.HealthCheckResponse(status=status))
-                    last = status
-                if self._gracefully_shutting_down:
-                    return
-                await condition.wait()
+        try:
+            async with condition:
+                while True:
+                    status = self._server_status.get(
+                        service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+                    )
+                    if status != last:
+                        await context.write(health_pb2.HealthCheckResponse(status=status))
+                        last = status
+                    if self._gracefully_shutting_down:
+                        return
+                    await condition.wait()
+        finally:  # the last watcher of a name forgets it (any name can be asked for)
+            self._watching[service] -= 1
+            if not self._watching[service]:
+                del self._watching[service]
+                self._server_watchers.pop(service, None)
 
 
 @dataclass

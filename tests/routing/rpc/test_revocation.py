@@ -4,6 +4,7 @@ time: an open RouteReturns stream, idle or busy, and a WatchPlan stream end UNAU
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -33,6 +34,9 @@ def server(app: RoutingApp, db_url: str, data_dir: Path) -> Iterator[InProcess]:
     )
     s = InProcess(config, app)
     yield s
+    plans = s.running.plans
+    if plans is not None:  # the plan process of the watch test
+        asyncio.run_coroutine_threadsafe(plans.close(), s.loop).result(60)
     s.close()
 
 
