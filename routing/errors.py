@@ -28,6 +28,7 @@ bug: INTERNAL on the wire, with an incident id and nothing of its internals. ::
     ├── UnknownCaller                no credentials, or ones that name no tenant
     ├── NotPermitted                 the caller may not touch this (another tenant's)
     ├── TemporarilyUnavailable       not now, through no fault of the request: retry
+    ├── DeadlinePassed               the call's deadline passed before its work was kept
     ├── LimitReached                 a rate or size limit; ``retry_after_s`` when waiting helps
     ├── UsageError                   routing.cli.flags: a command-line flag, named
     └── ConfigurationError           the operator's setup cannot be used (names the setting)
@@ -46,6 +47,7 @@ from customs.errors import FieldViolation, InvalidInput, PreconditionViolation, 
 
 __all__ = [
     "ConfigurationError",
+    "DeadlinePassed",
     "FieldViolation",
     "IdempotencyConflict",
     "InvalidInput",
@@ -113,6 +115,11 @@ class TemporarilyUnavailable(RerouteError):
         super().__init__(description)
         self.description = description
         self.reason = reason
+
+
+class DeadlinePassed(RerouteError):
+    """The caller's deadline passed (or was too close to answer in time) before the work was
+    kept: nothing was stored, so the caller, who sees DEADLINE_EXCEEDED, may simply retry."""
 
 
 class LimitReached(RerouteError):

@@ -12,6 +12,7 @@ SURFACE: dict[str, set[str]] = {
     "routing": set(),
     "routing.errors": {
         "ConfigurationError",
+        "DeadlinePassed",
         "FieldViolation",
         "IdempotencyConflict",
         "InvalidInput",

@@ -414,17 +414,29 @@ class PlanJobs:
         return job
 
     async def close(self) -> None:
-        """Cancel every job that has not ended and stop their processes."""
+        """The server stops: every job that has not ended ends FAILED with the retryable
+        UNAVAILABLE error of an interrupted job (:meth:`JobError.interrupted`: submit the batch
+        again, as after a crash), its process stopped and its watchers told."""
         self._closed = True
         for job in self.store.list():
             if not job.state.final:
-                await self._cancel(job)
+                await self._interrupt(job)
         tasks = [t for t in self._tasks.values() if not t.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=10)
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _interrupt(self, job: Job) -> None:
+        job_id = job.job_id
+        with self._lock:
+            self._cancelled.add(job_id)  # its run ends without writing an outcome
+            proc = self._procs.get(job_id)
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+        self.store.finish(job_id, JobState.FAILED, error=JobError.interrupted(job.state.value))
+        self._notify(job_id)
 
     def _notify(self, job_id: str) -> None:
         self._version[job_id] = self._version.get(job_id, 0) + 1

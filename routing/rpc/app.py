@@ -86,12 +86,19 @@ class RoutingApp:
         return cls(network, compiled_on=config.compiled_on, store=store)
 
     def route_return(
-        self, ret: Return, *, tenant: str = DEFAULT_TENANT, time_limit_s: float | None = None
+        self,
+        ret: Return,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        time_limit_s: float | None = None,
+        commit_by: float | None = None,
     ) -> Decision:
         """Route one return and keep the decision; the same idempotency key always answers the
         same decision and holds capacity once.
 
         ``time_limit_s`` bounds the split model (None = its default; 0 = no split attempt).
+        ``commit_by`` (``time.monotonic()``): the decision is not stored after this instant
+        (DeadlinePassed, nothing kept), so a stored decision is one the caller could receive.
         """
         digest = fingerprint(ret)
         key = ret.idempotency_key
@@ -107,14 +114,25 @@ class RoutingApp:
             )
             try:
                 return self.store.put(
-                    tenant, key, digest, decision, holds_of(decision), self.capacity
+                    tenant,
+                    key,
+                    digest,
+                    decision,
+                    holds_of(decision),
+                    self.capacity,
+                    commit_by=commit_by,
                 )
             except CapacityTaken as exc:  # taken meanwhile: route again without it
                 full.add(exc.facility_id)
         raise _capacity_churn()
 
     async def route_return_async(
-        self, ret: Return, *, tenant: str = DEFAULT_TENANT, time_limit_s: float | None = None
+        self,
+        ret: Return,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        time_limit_s: float | None = None,
+        commit_by: float | None = None,
     ) -> Decision:
         """``route_return`` for a caller on an event loop (the gRPC server).
 
@@ -128,7 +146,14 @@ class RoutingApp:
         store = self.store
         if not _is_async(store) or not routes_inline(ret, time_limit_s):
             return await loop.run_in_executor(
-                None, partial(self.route_return, ret, tenant=tenant, time_limit_s=time_limit_s)
+                None,
+                partial(
+                    self.route_return,
+                    ret,
+                    tenant=tenant,
+                    time_limit_s=time_limit_s,
+                    commit_by=commit_by,
+                ),
             )
         digest = fingerprint(ret)
         key = ret.idempotency_key
@@ -147,7 +172,13 @@ class RoutingApp:
             )
             try:
                 return await store.put_async(
-                    tenant, key, digest, decision, holds_of(decision), self.capacity
+                    tenant,
+                    key,
+                    digest,
+                    decision,
+                    holds_of(decision),
+                    self.capacity,
+                    commit_by=commit_by,
                 )
             except CapacityTaken as exc:  # taken meanwhile: route again without it
                 full.add(exc.facility_id)

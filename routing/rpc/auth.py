@@ -2,7 +2,9 @@
 
 A key travels as ``authorization: Bearer <key>`` or ``x-api-key: <key>``. Valid keys are
 cached for ``cache_s`` seconds (a revoked key stops working within that time; 0 = no cache);
-unknown keys are not cached (they cost one indexed lookup).
+unknown keys are not cached (they cost one indexed lookup). A call that stays open (a stream)
+has its key looked up again every ``cache_s`` (``revalidate``, the database itself), so a
+revocation reaches it within that time too (``routing.rpc.edge``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ class Authenticator(Protocol):
         ...
 
     def authenticate(self, key: str) -> Caller | None: ...
+
+    def revalidate(self, key: str) -> Caller | None:
+        """The caller of ``key`` as the database says now (not the cache), the cache
+        refreshed; None once the key is revoked."""
+        ...
+
+    @property
+    def cache_s(self) -> float:
+        """How long a valid key is believed without asking the database again."""
+        ...
 
 
 def key_from_metadata(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
@@ -59,12 +71,21 @@ class SqlAuthenticator:
             hit = self._cache.get(key_sha256(key))
         return hit[0] if hit is not None and hit[1] > self._clock() else None
 
+    @property
+    def cache_s(self) -> float:
+        return self._cache_s
+
     def authenticate(self, key: str) -> Caller | None:
         if not key or len(key) > MAX_KEY_CHARS:
             return None
         found = self.cached(key)
         if found is not None:
             return found
+        return self.revalidate(key)
+
+    def revalidate(self, key: str) -> Caller | None:
+        if not key or len(key) > MAX_KEY_CHARS:
+            return None
         digest = key_sha256(key)
         now = self._clock()
         caller = authenticate(self._engine, key)

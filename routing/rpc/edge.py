@@ -6,6 +6,14 @@ access log line.
 key, no limit). Each guarded call runs with a ``CallInfo`` in a context variable (request id,
 tenant) and echoes its request id in the trailing metadata ``x-request-id`` (taken from the
 call's ``x-request-id`` metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated).
+
+Streams that stay open (RouteReturns, WatchPlan) are ended by the edge, never cut: when their
+API key is revoked (looked up again every key cache time, 0.25 s at least, with
+``Authenticator.revalidate``: the stream ends UNAUTHENTICATED) and when the server drains for
+shutdown (``drain``: every new call answers UNAVAILABLE at once, and open streams end
+UNAVAILABLE). A stream is ended at once
+while it waits (for a request message, for a job update); a request being routed is answered
+first, so a decision stored is always one its caller receives.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import grpc
 from google.protobuf import descriptor_pool
 from grpc_status import rpc_status
 
-from routing.errors import InvalidInput, LimitReached, UnknownCaller
+from routing.errors import InvalidInput, LimitReached, TemporarilyUnavailable, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
 from routing.plan.jobs import DEFAULT_TENANT
 from routing.rpc.auth import Authenticator, key_from_metadata
@@ -34,9 +42,13 @@ from routing.rpc.limits import Rate, RateLimiter
 from routing.rpc.status import grpc_code, to_status
 
 GUARDED_PREFIX = "/reroute.v1."
+HEALTH_PREFIX = "/grpc.health.v1.Health/"
+SHUTTING_DOWN = "SERVER_SHUTTING_DOWN"  # google.rpc.ErrorInfo reason while draining
+MIN_RECHECK_S = 0.25  # open streams' keys are looked up again at most this often
 REQUEST_ID = "x-request-id"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("reroute.access")
+log = logging.getLogger("reroute.edge")
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -178,6 +190,74 @@ def _request_id(metadata: Any) -> str:
     return uuid.uuid4().hex
 
 
+def shutting_down() -> TemporarilyUnavailable:
+    return TemporarilyUnavailable(
+        "the server is shutting down: send the call again (another replica, or this one"
+        " once restarted)",
+        reason=SHUTTING_DOWN,
+    )
+
+
+class _Stream:
+    """One open streaming call, as the edge ends it: ``stop(reason)`` ends it with ``reason``
+    at once when it is ``idle`` (waiting: safe to cancel), else at its next message."""
+
+    __slots__ = ("idle", "key", "reason", "server_stream", "stopped", "task")
+
+    def __init__(self, key: str | None, *, server_stream: bool) -> None:
+        self.key = key
+        self.server_stream = server_stream  # responses only (WatchPlan); else bidirectional
+        self.task = asyncio.current_task()
+        self.idle = False
+        self.reason: BaseException | None = None
+        self.stopped = False  # its task was cancelled by stop()
+
+    def stop(self, reason: BaseException) -> None:
+        if self.reason is not None:
+            return
+        self.reason = reason
+        if self.idle and self.task is not None:
+            self.stopped = True
+            self.task.cancel()
+
+    def check(self) -> None:
+        """Raise the reason it was stopped for, at a message boundary."""
+        if self.reason is not None:
+            raise self.reason
+
+
+def _decoded_here(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+    """An open service's handler (health: no key, no limit) whose request bytes are read by
+    the edge: bytes that are not its message answer INVALID_ARGUMENT, not grpc's UNKNOWN."""
+    decode = _decoder(handler.request_deserializer)
+    serializer = handler.response_serializer
+    if handler.unary_unary is not None:
+        inner: Any = handler.unary_unary
+
+        async def unary(raw: bytes, context: Context) -> Any:
+            try:
+                request = decode(raw)
+            except InvalidInput as exc:
+                await abort(context, exc)
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(unary, response_serializer=serializer)
+    if handler.unary_stream is not None and not inspect.isasyncgenfunction(
+        handler.unary_stream
+    ):  # health Watch writes its answers with context.write
+        inner_watch: Any = handler.unary_stream
+
+        async def watch(raw: bytes, context: Context) -> None:
+            try:
+                request = decode(raw)
+            except InvalidInput as exc:
+                await abort(context, exc)
+            await inner_watch(request, context)
+
+        return grpc.unary_stream_rpc_method_handler(watch, response_serializer=serializer)
+    return handler
+
+
 if TYPE_CHECKING:  # grpc-stubs makes it generic; at run time it is not subscriptable
     _Interceptor: TypeAlias = grpc.aio.ServerInterceptor[Any, Any]
 else:
@@ -197,6 +277,74 @@ class EdgeInterceptor(_Interceptor):
         self.guard = guard
         self.metrics = metrics
         self.default_tenant = default_tenant
+        self.draining = False
+        self.last_call = 0.0  # time.monotonic() of the latest guarded call
+        self._streams: set[_Stream] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def drain(self) -> None:
+        """Shutting down: every new call answers UNAVAILABLE (reason SERVER_SHUTTING_DOWN),
+        and every open RouteReturns stream ends so (a request being routed is answered
+        first). Server streams (WatchPlan) are left to end with their job (the server fails
+        unfinished jobs as interrupted); :meth:`close_streams` ends those still open."""
+        self.draining = True
+        for stream in list(self._streams):
+            if not stream.server_stream:
+                stream.stop(shutting_down())
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+
+    async def quiet(self, quiet_s: float, within_s: float) -> None:
+        """Wait (``within_s`` at most) until no call has come for ``quiet_s``: the callers
+        told UNAVAILABLE have gone elsewhere. grpc, when it stops, cancels the calls it has
+        received but not yet handed over (the caller sees CANCELLED, not UNAVAILABLE): it
+        should stop while none come."""
+        give_up = time.monotonic() + within_s
+        while True:
+            now = time.monotonic()
+            gap = now - self.last_call
+            if gap >= quiet_s or now >= give_up:
+                return
+            await asyncio.sleep(min(quiet_s - gap, give_up - now))
+
+    def close_streams(self) -> None:
+        """End every stream still open UNAVAILABLE (reason SERVER_SHUTTING_DOWN)."""
+        self.drain()
+        for stream in list(self._streams):
+            stream.stop(shutting_down())
+
+    def _opened(self, stream: _Stream) -> None:
+        self._streams.add(stream)
+        if self.draining:  # opened before the drain, started after it
+            stream.stop(shutting_down())
+        elif (
+            stream.key and self.auth is not None and (self._sweeper is None or self._sweeper.done())
+        ):
+            every_s = max(self.auth.cache_s, MIN_RECHECK_S)
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep(self.auth, every_s))
+
+    def _closed(self, stream: _Stream) -> None:
+        self._streams.discard(stream)
+        if self._sweeper is not None and not any(s.key for s in self._streams):
+            self._sweeper.cancel()  # no key to look up: a new stream starts another
+            self._sweeper = None
+
+    async def _sweep(self, auth: Authenticator, every_s: float) -> None:
+        """While authenticated streams are open: every ``every_s`` look their keys up in the
+        database again, and end the streams of a key no longer valid UNAUTHENTICATED."""
+        loop = asyncio.get_running_loop()
+        while any(s.key for s in self._streams):
+            await asyncio.sleep(every_s)
+            for key in {s.key for s in self._streams if s.key}:
+                try:
+                    caller = await loop.run_in_executor(None, auth.revalidate, key)
+                except Exception:  # the database did not answer: look again next time
+                    log.warning("API key check of open streams failed", exc_info=True)
+                    continue
+                if caller is None:
+                    for stream in [s for s in self._streams if s.key == key]:
+                        stream.stop(UnknownCaller("API key revoked while the stream was open"))
 
     async def intercept_service(
         self,
@@ -207,11 +355,17 @@ class EdgeInterceptor(_Interceptor):
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
+        if handler is not None and method.startswith(HEALTH_PREFIX):
+            return _decoded_here(handler)  # open to all, but its bytes read here too
         if handler is None or not method.startswith(GUARDED_PREFIX):
             return handler
         metadata = handler_call_details.invocation_metadata
         info = CallInfo(_request_id(metadata), method.rsplit("/", 1)[-1])
+        self.last_call = time.monotonic()
+        if self.draining:
+            return self._wrap(handler, info, shutting_down(), None)
         rate = self.guard.limits.default_rate
+        key = None
         if self.auth is None:
             info.tenant = self.default_tenant
         else:
@@ -231,19 +385,21 @@ class EdgeInterceptor(_Interceptor):
                     UnknownCaller(
                         f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
                     ),
+                    None,
                 )
             info.tenant = caller.tenant
             if caller.rate_per_s is not None:
                 rate = Rate(caller.rate_per_s, caller.burst or max(1, int(caller.rate_per_s)))
         if rate is not None:
             info.extra["rate"] = rate
-        return self._wrap(handler, info, None)
+        return self._wrap(handler, info, None, key)
 
     def _wrap(
         self,
         handler: grpc.RpcMethodHandler[Any, Any],
         info: CallInfo,
         deny: BaseException | None,
+        key: str | None,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         metrics, guard = self.metrics, self.guard
         decode = _decoder(handler.request_deserializer)
@@ -295,13 +451,18 @@ class EdgeInterceptor(_Interceptor):
             )
 
         async def streamed(
-            context: Context, responses: Callable[[], AsyncIterator[Any]], take: bool
+            context: Context,
+            responses: Callable[[_Stream], AsyncIterator[Any]],
+            take: bool,
         ) -> AsyncGenerator[Any, None]:
             """A streaming call's responses inside the edge; ``take``: the call itself takes a
-            token (a bidirectional stream takes one per request message instead)."""
+            token (a bidirectional stream takes one per request message instead, and is idle
+            only while it waits for one; a server stream is idle while it waits for an
+            answer)."""
             token = CALL.set(info)
             started = time.perf_counter()
             context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
+            stream = _Stream(key, server_stream=take)
             try:
                 if deny is not None:
                     await abort(context, deny)
@@ -311,15 +472,34 @@ class EdgeInterceptor(_Interceptor):
                     except LimitReached as exc:
                         await abort(context, exc)
                 try:
-                    answers = responses()
+                    answers = responses(stream)
                 except InvalidInput as exc:  # the request's bytes (unary-stream methods)
                     await abort(context, exc)
-                async for response in answers:
+                self._opened(stream)
+                while True:
+                    stream.check()
+                    stream.idle = take
+                    try:
+                        response = await anext(answers)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        stream.idle = False
                     yield response
             except asyncio.CancelledError:
-                info.code = "CANCELLED"
-                raise
+                if not stream.stopped or stream.reason is None:
+                    info.code = "CANCELLED"
+                    raise
+                # ended by the edge (revoked key, shutdown): answered with its reason
+                if stream.task is not None:
+                    stream.task.uncancel()
+                await abort(context, stream.reason)
+            except Exception as exc:  # stream.check(): the reason it was stopped for
+                if exc is not stream.reason:
+                    raise
+                await abort(context, exc)
             finally:
+                self._closed(stream)
                 done(started)
                 with contextlib.suppress(ValueError):  # finalised in another context
                     CALL.reset(token)
@@ -328,8 +508,19 @@ class EdgeInterceptor(_Interceptor):
             inner_stream: Any = handler.stream_stream  # an aio async generator
 
             # async generator functions both: grpc.aio picks its streaming API by that
-            async def decoded(requests: AsyncIterator[bytes]) -> AsyncIterator[Any]:
-                async for raw in requests:
+            async def decoded(
+                requests: AsyncIterator[bytes], stream: _Stream
+            ) -> AsyncIterator[Any]:
+                while True:
+                    stream.check()  # between messages: a stream stopped ends here
+                    stream.idle = True
+                    try:
+                        raw = await anext(requests)
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        stream.idle = False
+                    stream.check()  # stopped meanwhile: this request is not routed
                     try:
                         yield decode(raw)
                     except InvalidInput as exc:
@@ -339,7 +530,9 @@ class EdgeInterceptor(_Interceptor):
                 requests: AsyncIterator[bytes], context: Context
             ) -> AsyncIterator[Any]:
                 calls = streamed(
-                    context, lambda: inner_stream(decoded(requests), context), take=False
+                    context,
+                    lambda s: inner_stream(decoded(requests, s), context),
+                    take=False,
                 )
                 async with contextlib.aclosing(calls) as responses:  # closed with this one
                     async for response in responses:
@@ -352,7 +545,7 @@ class EdgeInterceptor(_Interceptor):
             inner_watch: Any = handler.unary_stream  # an aio async generator
 
             async def watch(raw: bytes, context: Context) -> AsyncIterator[Any]:
-                calls = streamed(context, lambda: inner_watch(decode(raw), context), take=True)
+                calls = streamed(context, lambda _: inner_watch(decode(raw), context), take=True)
                 async with contextlib.aclosing(calls) as responses:  # closed with this one
                     async for response in responses:
                         yield response

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -82,6 +83,8 @@ log = logging.getLogger("reroute.service")
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["ReturnsRouting"].full_name
 ECHO_SERVICE = "reroute.bench.Echo"
 MIN_SOLVE_S = 0.005  # below this much time left, a split is not attempted
+# at shutdown, grpc stops once no call has come for this long (see ``shutdown``)
+QUIET_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,9 @@ class ServerConfig:
     max_stream_requests: int = 100_000  # per RouteReturns call; then RESOURCE_EXHAUSTED
     max_items_per_return: int = 1000  # item lines of one return (the wire contract's maximum)
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
+    # a decision is stored only while at least this much of its call's deadline remains: the
+    # time its answer takes to reach the caller (a stored decision is one the caller received)
+    commit_margin_s: float = 0.02
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -146,11 +152,13 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         metrics: Metrics | None = None,
         *,
         max_items_per_return: int = 1000,
+        commit_margin_s: float = 0.02,
     ) -> None:
         self.app = app
         self.guard = guard
         self.metrics = metrics
         self.max_items = max_items_per_return
+        self.commit_margin_s = commit_margin_s
 
     def _return(self, request: routing_pb2.RouteReturnRequest) -> Return:
         n = len(request.customer_return.items)
@@ -166,9 +174,14 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         split_limit = None if remaining is None else remaining / 2
         if split_limit is not None and split_limit <= MIN_SOLVE_S:
             split_limit = 0.0  # too little time left: no split attempt
-        # the store commits before the answer is sent; a split (CP-SAT) runs off the event loop
+        # the store commits before the answer is sent, and only while the answer can still
+        # reach the caller in time: ``commit_margin_s`` before the call's deadline
+        commit_by = (
+            None if remaining is None else time.monotonic() + remaining - self.commit_margin_s
+        )
+        # a split (CP-SAT) runs off the event loop
         return await self.app.route_return_async(
-            ret, tenant=current_tenant(), time_limit_s=split_limit
+            ret, tenant=current_tenant(), time_limit_s=split_limit, commit_by=commit_by
         )
 
     async def RouteReturn(
@@ -257,6 +270,41 @@ def _echo_handler() -> grpc.GenericRpcHandler[bytes, bytes]:
     )
 
 
+class Health(HealthServicer):  # type: ignore[misc]  # grpc_health ships no types
+    """grpc.health.v1 (grpc's asyncio servicer) whose Watch streams end, right after telling
+    NOT_SERVING, when the server shuts down: cancelled at the end of the grace period instead,
+    each would keep the stop waiting for all of it and log an unhandled CancelledError."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._watching: dict[str, int] = {}  # service name -> open Watch streams
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        service = request.service
+        condition = self._server_watchers[service]
+        self._watching[service] = self._watching.get(service, 0) + 1
+        last = None
+        try:
+            async with condition:
+                while True:
+                    status = self._server_status.get(
+                        service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+                    )
+                    if status != last:
+                        await context.write(health_pb2.HealthCheckResponse(status=status))
+                        last = status
+                    if self._gracefully_shutting_down:
+                        return
+                    await condition.wait()
+        finally:  # the last watcher of a name forgets it (any name can be asked for)
+            self._watching[service] -= 1
+            if not self._watching[service]:
+                del self._watching[service]
+                self._server_watchers.pop(service, None)
+
+
 @dataclass
 class Running:
     server: grpc.aio.Server
@@ -267,6 +315,7 @@ class Running:
     engine: Engine | None = None
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
+    edge: EdgeInterceptor | None = None
 
 
 class ServerConfigError(ConfigurationError):
@@ -357,7 +406,11 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     interceptor = EdgeInterceptor(authenticator, guard, metrics, default_tenant=DEFAULT_TENANT)
     server = grpc.aio.server(options=config.channel_options(), interceptors=[interceptor])
     servicer = ReturnsRoutingServicer(
-        app, guard, metrics, max_items_per_return=config.max_items_per_return
+        app,
+        guard,
+        metrics,
+        max_items_per_return=config.max_items_per_return,
+        commit_margin_s=config.commit_margin_s,
     )
     routing_pb2_grpc.add_ReturnsRoutingServicer_to_server(servicer, server)
     plans = PlanJobs(
@@ -371,7 +424,7 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         assert engine is not None
         ledger = ReclaimLedgerServicer(SqlClaimLedger(engine))
         claims_pb2_grpc.add_ReclaimLedgerServicer_to_server(ledger, server)
-    health = HealthServicer()
+    health = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [
         SERVICE_NAME,
@@ -391,15 +444,30 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     if job_store is not None:
         await health.set(LEDGER_SERVICE, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, health, app, plans, engine, metrics, key_file)
+    return Running(server, port, health, app, plans, engine, metrics, key_file, interceptor)
 
 
 async def shutdown(running: Running, grace_s: float) -> None:
-    """Stop taking calls, let in-flight ones finish within ``grace_s``, then stop."""
+    """Stop taking calls, let in-flight ones finish within ``grace_s``, then stop.
+
+    In this order: health answers NOT_SERVING (load balancers stop sending); every new
+    reroute.v1 call answers UNAVAILABLE (reason SERVER_SHUTTING_DOWN) at once, and open
+    streams end so, a request being routed answered first; plan jobs not finished end FAILED
+    with the retryable UNAVAILABLE (PLAN_JOB_INTERRUPTED: submit again), their watchers told;
+    then, once no call has come for ``QUIET_S`` (half the grace at most: callers told
+    UNAVAILABLE go elsewhere or back off), grpc stops, giving the calls in flight ``grace_s``
+    to finish."""
     await running.health.enter_graceful_shutdown()
-    if running.plans is not None:  # running plans end CANCELLED, their watchers are told
+    if running.edge is not None:
+        running.edge.drain()
+    if running.plans is not None:
         await running.plans.close()
+        log.info("plan jobs stopped")
+    if running.edge is not None:
+        running.edge.close_streams()
+        await running.edge.quiet(QUIET_S, within_s=grace_s / 2)
     await running.server.stop(grace_s)
+    log.info("stopped")
 
 
 async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:

@@ -10,6 +10,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from routing.errors import (
+    DeadlinePassed,
     IdempotencyConflict,
     InvalidInput,
     LimitReached,
@@ -83,6 +84,8 @@ def to_status(exc: BaseException) -> status_pb2.Status:
         return status_pb2.Status(
             code=code_pb2.UNAVAILABLE, message=exc.description[:2000], details=details
         )
+    if isinstance(exc, DeadlinePassed):
+        return status_pb2.Status(code=code_pb2.DEADLINE_EXCEEDED, message=str(exc)[:2000])
     if isinstance(exc, LimitReached):
         details = []
         if exc.retry_after_s is not None:

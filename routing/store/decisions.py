@@ -10,12 +10,18 @@ facility: a 3PL, a hub, the origin), on the return's routing day, against that f
 ``capacity_units_per_day``. ``put`` stores the decision and takes its holds in one atomic step:
 a hold that no longer fits (another decision took the room meanwhile) stores nothing and
 raises ``CapacityTaken``, so the caller routes again without that facility.
+
+Deadlines: ``put`` takes ``commit_by``, a ``time.monotonic()`` instant after which the caller
+can no longer receive the answer; a decision not committed by then is not committed at all
+(``DeadlinePassed``, nothing stored, nothing held), so every stored decision is one its caller
+could have received.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +29,13 @@ from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
 
 from routing.decide.domain import Decision, Return
-from routing.errors import IdempotencyConflict, NotPermitted, RerouteError, UnknownResource
+from routing.errors import (
+    DeadlinePassed,
+    IdempotencyConflict,
+    NotPermitted,
+    RerouteError,
+    UnknownResource,
+)
 
 
 def fingerprint(ret: Return) -> str:
@@ -96,11 +108,15 @@ class DecisionStore(Protocol):
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
         """Store the decision and take its holds atomically (a facility missing from
         ``capacity`` is unbounded). When ``key`` is already taken, return the stored decision
         (IdempotencyConflict for another request) and take nothing; CapacityTaken when a hold
-        no longer fits (nothing stored). An empty ``key`` stores without idempotency."""
+        no longer fits (nothing stored). An empty ``key`` stores without idempotency.
+        DeadlinePassed (nothing stored) when it would commit after ``commit_by``
+        (``time.monotonic()``; None: no deadline)."""
         ...
 
     def find(self, tenant: str, decision_id: str) -> StoredDecision:
@@ -129,6 +145,8 @@ class AsyncDecisionStore(DecisionStore, Protocol):
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
         """``put``, awaited."""
         ...
@@ -171,10 +189,14 @@ class MemoryDecisionStore:
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
         with self._lock:
             found = self._keyed(tenant, key) if key else None
             if found is None:
+                if commit_by is not None and time.monotonic() > commit_by:
+                    raise deadline_passed()
                 for h in holds:
                     cap = capacity.get(h.facility_id)
                     if (
@@ -208,8 +230,12 @@ class MemoryDecisionStore:
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
-        return self.put(tenant, key, request_fingerprint, decision, holds, capacity)
+        return self.put(
+            tenant, key, request_fingerprint, decision, holds, capacity, commit_by=commit_by
+        )
 
     def find(self, tenant: str, decision_id: str) -> StoredDecision:
         with self._lock:
@@ -233,6 +259,13 @@ class MemoryDecisionStore:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+
+def deadline_passed() -> DeadlinePassed:
+    return DeadlinePassed(
+        "the call's deadline passed before its decision was stored; nothing was kept: retry"
+        " with a longer deadline"
+    )
 
 
 def _check(key: str, stored: str, given: str) -> None:

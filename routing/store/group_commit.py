@@ -19,6 +19,11 @@ statement is allowed to fail:
    whose row is deleted and whose holds already taken are given back;
 3. reservation rows of the decisions kept.
 
+A decision whose caller's deadline (``Put.commit_by``) has passed, or whose caller has gone
+(its future cancelled), is not stored: checked before step 1 and again after step 2 (its row
+deleted and its holds given back, as for CapacityTaken), right before the commit; its caller
+gets DeadlinePassed. So a stored decision is one its caller could still receive.
+
 Locks are taken in one global order (keys sorted, then facility-days sorted), so two servers'
 batches on one PostgreSQL cannot deadlock on each other. Should the transaction fail anyway
 (a lost connection, a deadlock, a bug), it is rolled back and its decisions are retried one per
@@ -36,6 +41,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,8 +64,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from routing.decide.domain import Decision
-from routing.errors import IdempotencyConflict, TemporarilyUnavailable
-from routing.store.decisions import CapacityTaken, Hold
+from routing.errors import DeadlinePassed, IdempotencyConflict, TemporarilyUnavailable
+from routing.store.decisions import CapacityTaken, Hold, deadline_passed
 from routing.store.tables import DecisionRow, FacilityDay, Reservation
 
 log = logging.getLogger("reroute.db")
@@ -70,6 +76,7 @@ IDLE_S = 2.0  # the writer thread ends (and returns its connection) after this l
 # SQLite's own default checkpoints every 1000 pages (4 MB); decisions committed on an event loop
 # ask the writer thread for a checkpoint after about as much decision data
 CHECKPOINT_BYTES = 4 * 1024 * 1024
+clock = time.monotonic  # what Put.commit_by is measured on (a test steps it)
 _CHECKPOINT = "checkpoint"  # the writer thread's queue: run a checkpoint
 
 _DECISIONS: Table = DecisionRow.__table__  # type: ignore[assignment]
@@ -95,6 +102,7 @@ class Put:
     holds: Sequence[Hold]
     capacity: Mapping[str, int]
     waiter: Waiter
+    commit_by: float | None = None  # time.monotonic(): not committed after this
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     requeues: int = 0
     # per transaction attempt
@@ -102,6 +110,13 @@ class Put:
     taken: list[Hold] = field(default_factory=list)
     outcome: Outcome | None = None  # None after the transaction: look the key up / retry
     stored: tuple[bytes, str] | None = None  # (decision_blob, request_sha256) of a row
+
+    def too_late(self, now: float) -> bool:
+        """Its caller can no longer receive the answer: the deadline passed, or the caller
+        went away (an event-loop caller's future is cancelled)."""
+        if self.commit_by is not None and now > self.commit_by:
+            return True
+        return isinstance(self.waiter, tuple) and self.waiter[1].done()
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,8 +454,14 @@ class GroupCommitter:
                     if conn.nowait:  # locked by another connection: nothing was done
                         raise _Busy() from exc
                     raise
+            now = clock()
+            for p in batch:
+                if p.too_late(now):
+                    p.outcome = deadline_passed()
             # 1. decision rows, keyed ones in key order (one lock order for every batch)
             for p in sorted(batch, key=lambda p: (not p.key, p.tenant_id, p.key)):
+                if p.outcome is not None:
+                    continue
                 d = p.decision
                 row = run(
                     sql.insert_decision,
@@ -483,8 +504,13 @@ class GroupCommitter:
                     p.outcome = CapacityTaken(facility, day)
                     continue
                 p.taken.append(h)
+            now = clock()  # the last look before the commit
             for p in batch:
-                if isinstance(p.outcome, CapacityTaken):  # give back what it took
+                if p.seq is not None and p.outcome is None and p.too_late(now):
+                    p.outcome = deadline_passed()
+            for p in batch:
+                if p.seq is not None and isinstance(p.outcome, CapacityTaken | DeadlinePassed):
+                    # give back what it took
                     for h in p.taken:
                         run(sql.give_back, {"f": h.facility_id, "day": h.day, "units": h.units})
                     run(sql.delete_decision, {"s": p.seq})

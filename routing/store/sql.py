@@ -135,12 +135,24 @@ class SqlDecisionStore:
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
         answer: concurrent.futures.Future[Decision] = concurrent.futures.Future()
         tid = self._tenant_for_put(tenant)
         blob = encode_decision(decision)
         self._committer.submit(
-            Put(tid, key, request_fingerprint, decision, blob, holds, capacity, answer)
+            Put(
+                tid,
+                key,
+                request_fingerprint,
+                decision,
+                blob,
+                holds,
+                capacity,
+                answer,
+                commit_by=commit_by,
+            )
         )
         return answer.result()
 
@@ -152,6 +164,8 @@ class SqlDecisionStore:
         decision: Decision,
         holds: Sequence[Hold],
         capacity: Mapping[str, int],
+        *,
+        commit_by: float | None = None,
     ) -> Decision:
         """``put`` for a caller on an event loop: answered (after the commit) on that loop."""
         loop = asyncio.get_running_loop()
@@ -162,7 +176,17 @@ class SqlDecisionStore:
         answer: asyncio.Future[Decision] = loop.create_future()
         blob = encode_decision(decision)
         self._committer.submit_from_loop(
-            Put(tid, key, request_fingerprint, decision, blob, holds, capacity, (loop, answer))
+            Put(
+                tid,
+                key,
+                request_fingerprint,
+                decision,
+                blob,
+                holds,
+                capacity,
+                (loop, answer),
+                commit_by=commit_by,
+            )
         )
         return await answer
 

@@ -8,6 +8,7 @@ import asyncio
 import concurrent.futures
 import logging
 import sqlite3
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from routing.decide.domain import Constraints, Decision
-from routing.errors import IdempotencyConflict
+from routing.errors import DeadlinePassed, IdempotencyConflict
 from routing.rpc.app import INLINE_MAX_ITEM_LINES, RoutingApp, routes_inline
 from routing.store import group_commit
 from routing.store.codec import encode_decision
@@ -229,3 +230,53 @@ def test_a_locked_sqlite_database_does_not_block_the_event_loop(
     assert not [r for r in caplog.records if "checkpoint" in r.getMessage()]
     blocker.close()
     engine.dispose()
+
+
+def test_a_decision_past_its_deadline_is_not_stored(engine: Engine) -> None:
+    """A decision whose ``commit_by`` has passed when its transaction starts is answered
+    DeadlinePassed and leaves nothing; its batch mates are stored."""
+    app = app_on(engine)
+    ds = [app.router.route(a_return(item(quantity=2))) for _ in range(2)]
+    late = replace(put(app, ds[0]), commit_by=time.monotonic() - 1.0)
+    on_time = replace(put(app, ds[1]), commit_by=time.monotonic() + 60.0)
+    sql_store(app)._committer.commit_batch([late, on_time])
+    assert isinstance(outcome(late), DeadlinePassed)
+    assert outcome(on_time) == ds[1]
+    assert count(engine, func.count(DecisionRow.seq)) == 1
+    assert count(engine, func.sum(Reservation.units)) == 2
+    assert count(engine, func.sum(FacilityDay.reserved_units)) == 2
+
+
+def test_a_deadline_passing_inside_the_transaction_gives_everything_back(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline is looked at again right before the commit: a decision whose deadline
+    passes after its row and holds were written is deleted and its holds given back (the
+    clock is stepped: the first look is in time, the second is not)."""
+    app = app_on(engine)
+    d = app.router.route(a_return(item(quantity=2)))
+    looks = iter([100.0, 200.0])
+    monkeypatch.setattr(group_commit, "clock", lambda: next(looks))
+    p = replace(put(app, d), commit_by=150.0)
+    sql_store(app)._committer.commit_batch([p])
+    assert isinstance(outcome(p), DeadlinePassed)
+    assert count(engine, func.count(DecisionRow.seq)) == 0
+    assert count(engine, func.count(Reservation.units)) == 0
+    assert count(engine, func.sum(FacilityDay.reserved_units)) == 0
+
+
+def test_a_caller_gone_before_the_commit_stores_nothing(engine: Engine) -> None:
+    """An event-loop caller whose future is cancelled (the call was cancelled, or its
+    deadline ended it) before the transaction: nothing stored."""
+    app = app_on(engine)
+    d = app.router.route(a_return(item(quantity=2)))
+    loop = asyncio.new_event_loop()
+    try:
+        fut: asyncio.Future[Decision] = loop.create_future()
+        fut.cancel()
+        p = replace(put(app, d), waiter=(loop, fut))
+        sql_store(app)._committer.commit_batch([p])
+    finally:
+        loop.close()
+    assert count(engine, func.count(DecisionRow.seq)) == 0
+    assert count(engine, func.sum(FacilityDay.reserved_units)) == 0
