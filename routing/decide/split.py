@@ -40,7 +40,7 @@ def _unit_cost(ctx: Context, e: Evaluation, u: Unit, total_units: int) -> int | 
     customs_net = e.duty_due + e.vat_due - e.reclaim_duty - e.reclaim_vat
     if ctx.value_base_minor:
         cost += customs_net * u.value_base_minor // ctx.value_base_minor
-    cost += ctx.policy.refund_delay_per_day_minor * route.days_to_refund // max(total_units, 1)
+    cost += ctx.policy.refund_delay_per_day_minor * e.days_to_refund // max(total_units, 1)
     return cost
 
 
@@ -49,7 +49,7 @@ def _candidate(
 ) -> SplitCandidate:
     """A whole-return evaluation (None: the returnless refund) as the split model's numbers."""
     if e is None:  # no parcel; a unit may go when its value is under the policy's cap
-        cap = ctx.policy.returnless_max_value_minor
+        cap = ctx.keep_it_cap_minor
         return SplitCandidate(tuple(0 if u.value_base_minor <= cap else None for u in units))
     route = e.route
     card = route.card

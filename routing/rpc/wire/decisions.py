@@ -18,6 +18,7 @@ from routing.decide.domain import (
     Decision,
     ItemAllocation,
     Leg,
+    LossGuard,
     Option,
     Shipment,
     Term,
@@ -66,6 +67,19 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
         network_name=d.network_name,
         return_date=date_to_proto(d.return_date),
     )
+    g = d.loss_guard
+    if g is not None:
+        msg.loss_guard.CopyFrom(
+            routing_pb2.LossGuard(
+                loss_minor=g.loss_minor,
+                threshold_minor=g.threshold_minor,
+                goods_value_minor=g.goods_value_minor,
+                excluded_label=g.excluded_label,
+                excluded_net_cost_minor=g.excluded_net_cost_minor,
+                excluded_because=g.excluded_because,
+                excluded_detail=g.excluded_detail,
+            )
+        )
     w = _DecisionWriter()
     w.option(d.chosen, msg.chosen)
     for o in d.alternatives:
@@ -155,6 +169,7 @@ class _DecisionReader(AssessmentReader):
             options_evaluated=msg.options_evaluated,
             network_name=msg.network_name,
             return_date=self.date(f"{path}.return_date", msg, "return_date"),
+            loss_guard=_loss_guard(msg.loss_guard) if msg.HasField("loss_guard") else None,
         )
 
     def option(self, msg: routing_pb2.RouteOption, path: str) -> Option:
@@ -217,6 +232,18 @@ class _DecisionReader(AssessmentReader):
             billable_weight_g=msg.billable_weight_g,
             charge_minor=msg.charge_minor,
         )
+
+
+def _loss_guard(g: routing_pb2.LossGuard) -> LossGuard:
+    return LossGuard(
+        loss_minor=g.loss_minor,
+        threshold_minor=g.threshold_minor,
+        goods_value_minor=g.goods_value_minor,
+        excluded_label=g.excluded_label,
+        excluded_net_cost_minor=g.excluded_net_cost_minor,
+        excluded_because=g.excluded_because,
+        excluded_detail=g.excluded_detail,
+    )
 
 
 def decision_from_proto(msg: routing_pb2.RouteDecision, *, path: str = "decision") -> Decision:
