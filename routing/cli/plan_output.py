@@ -29,6 +29,7 @@ def plan_to_dict(plan: BatchPlan) -> dict[str, object]:
         "units": plan.units,
         "classes": plan.classes,
         "overflow_units": plan.overflow_units,
+        "loss_returns": plan.loss_returns,
         "facilities": [
             {
                 "facility_id": f.facility_id,
@@ -90,6 +91,12 @@ def format_summary(plan: BatchPlan) -> str:
         f"  total net cost {format_minor(r.objective or 0, cur)}; lower bound"
         f" {format_minor(r.bound, cur) if r.bound is not None else 'n/a'}; gap {gap}",
     ]
+    planned = len(plan.assignments)
+    share = 100 * plan.loss_returns / planned if planned else 0.0
+    lines.append(
+        f"  shipped at a loss: {plan.loss_returns} of {planned} returns ({share:.1f} %) cost more"
+        " than their merchant policy allows (by default: more than the goods are worth)"
+    )
     if plan.overflow_units:
         lines.append(f"  overflow: {plan.overflow_units} units planned outside the network")
     if plan.unroutable:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from hubs.model import Policy
 from routing.decide.compiled import DispositionChoice, Route, refund_days
-from routing.decide.parcels import Context, Packing, Parcel, Unit, pack
+from routing.decide.parcels import Context, Packing, Parcel, Unit, pack, size_violation
 from routing.errors import PreconditionViolation
 
 
@@ -87,6 +87,8 @@ def base_numbers(
         and p.girth_mm <= svc.max_length_plus_girth_mm
         else None
     )
+    if carriage is None and p.n_units == 1:  # nothing to pack: why the one unit does not go
+        return _unit_violation(route, p, billable_g)
     if carriage is None:  # over a limit of the service as one parcel: several parcels
         packed = pack(p, svc, card, route.path.zone)
         if isinstance(packed, PreconditionViolation):
@@ -159,6 +161,23 @@ def base_numbers(
         parcels,
         lane_g,
         days,
+    )
+
+
+def _unit_violation(route: Route, p: Parcel, billable_g: int) -> PreconditionViolation:
+    svc = route.service
+    if p.actual_g > svc.max_weight_g:
+        return PreconditionViolation(
+            "OVER_MAX_WEIGHT", f"service:{svc.id}", f"{p.actual_g} g > {svc.max_weight_g} g"
+        )
+    too_big = size_violation(route, p)
+    if too_big is not None:
+        return too_big
+    card = route.card
+    return PreconditionViolation(
+        "OVER_MAX_WEIGHT",
+        f"rate_card:{card.id}",
+        f"billable {billable_g} g > last weight break {card.weight_upper_g[-1]} g",
     )
 
 

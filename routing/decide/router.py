@@ -169,6 +169,17 @@ class Router:
             raise _on_the_return(exc) from exc
         return tuple(out)
 
+    def loss_threshold_minor(self, ret: Return) -> int:
+        """The most an option for ``ret`` may cost before the loss guard flags it: the merchant
+        policy's ``max_loss_bp`` (or the network's) of the goods' value, base currency."""
+        bp = (
+            self.network.policy.max_loss_bp
+            if ret.policy.max_loss_bp is None
+            else ret.policy.max_loss_bp
+        )
+        value = sum(u.value_base_minor * u.quantity for u in self._units(ret))
+        return value * bp // 10_000
+
     def shipment(self, ret: Return, key: str) -> Shipment:
         """The fully explained shipment of one whole-return option (a route key of
         :meth:`plan_choices`, or "returnless"), e.g. to report a plan term by term. Raises
@@ -257,7 +268,9 @@ class Router:
             if not isinstance(local, PreconditionViolation):
                 local_days = local.days_to_refund
                 if not ctx.allow_local:
-                    excluded.append((local, _not_allowed("local disposal")))
+                    violation = _not_allowed("local disposal")
+                    violations.append(violation)
+                    excluded.append((local, violation))
                 elif limit is not None and local_days > limit:
                     violation = _sla(f"local:{ret.customer_country}", local_days, limit)
                     violations.append(violation)
