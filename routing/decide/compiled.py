@@ -83,6 +83,7 @@ class Route:
     card: CompiledRateCard
     handling_per_parcel_minor: int  # at the destination, base currency
     handling_per_unit_minor: int
+    first_handling_per_parcel_minor: int  # receiving a parcel at the first stop (its share)
     lane_share_per_unit_minor: int  # fixed dispatch cost / planned fill
     lane_fixed_cost_minor: int  # per dispatch (to price another expected fill)
     lane_per_kg_minor: int
@@ -186,6 +187,7 @@ class CompiledNetwork:
         dest = net.facilities[lane.to_facility] if lane else first
         handling_parcel = self.to_base(dest.handling_per_parcel_minor, dest.currency)
         handling_unit = self.to_base(dest.handling_per_unit_minor, dest.currency)
+        first_parcel = self.to_base(first.handling_per_parcel_minor, first.currency)
         share = per_kg = lane_co2 = extra_days = fixed = divisor = 0
         if lane is not None:
             fixed = self.to_base(lane.fixed_cost_minor, lane.currency)
@@ -227,6 +229,7 @@ class CompiledNetwork:
             card=self.cards[path.service.rate_card],
             handling_per_parcel_minor=handling_parcel,
             handling_per_unit_minor=handling_unit,
+            first_handling_per_parcel_minor=first_parcel,
             lane_share_per_unit_minor=share,
             lane_fixed_cost_minor=fixed,
             lane_per_kg_minor=per_kg,
