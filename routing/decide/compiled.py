@@ -127,6 +127,9 @@ class LocalOptions:
     handling_per_unit_minor: int
     processing_days: int
     choices: dict[ConditionGrade, tuple[DispositionChoice, ...]]
+    # per customer country, the heaviest and longest unit a customer can bring to a partner:
+    # what the parcel services picking up there carry (the customer drops it as a parcel)
+    unit_limits: dict[str, tuple[int, int]]
 
 
 def route_key(service: CarrierService, first_stop: Facility, lane: LinehaulLane | None) -> str:
@@ -275,9 +278,23 @@ class CompiledNetwork:
         local = self.network.local_disposal
         if local is None or not local.dispositions:
             return None
+        limits: dict[str, tuple[int, int]] = {}
+        for country in self.network.regions:
+            parcels = [
+                svc
+                for svc in self.network.services.values()
+                if svc.kind is not ServiceKind.FREIGHT
+                and (not svc.pickup_countries or country in svc.pickup_countries)
+            ]
+            if parcels:
+                limits[country] = (
+                    max(svc.max_weight_g for svc in parcels),
+                    max(svc.max_length_mm for svc in parcels),
+                )
         return LocalOptions(
             handling_per_parcel_minor=self.to_base(local.handling_per_parcel_minor, local.currency),
             handling_per_unit_minor=self.to_base(local.handling_per_unit_minor, local.currency),
             processing_days=local.processing_days,
             choices=self._grade_choices(local.dispositions, 10_000),
+            unit_limits=limits,
         )

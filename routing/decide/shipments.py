@@ -223,6 +223,16 @@ def local_disposal(
             f"country:{ctx.ret.customer_country}",
             "the network has no local disposal partners",
         )
+    country = ctx.ret.customer_country
+    heaviest, longest = local.unit_limits.get(country, (0, 0))
+    for u in units:
+        if u.item.weight_g > heaviest or max(u.item.dims_mm) > longest:
+            return PreconditionViolation(
+                "OVER_MAX_SIZE",
+                f"local:{country}",
+                f"one unit of {u.item.sku[:64]} is heavier or longer than any parcel a customer"
+                f" in {country} can hand over ({heaviest} g, {longest} mm)",
+            )
     cap = ctx.local_cap_minor
     n_units = 0
     cost = recovery = 0
