@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -84,8 +84,9 @@ class Route:
     handling_per_parcel_minor: int  # at the destination, base currency
     handling_per_unit_minor: int
     first_handling_per_parcel_minor: int  # receiving a parcel at the first stop (its share)
-    lane_share_per_unit_minor: int  # fixed dispatch cost / planned fill
+    lane_share_per_unit_minor: int  # fixed dispatch cost / expected fill
     lane_fixed_cost_minor: int  # per dispatch (to price another expected fill)
+    lane_expected_fill: int  # units per dispatch the share assumes (the lane's planning fill)
     lane_per_kg_minor: int
     lane_volumetric_divisor: int  # the line-haul bills per kg on volumetric weight; 0: actual
     parcel_co2e_g_per_tkm: int
@@ -108,6 +109,23 @@ class Route:
 
 
 _CHANNELS = {ServiceKind.POSTAL_ECONOMY: Channel.POSTAL, ServiceKind.FREIGHT: Channel.FREIGHT}
+
+
+def with_observed_fill(route: Route, units_per_day: int) -> Route:
+    """``route`` with its line-haul share priced on the fill the day's observed volume at the
+    lane's first facility promises (that volume over the lane's cadence, at most a full
+    dispatch), when that is fuller than the lane's planning fill; else ``route`` itself."""
+    lane = route.lane
+    if lane is None:
+        return route
+    fill = min(lane.capacity_units, units_per_day * max(lane.cadence_days, 1))
+    if fill <= route.lane_expected_fill:
+        return route
+    return replace(
+        route,
+        lane_expected_fill=fill,
+        lane_share_per_unit_minor=math.ceil(route.lane_fixed_cost_minor / fill),
+    )
 
 
 def refund_days(route: Route, trigger: RefundTrigger) -> int:
@@ -235,6 +253,7 @@ class CompiledNetwork:
             first_handling_per_parcel_minor=first_parcel,
             lane_share_per_unit_minor=share,
             lane_fixed_cost_minor=fixed,
+            lane_expected_fill=lane.planning_units_per_dispatch if lane is not None else 0,
             lane_per_kg_minor=per_kg,
             lane_volumetric_divisor=divisor,
             parcel_co2e_g_per_tkm=parcel_co2,

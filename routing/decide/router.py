@@ -17,13 +17,20 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
 from hubs.model import Disposition, Facility, FacilityKind, Network
 from routing.decide.base_costs import BaseNumbers, base_numbers
-from routing.decide.compiled import CompiledNetwork, FxConverter, Route, refund_days
+from routing.decide.compiled import (
+    CompiledNetwork,
+    FxConverter,
+    Route,
+    refund_days,
+    with_observed_fill,
+)
 from routing.decide.costing import Evaluation, add_customs, base_evaluation, evaluate_base
 from routing.decide.customs_terms import customs_net_minor, route_customs_charges
 from routing.decide.domain import (
@@ -214,8 +221,13 @@ class Router:
         *,
         time_limit_s: float | None = None,
         full_facilities: frozenset[str] = frozenset(),
+        observed_units: Mapping[str, int] | None = None,
     ) -> Decision:
         """Decide one return. ``time_limit_s`` bounds the split model (0 = no split).
+
+        ``observed_units``: units received per facility on the routing day so far (the server's
+        capacity holds); a line-haul from a facility whose day promises a fuller dispatch than
+        the lane's planning fill is priced on that fill (``with_observed_fill``).
 
         ``full_facilities``: facilities whose capacity on the routing day cannot take this return; a
         route received there is excluded (violation CAPACITY_FULL, and the chosen option
@@ -223,6 +235,13 @@ class Router:
         origin, units, ctx, whole = self._context(ret)
         skipped: set[str] = set()
         routes = self.compiled.routes(ret.customer_country, origin.id)
+        if observed_units:
+            routes = tuple(
+                with_observed_fill(r, observed_units.get(r.first_stop.id, 0))
+                if r.lane is not None
+                else r
+                for r in routes
+            )
         violations: list[PreconditionViolation] = []
         if not routes:
             violations.append(

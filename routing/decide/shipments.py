@@ -158,10 +158,15 @@ def _lane_detail(route: Route, n_units: int, e: Evaluation) -> str:
         if route.lane_volumetric_divisor and e.lane_billable_g > e.actual_g
         else f"{e.actual_g} g"
     )
+    source = (
+        "the lane's planning fill"
+        if route.lane_expected_fill == lane.planning_units_per_dispatch
+        else "from the day's observed volume"
+    )
     return (
         f"{lane.id}: {n_units} x {route.lane_share_per_unit_minor} per unit "
-        f"(dispatch cost / expected fill {lane.planning_units_per_dispatch} of"
-        f" {lane.capacity_units} units, the lane's planning fill) + per kg on {on}"
+        f"(dispatch cost / expected fill {route.lane_expected_fill} of"
+        f" {lane.capacity_units} units, {source}) + per kg on {on}"
     )
 
 

@@ -352,3 +352,33 @@ def test_units_of_a_unit_line_are_kept_whole_in_packing() -> None:
     ret = a_return(an_item("H", weight=12_000, dims=(500, 400, 400), quantity=5))
     d = router().route(ret, time_limit_s=0)
     assert sum(a.quantity for s in d.chosen.shipments for a in s.items) == 5
+
+
+def test_a_busy_day_at_the_hub_prices_the_linehaul_on_a_fuller_dispatch() -> None:
+    """The line-haul share of one return assumes the lane's planning fill; when the day's
+    observed volume at the hub promises a fuller dispatch, the share is priced on that fill
+    (never beyond a full dispatch), and the breakdown says where the fill comes from."""
+    ret = a_return(an_item(value=20_000, weight=2000), country="ES")
+
+    def share(observed: dict[str, int] | None) -> tuple[int, str]:
+        d = router().route(
+            replace(ret, constraints=Constraints(max_alternatives=50)),
+            time_limit_s=0,
+            observed_units=observed,
+        )
+        o = next(
+            o
+            for o in (d.chosen, *d.alternatives)
+            if o.label == "hub_nl_venlo>origin_de_hh/restock/dpd_classic_eu>venlo_hamburg_road"
+        )
+        t = next(t for t in o.shipments[0].terms if t.term is Term.LINEHAUL_SHARE)
+        return t.amount_minor, t.detail
+
+    lane = default_network().lanes["venlo_hamburg_road"]
+    planned, detail = share(None)
+    assert "the lane's planning fill" in detail
+    assert share({"hub_nl_venlo": 10})[0] == planned  # a quiet day: the planning fill stands
+    busy, detail = share({"hub_nl_venlo": 100_000})
+    assert busy < planned
+    assert f"expected fill {lane.capacity_units} of {lane.capacity_units}" in detail
+    assert "observed volume" in detail
