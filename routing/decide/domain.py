@@ -411,19 +411,51 @@ class Option:
         return out
 
 
+LOSS_CODE = "LOSS_OVER_THRESHOLD"  # reason code: "LOSS_OVER_THRESHOLD:<threshold minor>"
+EXCLUDED_CODE = "CHEAPEST_EXCLUDED"  # "CHEAPEST_EXCLUDED:<violation type>:<net minor>:<label>"
+
+
 @dataclass(frozen=True, slots=True)
 class LossGuard:
-    """The loss guard's finding: even the cheapest allowed option loses more than the policy's
+    """The loss guard's finding: even the chosen option loses more than the policy's
     threshold (``loss_minor`` > ``threshold_minor``), and the cheapest option the router
-    excluded, with why (a violation type such as ``RETURNLESS_OVER_VALUE``), when there is one."""
+    excluded, with why (a violation type such as ``RETURNLESS_OVER_VALUE``), when there is one.
+
+    It travels as two reason codes of the chosen option (``LOSS_CODE``, ``EXCLUDED_CODE``), so a
+    stored decision keeps it and ``Decision.loss_guard`` reads it back."""
 
     loss_minor: int  # the chosen option's net cost
     threshold_minor: int  # max_loss_bp of the goods' value
-    goods_value_minor: int
-    excluded_label: str = ""  # the cheapest excluded option ("" when none was excluded)
+    excluded_label: str = ""  # the cheapest excluded option ("" when none was cheaper)
     excluded_net_cost_minor: int = 0
     excluded_because: str = ""  # its violation type
-    excluded_detail: str = ""
+
+    def reason_codes(self) -> tuple[str, ...]:
+        codes = [f"{LOSS_CODE}:{self.threshold_minor}"]
+        if self.excluded_label:
+            codes.append(
+                f"{EXCLUDED_CODE}:{self.excluded_because}:{self.excluded_net_cost_minor}"
+                f":{self.excluded_label}"
+            )
+        return tuple(codes)
+
+    @staticmethod
+    def of(option: Option) -> LossGuard | None:
+        """The loss guard the reason codes of ``option`` carry, if any."""
+        threshold: int | None = None
+        label = because = ""
+        excluded = 0
+        for code in option.reason_codes:
+            name, _, rest = code.partition(":")
+            if name == LOSS_CODE and rest.lstrip("-").isdigit():
+                threshold = int(rest)
+            elif name == EXCLUDED_CODE:
+                because, _, rest = rest.partition(":")
+                amount, _, label = rest.partition(":")
+                excluded = int(amount) if amount.lstrip("-").isdigit() else 0
+        if threshold is None:
+            return None
+        return LossGuard(option.net_cost_minor, threshold, label, excluded, because)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,4 +468,9 @@ class Decision:
     options_evaluated: int
     network_name: str
     return_date: date
-    loss_guard: LossGuard | None = None  # set when even the chosen option loses over the threshold
+
+    @property
+    def loss_guard(self) -> LossGuard | None:
+        """Set when even the chosen option loses more than the policy's threshold (from the
+        chosen option's reason codes)."""
+        return LossGuard.of(self.chosen)

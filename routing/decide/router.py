@@ -9,7 +9,8 @@ The merchant policy on the request (``Return.policy``) overrides the network's d
 keep-it and local-disposal caps, the refund trigger (days to refund count to it, SLAs are
 checked against it) and the loss guard: when even the chosen option costs more than
 ``max_loss_bp`` of the goods' value, the decision says so (reason code
-``LOSS_OVER_THRESHOLD`` and ``Decision.loss_guard``, naming the cheapest option excluded).
+``LOSS_OVER_THRESHOLD:<threshold>``, and ``CHEAPEST_EXCLUDED:...`` naming the cheapest
+option excluded, read back as ``Decision.loss_guard``).
 """
 
 from __future__ import annotations
@@ -328,11 +329,12 @@ class Router:
         chosen = options[0]
         capacity_codes = tuple(f"CAPACITY_FULL:{f}" for f in sorted(skipped))
         guard = _loss_guard(ctx, chosen, excluded)
-        guard_codes = ("LOSS_OVER_THRESHOLD",) if guard is not None else ()
+        guard_codes = guard.reason_codes() if guard is not None else ()
         chosen = Option(
             chosen.shipments,
             (*chosen.reason_codes, "LEAST_NET_COST", *capacity_codes, *guard_codes),
         )
+        assert guard is None or chosen.net_cost_minor == guard.loss_minor
         return Decision(
             decision_id=uuid.uuid4().hex,
             idempotency_key=ret.idempotency_key,
@@ -342,7 +344,6 @@ class Router:
             options_evaluated=len(bases) + len(pool) - len(exact) + (split is not None),
             network_name=self.network.name,
             return_date=ret.return_date,
-            loss_guard=guard,
         )
 
     def _split(
@@ -422,16 +423,14 @@ def _loss_guard(
         return None
     cheapest = min(excluded, key=lambda x: x[0].net_cost_minor, default=None)
     if cheapest is None or cheapest[0].net_cost_minor >= loss:
-        return LossGuard(loss, threshold, value)
+        return LossGuard(loss, threshold)
     shipment, why = cheapest
     return LossGuard(
         loss_minor=loss,
         threshold_minor=threshold,
-        goods_value_minor=value,
         excluded_label=Option((shipment,)).label,
         excluded_net_cost_minor=shipment.net_cost_minor,
         excluded_because=why.type,
-        excluded_detail=why.description,
     )
 
 

@@ -67,12 +67,10 @@ class PlanConfig:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A return of a class: its id, its position in the batch, and the loss guard's threshold
-    (``Router.loss_threshold_minor``: the most its chosen option may cost)."""
+    """A return of a class: its id and its position in the batch."""
 
     return_id: str
     index: int
-    loss_threshold_minor: int = MAX_VALUE_MINOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +130,6 @@ class BatchPlan:
     lanes: tuple[LaneUse, ...]
     overflow_units: int
     unroutable: tuple[tuple[str, str], ...] = field(default=())
-    # returns whose planned option (with its share of the dispatches it rides) costs more than
-    # their merchant policy's loss threshold (by default: the goods' value)
-    loss_returns: int = 0
 
 
 def build_problem(
@@ -171,16 +166,16 @@ def _build_problem(
         found = executor.map(_choices_for, [(router, chunk) for chunk in chunks])
     # 1. per return its packed choices (kept packed: a million returns' choices as objects
     #    would take ~4 GB), and the units that could go to each facility
-    routed: list[tuple[int, str, int, array[int], _Table, int]] = []
+    routed: list[tuple[int, str, int, array[int], _Table]] = []
     unroutable: list[tuple[str, str]] = []
     could: dict[str, int] = {}
     index = 0
     for table, rows in found:
-        for return_id, units, got, threshold in rows:
+        for return_id, units, got in rows:
             if isinstance(got, str):
                 unroutable.append((return_id, got))
             else:
-                routed.append((index, return_id, units, got, table, threshold))
+                routed.append((index, return_id, units, got, table))
                 for f in {table[got[i]][1] for i in range(0, len(got), 3)}:
                     if f is not None:
                         could[f] = could.get(f, 0) + units
@@ -196,7 +191,7 @@ def _build_problem(
     class_choices: list[tuple[PlanChoice, ...]] = []
     class_units: list[int] = []
     units_total = 0
-    for index, return_id, units, packed, table, threshold in routed:
+    for index, return_id, units, packed, table in routed:
         choices = _unpack(packed, table, units)
         kept = undominated(choices, binding) if prune else choices
         units_total += units
@@ -207,7 +202,7 @@ def _build_problem(
             members.append([])
             class_choices.append(kept)
             class_units.append(units)
-        members[k].append(Member(return_id, index, threshold))
+        members[k].append(Member(return_id, index))
     lane_costs = {
         lane_id: router.compiled.to_base(lane.fixed_cost_minor, lane.currency)
         for lane_id, lane in network.lanes.items()
@@ -234,16 +229,15 @@ def _build_problem(
 
 
 _Table = tuple[tuple[str, str | None, str | None], ...]  # route key, facility, lane
-_Row = tuple[str, int, "array[int] | str", int]  # id, units, packed choices or why, threshold
 
 
 def _choices_for(
     job: tuple[Router, Sequence[tuple[str, Return]]],
-) -> tuple[_Table, list[_Row]]:
+) -> tuple[_Table, list[tuple[str, int, array[int] | str]]]:
     """The plan choices of a chunk of returns, packed: a table of the distinct (route key,
     facility, lane) and per return (id, units, [table index, cost, days to refund] * n as an
-    int64 array, or why the return has no choice; the loss guard's threshold). Module-level
-    and on plain data, so a process pool can run it; packed, it pickles and stays small."""
+    int64 array), or why the return has no choice. Module-level and on plain data, so a
+    process pool can run it; packed, it pickles and stays small."""
     router, chunk = job
     with gc_paused():
         return _choices_of(router, chunk)
@@ -263,39 +257,36 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _choices_of(router: Router, chunk: Sequence[tuple[str, Return]]) -> tuple[_Table, list[_Row]]:
+def _choices_of(
+    router: Router, chunk: Sequence[tuple[str, Return]]
+) -> tuple[_Table, list[tuple[str, int, array[int] | str]]]:
     slots: dict[tuple[str, str | None, str | None], int] = {}
-    memo: dict[Return, tuple[array[int] | str, int]] = {}
-    rows: list[_Row] = []
+    memo: dict[Return, array[int] | str] = {}
+    rows: list[tuple[str, int, array[int] | str]] = []
     for return_id, ret in chunk:
         signature = replace(ret, customer_postal_code="0", idempotency_key="")
-        seen = memo.get(signature)
-        if seen is not None:
-            rows.append((return_id, ret.units, *seen))
-            continue
-        threshold = MAX_VALUE_MINOR
-        got: array[int] | str
-        try:
-            choices = router.plan_choices(signature)
-            threshold = router.loss_threshold_minor(signature)
-        except InvalidInput as exc:
-            got = str(exc)
-        else:
-            if not choices:
-                got = "no feasible option (carrier, weight, SLA)"
-            elif any(not -MAX_COEFFICIENT <= c.cost_minor <= _MAX_OPTION_COST for c in choices):
-                # the plan model's range, with room for the overflow price on top
-                got = (
-                    f"an option's cost is beyond the {MAX_COEFFICIENT} minor units a plan can"
-                    " carry (check the declared values and quantities)"
-                )
+        got = memo.get(signature)
+        if got is None:
+            try:
+                choices = router.plan_choices(signature)
+            except InvalidInput as exc:
+                got = str(exc)
             else:
-                got = array("q")
-                for c in choices:
-                    slot = slots.setdefault((c.key, c.facility_id, c.lane_id), len(slots))
-                    got.extend((slot, c.cost_minor, c.days_to_refund))
-        memo[signature] = (got, threshold)
-        rows.append((return_id, ret.units, got, threshold))
+                if not choices:
+                    got = "no feasible option (carrier, weight, SLA)"
+                elif any(not -MAX_COEFFICIENT <= c.cost_minor <= _MAX_OPTION_COST for c in choices):
+                    # the plan model's range, with room for the overflow price on top
+                    got = (
+                        f"an option's cost is beyond the {MAX_COEFFICIENT} minor units a plan can"
+                        " carry (check the declared values and quantities)"
+                    )
+                else:
+                    got = array("q")
+                    for c in choices:
+                        slot = slots.setdefault((c.key, c.facility_id, c.lane_id), len(slots))
+                        got.extend((slot, c.cost_minor, c.days_to_refund))
+            memo[signature] = got
+        rows.append((return_id, ret.units, got))
     return tuple(slots), rows
 
 
@@ -411,6 +402,30 @@ def _assemble(
     )
 
 
+def loss_returns(router: Router, batch: Sequence[tuple[str, Return]], plan: BatchPlan) -> int:
+    """How many returns of ``batch`` the plan sends at a loss over their merchant policy's
+    threshold (``Router.loss_threshold_minor``, by default their goods' value): the option's
+    cost with its share of the dispatches of the lane it rides (the plan's dispatch cost over
+    the lane's load). Overflow counts at its price."""
+    per_unit = {
+        lane.lane_id: lane.dispatches * lane.fixed_cost_minor / lane.load_units
+        for lane in plan.lanes
+        if lane.load_units
+    }
+    returns = dict(batch)
+    thresholds: dict[Return, int] = {}
+    count = 0
+    for a in plan.assignments:
+        ret = returns[a.return_id]
+        signature = replace(ret, customer_postal_code="0", idempotency_key="")
+        threshold = thresholds.get(signature)
+        if threshold is None:
+            threshold = thresholds[signature] = router.loss_threshold_minor(signature)
+        cost = a.cost_minor + math.ceil(per_unit.get(a.lane_id, 0) * a.units)
+        count += cost > threshold
+    return count
+
+
 def plan_batch(
     router: Router,
     batch: Sequence[tuple[str, Return]],
@@ -486,7 +501,6 @@ def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanCon
     assert result.assignment is not None
     problem = built.problem
     assigned: list[Assigned] = []
-    thresholds: dict[str, int] = {}
     overflow: dict[str, int] = {}
     for k, pairs in enumerate(result.assignment):
         cls = problem.classes[k]
@@ -496,7 +510,6 @@ def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanCon
             option = cls.options[o]
             for _ in range(count):
                 m = queue.pop()
-                thresholds[m.return_id] = m.loss_threshold_minor
                 if choice is None:
                     facility = built.facility_ids[option.facility or 0].removeprefix("overflow:")
                     overflow[facility] = overflow.get(facility, 0) + cls.demand
@@ -553,17 +566,6 @@ def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanCon
         for i in range(len(built.lane_ids))
     )
     assigned.sort(key=lambda a: a.return_id)
-    # each return's share of the dispatches of its lane, to judge its loss whole
-    per_unit = {
-        lane.lane_id: lane.dispatches * lane.fixed_cost_minor / lane.load_units
-        for lane in lanes
-        if lane.load_units
-    }
-    loss_returns = sum(
-        1
-        for a in assigned
-        if a.cost_minor + math.ceil(per_unit.get(a.lane_id, 0) * a.units) > thresholds[a.return_id]
-    )
     return BatchPlan(
         result=result,
         currency=router.network.currency,
@@ -575,5 +577,4 @@ def _read_plan(router: Router, built: Built, result: PlanResult, config: PlanCon
         lanes=lanes,
         overflow_units=sum(overflow.values()),
         unroutable=built.unroutable,
-        loss_returns=loss_returns,
     )

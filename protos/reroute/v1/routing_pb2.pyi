@@ -245,22 +245,18 @@ class RouteDecision(_message.Message):
     def __init__(self, decision_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., chosen: _Optional[_Union[RouteOption, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[RouteOption, _Mapping]]] = ..., options_evaluated: _Optional[int] = ..., network_name: _Optional[str] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., loss_guard: _Optional[_Union[LossGuard, _Mapping]] = ...) -> None: ...
 
 class LossGuard(_message.Message):
-    __slots__ = ("loss_minor", "threshold_minor", "goods_value_minor", "excluded_label", "excluded_net_cost_minor", "excluded_because", "excluded_detail")
+    __slots__ = ("loss_minor", "threshold_minor", "excluded_label", "excluded_net_cost_minor", "excluded_because")
     LOSS_MINOR_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_MINOR_FIELD_NUMBER: _ClassVar[int]
-    GOODS_VALUE_MINOR_FIELD_NUMBER: _ClassVar[int]
     EXCLUDED_LABEL_FIELD_NUMBER: _ClassVar[int]
     EXCLUDED_NET_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
     EXCLUDED_BECAUSE_FIELD_NUMBER: _ClassVar[int]
-    EXCLUDED_DETAIL_FIELD_NUMBER: _ClassVar[int]
     loss_minor: int
     threshold_minor: int
-    goods_value_minor: int
     excluded_label: str
     excluded_net_cost_minor: int
     excluded_because: str
-    excluded_detail: str
-    def __init__(self, loss_minor: _Optional[int] = ..., threshold_minor: _Optional[int] = ..., goods_value_minor: _Optional[int] = ..., excluded_label: _Optional[str] = ..., excluded_net_cost_minor: _Optional[int] = ..., excluded_because: _Optional[str] = ..., excluded_detail: _Optional[str] = ...) -> None: ...
+    def __init__(self, loss_minor: _Optional[int] = ..., threshold_minor: _Optional[int] = ..., excluded_label: _Optional[str] = ..., excluded_net_cost_minor: _Optional[int] = ..., excluded_because: _Optional[str] = ...) -> None: ...
 
 class RouteOption(_message.Message):
     __slots__ = ("label", "net_cost_minor", "totals", "shipments", "days_to_refund", "days_to_resale", "co2e_g", "reason_codes")

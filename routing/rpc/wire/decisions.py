@@ -1,8 +1,8 @@
 """A routing decision on the wire: a domain Decision to ``reroute.v1.RouteDecision`` and back.
 
 The wire form carries derived summaries (labels, totals, net costs, option-level days and
-CO2e) that parsing does not read: the domain objects recompute them. RouteReturn stores a
-decision and answers it, so the encoded bytes of recent decisions are kept
+CO2e, the loss guard) that parsing does not read: the domain objects recompute them.
+RouteReturn stores a decision and answers it, so the encoded bytes of recent decisions are kept
 (:func:`decision_bytes`).
 """
 
@@ -18,7 +18,6 @@ from routing.decide.domain import (
     Decision,
     ItemAllocation,
     Leg,
-    LossGuard,
     Option,
     Shipment,
     Term,
@@ -73,11 +72,9 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
             routing_pb2.LossGuard(
                 loss_minor=g.loss_minor,
                 threshold_minor=g.threshold_minor,
-                goods_value_minor=g.goods_value_minor,
                 excluded_label=g.excluded_label,
                 excluded_net_cost_minor=g.excluded_net_cost_minor,
                 excluded_because=g.excluded_because,
-                excluded_detail=g.excluded_detail,
             )
         )
     w = _DecisionWriter()
@@ -169,7 +166,6 @@ class _DecisionReader(AssessmentReader):
             options_evaluated=msg.options_evaluated,
             network_name=msg.network_name,
             return_date=self.date(f"{path}.return_date", msg, "return_date"),
-            loss_guard=_loss_guard(msg.loss_guard) if msg.HasField("loss_guard") else None,
         )
 
     def option(self, msg: routing_pb2.RouteOption, path: str) -> Option:
@@ -232,18 +228,6 @@ class _DecisionReader(AssessmentReader):
             billable_weight_g=msg.billable_weight_g,
             charge_minor=msg.charge_minor,
         )
-
-
-def _loss_guard(g: routing_pb2.LossGuard) -> LossGuard:
-    return LossGuard(
-        loss_minor=g.loss_minor,
-        threshold_minor=g.threshold_minor,
-        goods_value_minor=g.goods_value_minor,
-        excluded_label=g.excluded_label,
-        excluded_net_cost_minor=g.excluded_net_cost_minor,
-        excluded_because=g.excluded_because,
-        excluded_detail=g.excluded_detail,
-    )
 
 
 def decision_from_proto(msg: routing_pb2.RouteDecision, *, path: str = "decision") -> Decision:

@@ -223,12 +223,16 @@ def test_the_loss_guard_names_the_cheapest_excluded_option() -> None:
     option it excluded, the keep-it refund, and why (over the keep-it cap)."""
     ret = a_return(BULKY, country="JP", policy=MerchantPolicy(allow_local_disposal=False))
     d = router().route(ret, time_limit_s=0)
-    assert "LOSS_OVER_THRESHOLD" in d.chosen.reason_codes
+    assert "LOSS_OVER_THRESHOLD:3000" in d.chosen.reason_codes
     g = d.loss_guard
     assert g is not None
-    assert g.loss_minor == d.chosen.net_cost_minor > g.threshold_minor == g.goods_value_minor
+    assert g.loss_minor == d.chosen.net_cost_minor > g.threshold_minor == 3000  # the goods' value
     assert g.excluded_label == "returnless/returnless"
     assert g.excluded_because == "RETURNLESS_OVER_VALUE"
+    assert g.excluded_net_cost_minor == 0
+    assert "CHEAPEST_EXCLUDED:RETURNLESS_OVER_VALUE:0:returnless/returnless" in (
+        d.chosen.reason_codes
+    )
 
 
 def test_keep_it_and_local_caps_are_merchant_policy_on_the_request() -> None:
@@ -254,7 +258,7 @@ def test_a_loss_threshold_above_the_loss_lets_the_decision_pass() -> None:
     pol = MerchantPolicy(allow_local_disposal=False, max_loss_bp=1_000_000)
     d = router().route(a_return(BULKY, country="JP", policy=pol), time_limit_s=0)
     assert d.loss_guard is None
-    assert "LOSS_OVER_THRESHOLD" not in d.chosen.reason_codes
+    assert not any(c.startswith("LOSS_OVER_THRESHOLD") for c in d.chosen.reason_codes)
 
 
 def test_plan_choices_carry_local_disposal_as_route_return_costs_it() -> None:

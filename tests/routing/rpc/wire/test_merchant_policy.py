@@ -3,7 +3,6 @@ answer: lossless round trips, and every bad field named by its path or column.""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -92,9 +91,11 @@ def test_the_loss_guard_round_trips() -> None:
     d = router().route(a_return(BULKY, country="JP", policy=pol), time_limit_s=0)
     assert d.loss_guard is not None
     assert decision_from_proto(decision_to_proto(d)) == d
+    assert decision_from_proto(decision_to_proto(d)).loss_guard == d.loss_guard
     assert decision_to_proto(d).loss_guard.excluded_because == "RETURNLESS_OVER_VALUE"
-    plain = replace(d, loss_guard=None)
-    assert not decision_to_proto(plain).HasField("loss_guard")
+    d = router().route(a_return(BULKY, country="JP"), time_limit_s=0)
+    assert d.loss_guard is None
+    assert not decision_to_proto(d).HasField("loss_guard")
 
 
 def test_batch_files_round_trip_the_policy(tmp_path: Path) -> None:
@@ -137,3 +138,15 @@ def test_a_bad_policy_cell_names_its_row_and_column(tmp_path: Path) -> None:
     fields = {(e.row, e.field) for e in err.value.errors}
     assert (1, "refund_trigger") in fields
     assert any("first_scan" in e.reason for e in err.value.errors if e.field == "refund_trigger")
+
+
+def test_a_stored_decision_keeps_its_loss_guard() -> None:
+    """The store keeps the loss guard: it travels in the chosen option's reason codes."""
+    from routing.store.codec import decode_decision, encode_decision
+
+    pol = MerchantPolicy(allow_local_disposal=False)
+    d = router().route(a_return(BULKY, country="JP", policy=pol), time_limit_s=0)
+    back = decode_decision(encode_decision(d))
+    assert back == d
+    assert back.loss_guard == d.loss_guard
+    assert back.loss_guard is not None
