@@ -150,8 +150,11 @@ def _one_first_leg(
             head = evals[0]
             units = [u for e in evals for u in e.units]
             got = base_numbers(ctx, head.route, parcel(ctx, units), head.unit_share_bp)
-            together = None if isinstance(got, PreconditionViolation) else got
-        if together is None:  # alone, or no parcel takes them all: apart
+            fewer = not isinstance(got, PreconditionViolation) and got.parcels < sum(
+                e.parcels for e in evals
+            )
+            together = got if fewer and not isinstance(got, PreconditionViolation) else None
+        if together is None:  # alone, or packed together they need as many parcels: apart
             for i, e in zip(where, evals, strict=True):
                 out[i] = build(ctx, e)
             continue
