@@ -19,7 +19,7 @@ from hubs.cross_checks import (
 )
 from hubs.model import Network
 from hubs.parse_carriers import read_lane, read_rate_card, read_service
-from hubs.parse_policy import read_co2e, read_policy, read_recovery
+from hubs.parse_policy import read_co2e, read_local_disposal, read_policy, read_recovery
 from hubs.parse_sites import read_facility, read_region
 from hubs.reading import NetworkProblems, NetworkTable, check_id
 
@@ -48,6 +48,13 @@ def build_network(data: Mapping[str, object], origin: str) -> Network:
     co2e, co2e_sources = read_co2e(root.table("co2e"))
     policy = read_policy(root.table("policy"), problems)
     recovery = read_recovery(root.table("recovery"), problems)
+    local_disposal = (
+        read_local_disposal(root.table("local_disposal"), problems)
+        if root.has("local_disposal")
+        else None
+    )
+    if not root.has("local_disposal"):
+        root.ask("local_disposal")
     regions = _read_all(root.tables("regions"), read_region, problems)
     facilities = _read_all(root.tables("facilities", check_name=check_id), read_facility, problems)
     rate_cards = _read_all(root.tables("rate_cards", check_name=check_id), read_rate_card, problems)
@@ -62,7 +69,7 @@ def build_network(data: Mapping[str, object], origin: str) -> Network:
         regions=set(_entry_names(root, "regions")),
     )
     check_references(problems, declared, facilities, rate_cards, services, lanes, regions)
-    check_recovery(problems, recovery, facilities)
+    check_recovery(problems, recovery, facilities, local_disposal)
     check_presence(problems, declared, facilities, services, regions)
     problems.raise_if_any()
     # A part that did not read cleanly added a problem, and raise_if_any raised.
@@ -82,6 +89,7 @@ def build_network(data: Mapping[str, object], origin: str) -> Network:
         policy=policy,
         notes=notes,
         sources=network_sources + co2e_sources,
+        local_disposal=local_disposal,
     )
     check_reachability(problems, network)
     problems.raise_if_any()

@@ -18,6 +18,7 @@ from hubs.model import (
     Facility,
     FacilityKind,
     LinehaulLane,
+    LocalDisposal,
     Network,
     RateCard,
     RecoveryRates,
@@ -98,7 +99,10 @@ def check_references(
 
 
 def check_recovery(
-    problems: NetworkProblems, recovery: RecoveryRates | None, facilities: Mapping[str, Facility]
+    problems: NetworkProblems,
+    recovery: RecoveryRates | None,
+    facilities: Mapping[str, Facility],
+    local: LocalDisposal | None = None,
 ) -> None:
     if recovery is None:
         return
@@ -111,6 +115,12 @@ def check_recovery(
         for disposition in sorted(facility.dispositions - with_rates, key=lambda d: d.value):
             problems.add(
                 f"{key_path('facilities', fid)}.dispositions",
+                f"{disposition.value!r} has no rate in [recovery.rates_bp]: it could never be used",
+            )
+    if local is not None:
+        for disposition in sorted(local.dispositions - with_rates, key=lambda d: d.value):
+            problems.add(
+                "local_disposal.dispositions",
                 f"{disposition.value!r} has no rate in [recovery.rates_bp]: it could never be used",
             )
 

@@ -39,7 +39,8 @@ class Disposition(enum.Enum):
     REFURBISH = "refurbish"  # repaired or re-packed, then sold
     LIQUIDATE = "liquidate"  # sold in bulk to a liquidator
     RECYCLE = "recycle"  # recycled or disposed of
-    RETURNLESS = "returnless"  # refund without shipment: the customer keeps or donates the goods
+    RETURNLESS = "returnless"  # refund without shipment: the customer keeps the goods (keep-it)
+    DONATE = "donate"  # given to a local charity through a partner in the customer's country
 
 
 class ConditionGrade(enum.Enum):
@@ -56,6 +57,7 @@ class ServiceKind(enum.Enum):
     EXPRESS = "express"
     GROUND = "ground"
     LINEHAUL = "linehaul"  # consolidated freight: pallets, containers
+    FREIGHT = "freight"  # a pallet collected from the customer: what no parcel service takes
 
 
 class Mode(enum.Enum):
@@ -67,6 +69,15 @@ class Mode(enum.Enum):
     AIR = "air"
     OCEAN = "ocean"
     RAIL = "rail"
+
+
+class RefundTrigger(enum.Enum):
+    """When the merchant refunds the customer: days to refund count up to this event."""
+
+    __hash__ = object.__hash__  # singletons compared by identity: a C-level hash
+    FIRST_SCAN = "first_scan"  # the carrier's first scan (the customer hands the goods over)
+    RECEIPT = "receipt"  # receipt at the first facility
+    GRADED = "graded"  # after inspection and grading at the first facility
 
 
 class Scope(enum.Enum):
@@ -221,9 +232,12 @@ class LinehaulLane:
     planning_units_per_dispatch: int  # expected fill used to price a single return's share
     distance_km: int
     sources: tuple[Source, ...] = ()
+    # per_kg_minor is billed on max(actual, volume_cm3 * 1000 / divisor) g; 0: on actual weight
+    volumetric_divisor_cm3_per_kg: int = 0
 
     def __post_init__(self) -> None:
         where = f"lane {self.id}"
+        _nonneg(where, "volumetric_divisor_cm3_per_kg", self.volumetric_divisor_cm3_per_kg)
         for name in ("capacity_g", "capacity_units", "planning_units_per_dispatch", "distance_km"):
             if getattr(self, name) <= 0:
                 raise NetworkError(f"{where}.{name}", "must be > 0")
@@ -263,15 +277,24 @@ class RecoveryRates:
                 raise NetworkError(f"recovery.{disp.value}.{grade.value}", "must be 0..10000 bp")
 
 
+DEFAULT_MAX_LOSS_BP = 10_000  # the loss guard's default: a net cost above the goods' value
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """How time and carbon are priced in the net cost (minor units of the network currency)."""
+    """How time and carbon are priced in the net cost (minor units of the network currency),
+    and the merchant policy a request may override (the network's defaults)."""
 
     refund_delay_per_day_minor: int  # goodwill cost of a customer waiting one more day
     resale_depreciation_per_day_bp: int  # value lost per day before resale, on the item value
     co2e_price_per_tonne_minor: int  # 0 = report only
-    returnless_max_value_minor: int  # never refund without shipment above this value per unit
+    returnless_max_value_minor: int  # keep-it: never refund without shipment above this per unit
     sources: tuple[Source, ...] = ()
+    # local disposal (donate, recycle, liquidate through a partner): None = no value cap
+    local_disposal_max_value_minor: int | None = None
+    # the loss guard: a decision whose net cost exceeds this share of the goods' value says so
+    max_loss_bp: int = 10_000  # = DEFAULT_MAX_LOSS_BP
+    refund_trigger: RefundTrigger = RefundTrigger.GRADED
 
     def __post_init__(self) -> None:
         for name in (
@@ -279,8 +302,40 @@ class Policy:
             "resale_depreciation_per_day_bp",
             "co2e_price_per_tonne_minor",
             "returnless_max_value_minor",
+            "max_loss_bp",
         ):
             _nonneg("policy", name, getattr(self, name))
+        if self.local_disposal_max_value_minor is not None:
+            _nonneg("policy", "local_disposal_max_value_minor", self.local_disposal_max_value_minor)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDisposal:
+    """Disposal in the customer's country without a shipment into the network: the customer
+    drops the goods at a local partner (charity, recycler, liquidator), who receives, grades
+    and disposes of them. Recovery rates and per-unit costs are the network's ``recovery``."""
+
+    dispositions: frozenset[Disposition]  # of donate, recycle, liquidate
+    handling_per_parcel_minor: int  # the partner's receiving fee per drop-off
+    handling_per_unit_minor: int  # the partner's inspection per unit
+    currency: str
+    processing_days: int  # receipt to grading at the partner
+    sources: tuple[Source, ...] = ()
+
+    def __post_init__(self) -> None:
+        _nonneg("local_disposal", "handling_per_parcel_minor", self.handling_per_parcel_minor)
+        _nonneg("local_disposal", "handling_per_unit_minor", self.handling_per_unit_minor)
+        _nonneg("local_disposal", "processing_days", self.processing_days)
+        wrong = self.dispositions - LOCAL_DISPOSITIONS
+        if wrong:
+            raise NetworkError(
+                "local_disposal.dispositions",
+                f"{', '.join(sorted(d.value for d in wrong))} cannot be done by a local partner"
+                f" (allowed: {', '.join(sorted(d.value for d in LOCAL_DISPOSITIONS))})",
+            )
+
+
+LOCAL_DISPOSITIONS = frozenset({Disposition.DONATE, Disposition.RECYCLE, Disposition.LIQUIDATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +352,7 @@ class Network:
     policy: Policy
     notes: str = ""
     sources: tuple[Source, ...] = field(default=())
+    local_disposal: LocalDisposal | None = None  # None: no local disposal partners
 
 
 def _nonneg(where: str, name: str, value: int) -> None:

@@ -144,6 +144,7 @@ def read_lane(key: str, t: NetworkTable, problems: NetworkProblems) -> LinehaulL
             "planning_units_per_dispatch", f"{planning} exceeds capacity_units ({capacity_units})"
         )
     lane_km = t.int("distance_km", low=1)
+    divisor = t.optional("volumetric_divisor_cm3_per_kg", lambda k: t.int(k, low=1))
     sources = t.sources()
     t.finish()
     if not problems.clean_since(mark) or mode is None:
@@ -166,5 +167,6 @@ def read_lane(key: str, t: NetworkTable, problems: NetworkProblems) -> LinehaulL
             planning_units_per_dispatch=planning,
             distance_km=lane_km,
             sources=sources,
+            volumetric_divisor_cm3_per_kg=divisor or 0,
         )
     return None

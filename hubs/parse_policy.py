@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hubs.model import ConditionGrade, Disposition, Mode, Policy, RecoveryRates, Source
+from hubs.model import (
+    DEFAULT_MAX_LOSS_BP,
+    LOCAL_DISPOSITIONS,
+    ConditionGrade,
+    Disposition,
+    LocalDisposal,
+    Mode,
+    Policy,
+    RecoveryRates,
+    RefundTrigger,
+    Source,
+)
 from hubs.reading import NetworkProblems, NetworkTable
 
-__all__ = ["POLICY_KEYS", "read_co2e", "read_policy", "read_recovery"]
+__all__ = ["POLICY_KEYS", "read_co2e", "read_local_disposal", "read_policy", "read_recovery"]
 
 POLICY_KEYS = (
     "refund_delay_per_day_minor",
@@ -38,12 +49,53 @@ def read_policy(t: NetworkTable, problems: NetworkProblems) -> Policy | None:
     """``[policy]``: what a day of delay, a tonne of CO2e and a returnless refund cost."""
     mark = problems.mark()
     fields = {name: t.int(name, low=0) for name in POLICY_KEYS}
+    local_cap = t.optional("local_disposal_max_value_minor", lambda k: t.int(k, low=0))
+    max_loss = t.int("max_loss_bp", low=0, default=DEFAULT_MAX_LOSS_BP)
+    trigger = RefundTrigger.GRADED
+    if t.has("refund_trigger"):
+        trigger = t.choice("refund_trigger", RefundTrigger) or trigger
+    else:
+        t.ask("refund_trigger")
     sources = t.sources()
     t.finish()
     if not problems.clean_since(mark):
         return None
     with problems.model(t.path):
-        return Policy(**fields, sources=sources)
+        return Policy(
+            **fields,
+            sources=sources,
+            local_disposal_max_value_minor=local_cap,
+            max_loss_bp=max_loss,
+            refund_trigger=trigger,
+        )
+    return None
+
+
+def read_local_disposal(t: NetworkTable, problems: NetworkProblems) -> LocalDisposal | None:
+    """``[local_disposal]``: the partners that receive goods in the customer's country."""
+    mark = problems.mark()
+    dispositions = t.choices(
+        "dispositions",
+        Disposition,
+        refused=frozenset(Disposition) - LOCAL_DISPOSITIONS,
+    )
+    per_parcel = t.int("handling_per_parcel_minor", low=0)
+    per_unit = t.int("handling_per_unit_minor", low=0)
+    currency = t.currency("currency")
+    days = t.int("processing_days", low=0)
+    sources = t.sources()
+    t.finish()
+    if not problems.clean_since(mark):
+        return None
+    with problems.model(t.path):
+        return LocalDisposal(
+            dispositions=dispositions,
+            handling_per_parcel_minor=per_parcel,
+            handling_per_unit_minor=per_unit,
+            currency=currency,
+            processing_days=days,
+            sources=sources,
+        )
     return None
 
 

@@ -29,7 +29,7 @@ from customs.api import (
     ReturnReason,
     RuleRef,
 )
-from hubs.model import ConditionGrade, Disposition, Mode
+from hubs.model import ConditionGrade, Disposition, Mode, RefundTrigger
 from routing.decide.domain import (
     MAX_DIMENSION_MM,
     MAX_QUANTITY,
@@ -43,6 +43,7 @@ from routing.decide.domain import (
     ItemAllocation,
     Leg,
     LegKind,
+    MerchantPolicy,
     Option,
     Return,
     Shipment,
@@ -64,6 +65,7 @@ __all__ = [
     "item_allocations",
     "items",
     "legs",
+    "merchant_policies",
     "options",
     "postal_codes",
     "returns",
@@ -178,6 +180,25 @@ def constraints() -> st.SearchStrategy[Constraints]:
 
 
 @st.composite
+def merchant_policies(
+    draw: st.DrawFn, *, currencies: st.SearchStrategy[str] | None = None
+) -> MerchantPolicy:
+    """A valid merchant policy: caps (with their currency) or none, a loss threshold, a
+    refund trigger, local disposal allowed or not."""
+    keep_it = draw(st.none() | st.integers(0, MAX_VALUE_MINOR))
+    local = draw(st.none() | st.integers(0, MAX_VALUE_MINOR))
+    has_cap = keep_it is not None or local is not None
+    return MerchantPolicy(
+        keep_it_max_value_minor=keep_it,
+        local_disposal_max_value_minor=local,
+        currency=draw(_currencies(currencies)) if has_cap else "",
+        max_loss_bp=draw(st.none() | st.integers(0, 1_000_000)),
+        refund_trigger=draw(st.none() | st.sampled_from(RefundTrigger)),
+        allow_local_disposal=draw(st.booleans()),
+    )
+
+
+@st.composite
 def returns(
     draw: st.DrawFn,
     *,
@@ -187,6 +208,7 @@ def returns(
     min_items: int = 1,
     max_items: int = 5,
     return_dates: st.SearchStrategy[date] = dates(),  # noqa: B008
+    policies: st.SearchStrategy[MerchantPolicy] = st.just(MerchantPolicy()),  # noqa: B008
 ) -> Return:
     """A valid return: 1-5 item lines by default, imported on or before the return date."""
     country = draw(_countries(countries))
@@ -212,6 +234,7 @@ def returns(
         vat_collected_at_checkout=draw(st.booleans()),
         customer_territory=territory,
         constraints=draw(constraints()),
+        policy=draw(policies),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Final
 
 from customs.api import ReturnReason
-from hubs.model import ConditionGrade
+from hubs.model import ConditionGrade, RefundTrigger
 from routing.batches.schema import Kind
 from routing.errors import RerouteError
 
@@ -28,6 +28,7 @@ __all__ = [
     "to_int",
     "to_reason",
     "to_text",
+    "to_trigger",
 ]
 
 
@@ -140,11 +141,24 @@ def to_reason(v: object) -> ReturnReason | None:
     return found
 
 
+TRIGGERS: Final = {t.value: t for t in RefundTrigger}
+
+
+def to_trigger(v: object) -> RefundTrigger | None:
+    if v is None or v == "":
+        return None
+    found = TRIGGERS.get(v) if isinstance(v, str) else None
+    if found is None:
+        raise BadCell(f"must be one of {', '.join(TRIGGERS)}, got {str(v)[:24]!r}")
+    return found
+
+
 CONVERTERS: Final[dict[Kind, Callable[[object], object]]] = {
     Kind.TEXT: to_text,
     Kind.INT: to_int,
     Kind.DATE: to_date,
     Kind.BOOL: to_bool,
     Kind.GRADE: to_grade,
+    Kind.TRIGGER: to_trigger,
     Kind.REASON: to_reason,
 }

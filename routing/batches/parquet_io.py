@@ -17,7 +17,7 @@ from routing.batches.schema import BY_NAME, COLUMNS, BatchError, Column, Kind, R
 __all__ = ["PARQUET_BATCH_ROWS", "read_parquet", "write_parquet"]
 
 PARQUET_BATCH_ROWS: Final = 65_536  # rows per record batch read, and per row group written
-_TEXT_KINDS: Final = frozenset({Kind.TEXT, Kind.GRADE, Kind.REASON})
+_TEXT_KINDS: Final = frozenset({Kind.TEXT, Kind.GRADE, Kind.REASON, Kind.TRIGGER})
 
 
 def _parquet_type_error(column: Column, t: Any) -> str | None:
@@ -118,6 +118,7 @@ def _arrow_schema() -> Any:
         Kind.TEXT: pa.string(),
         Kind.GRADE: pa.string(),
         Kind.REASON: pa.string(),
+        Kind.TRIGGER: pa.string(),
         Kind.INT: pa.int64(),
         Kind.DATE: pa.date32(),
         Kind.BOOL: pa.bool_(),

@@ -19,7 +19,7 @@ from typing import Any, Final, cast
 
 from customs.api import ReturnReason
 from customs.codes import is_territory
-from hubs.model import ConditionGrade
+from hubs.model import ConditionGrade, RefundTrigger
 from routing.batches.cells import (
     CONVERTERS,
     GRADES,
@@ -28,6 +28,7 @@ from routing.batches.cells import (
     to_bool,
     to_date,
     to_int,
+    to_trigger,
 )
 from routing.batches.schema import (
     DEFAULT_CONSTRAINTS,
@@ -43,6 +44,7 @@ from routing.decide.domain import (
     MAX_STRING_BYTES,
     Constraints,
     Item,
+    MerchantPolicy,
     Return,
     Violations,
     checked,
@@ -116,7 +118,21 @@ _PATHS: Final = {
     "return.return_date": "return_date",
     "constraints.max_days_to_refund": "max_days_to_refund",
     "constraints.max_alternatives": "max_alternatives",
+    "policy.keep_it_max_value_minor": "keep_it_max_value_minor",
+    "policy.local_disposal_max_value_minor": "local_disposal_max_value_minor",
+    "policy.currency": "policy_currency",
+    "policy.max_loss_bp": "max_loss_bp",
 }
+_POLICY_COLUMNS: Final = frozenset(
+    {
+        "keep_it_max_value_minor",
+        "local_disposal_max_value_minor",
+        "policy_currency",
+        "max_loss_bp",
+        "refund_trigger",
+        "allow_local_disposal",
+    }
+)
 
 
 _CONSTRAINT_COLUMNS: Final = frozenset(
@@ -147,6 +163,7 @@ class _Head:
     return_date: date
     idempotency_key: str
     constraints: Constraints
+    policy: MerchantPolicy
 
 
 class _Group:
@@ -170,6 +187,7 @@ class RowReader:
         self.width = len(header)
         self.known_origins = known_origins
         self.constraints: dict[tuple[object, ...], Constraints] = {}  # equal ones shared
+        self.policies: dict[tuple[object, ...], MerchantPolicy] = {}  # equal ones shared
         self.item_cache: dict[tuple[object, ...], Item] = {}  # identical item cells: one Item
         index = {name: i for i, name in enumerate(header)}
         self.rid_index = index["return_id"]
@@ -316,6 +334,7 @@ class RowReader:
             returnless,
             split,
             alternatives,
+            *policy_raw,
         ) = raw
         territory = territory or ""
         if (
@@ -356,6 +375,21 @@ class RowReader:
                     else max_alternatives
                 ),
             )
+        policy_key = tuple(policy_raw)
+        policy = self.policies.get(policy_key)
+        if policy is None:
+            keep_it, local, currency, max_loss, trigger, allow_local = policy_raw
+            if currency is not None and type(currency) is not str:
+                return None
+            allowed = to_bool(allow_local)
+            policy = self.policies[policy_key] = MerchantPolicy(
+                keep_it_max_value_minor=to_int(keep_it),
+                local_disposal_max_value_minor=to_int(local),
+                currency=currency or "",
+                max_loss_bp=to_int(max_loss),
+                refund_trigger=to_trigger(trigger),
+                allow_local_disposal=True if allowed is None else allowed,
+            )
         return _Head(
             customer_country=country,
             customer_postal_code=postal,
@@ -369,6 +403,7 @@ class RowReader:
             return_date=returned,
             idempotency_key=key,
             constraints=constraints,
+            policy=policy,
         )
 
     def _head_checked(self, raw: tuple[object, ...]) -> tuple[_Head | None, list[tuple[str, str]]]:
@@ -390,6 +425,7 @@ class RowReader:
             returnless,
             split,
             alternatives,
+            *policy_values,
         ) = values
         if territory and not is_territory(territory, country):
             errors.append(
@@ -415,7 +451,21 @@ class RowReader:
                     )
                 except InvalidInput as exc:
                     errors += _field_errors(exc)
-        if errors or constraints is None:
+        policy: MerchantPolicy | None = None
+        if not any(f in _POLICY_COLUMNS for f, _ in errors):
+            keep_it, local, currency, max_loss, trigger, allow_local = policy_values
+            try:
+                policy = MerchantPolicy(
+                    keep_it_max_value_minor=keep_it,
+                    local_disposal_max_value_minor=local,
+                    currency=currency or "",
+                    max_loss_bp=max_loss,
+                    refund_trigger=trigger,
+                    allow_local_disposal=allow_local,
+                )
+            except InvalidInput as exc:
+                errors += _field_errors(exc)
+        if errors or constraints is None or policy is None:
             # still check the other cells against the domain's rules: report every error now
             bad = {f for f, _ in errors}
             stand_in = SimpleNamespace(
@@ -449,6 +499,7 @@ class RowReader:
                 return_date=return_date,
                 idempotency_key=key,
                 constraints=constraints,
+                policy=policy,
             ),
             errors,
         )
@@ -550,6 +601,7 @@ class RowReader:
                                     vat_collected_at_checkout=h.vat_collected_at_checkout,
                                     customer_territory=h.customer_territory,
                                     constraints=h.constraints,
+                                    policy=h.policy,
                                 ),
                             ),
                         )
@@ -608,6 +660,17 @@ def _differences(a: _Head, b: _Head) -> Iterator[tuple[str, object, object]]:
         new, old = getattr(a.constraints, name), getattr(b.constraints, name)
         if new != old:
             yield name, new, old
+    for column, name in (
+        ("keep_it_max_value_minor", "keep_it_max_value_minor"),
+        ("local_disposal_max_value_minor", "local_disposal_max_value_minor"),
+        ("policy_currency", "currency"),
+        ("max_loss_bp", "max_loss_bp"),
+        ("refund_trigger", "refund_trigger"),
+        ("allow_local_disposal", "allow_local_disposal"),
+    ):
+        new, old = getattr(a.policy, name), getattr(b.policy, name)
+        if new != old:
+            yield column, new, old
 
 
 def _show(value: object) -> str:
@@ -617,6 +680,8 @@ def _show(value: object) -> str:
         return "true" if value else "false"
     if value is None:
         return "(empty)"
+    if isinstance(value, RefundTrigger):
+        return value.value
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -666,6 +731,7 @@ def return_rows(
             c.allow_returnless,
             c.allow_split,
             c.max_alternatives,
+            *_policy_cells(r.policy),
         )
         for i in r.items:
             length, width, height = i.dims_mm
@@ -683,3 +749,15 @@ def return_rows(
                 i.grade.value,
                 i.reason.value,
             )
+
+
+def _policy_cells(p: MerchantPolicy) -> tuple[object, ...]:
+    """The policy columns of a return (in COLUMNS order)."""
+    return (
+        p.keep_it_max_value_minor,
+        p.local_disposal_max_value_minor,
+        p.currency,
+        p.max_loss_bp,
+        p.refund_trigger.value if p.refund_trigger is not None else None,
+        p.allow_local_disposal,
+    )

@@ -42,6 +42,7 @@ class Kind(enum.Enum):
     BOOL = "boolean"
     GRADE = "grade"
     REASON = "reason"
+    TRIGGER = "refund trigger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,57 @@ COLUMNS: Final[tuple[Column, ...]] = (
         False,
         DEFAULT_CONSTRAINTS.max_alternatives,
         "alternatives to report, 0-50",
+    ),
+    Column(
+        "keep_it_max_value_minor",
+        Kind.INT,
+        True,
+        False,
+        None,
+        "merchant policy: refund without a return up to this value per unit, minor units of"
+        " policy_currency; empty = the network's cap",
+    ),
+    Column(
+        "local_disposal_max_value_minor",
+        Kind.INT,
+        True,
+        False,
+        None,
+        "merchant policy: local disposal (donate, recycle, liquidate) up to this value per"
+        " unit; empty = the network's (none in the default network)",
+    ),
+    Column(
+        "policy_currency",
+        Kind.TEXT,
+        True,
+        False,
+        "",
+        "ISO 4217 of the two caps; required when one is set",
+    ),
+    Column(
+        "max_loss_bp",
+        Kind.INT,
+        True,
+        False,
+        None,
+        "merchant policy: flag options costing more than this share of the goods' value"
+        " (10000 = their value); empty = the network's",
+    ),
+    Column(
+        "refund_trigger",
+        Kind.TRIGGER,
+        True,
+        False,
+        None,
+        "merchant policy: first_scan, receipt or graded; empty = the network's",
+    ),
+    Column(
+        "allow_local_disposal",
+        Kind.BOOL,
+        True,
+        False,
+        True,
+        "merchant policy: may the goods be disposed of locally",
     ),
     Column("sku", Kind.TEXT, False, doc="merchant SKU"),
     Column("hs_code", Kind.TEXT, False, doc="6-10 digits, as text (keep leading zeros)"),

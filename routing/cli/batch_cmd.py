@@ -27,7 +27,7 @@ def cmd_plan(a: argparse.Namespace) -> int:
     from routing.batches.io import BatchError, read_batch
     from routing.cli.plan_output import ProgressPrinter, format_summary, write_plan
     from routing.plan.executor import ExecutorError, make_executor
-    from routing.plan.planner import PlanConfig, plan_batch
+    from routing.plan.planner import PlanConfig, loss_returns, plan_batch
     from routing.rpc.app import RoutingApp
     from routing.solver import Backend, require_backend, solve
 
@@ -86,8 +86,9 @@ def cmd_plan(a: argparse.Namespace) -> int:
             )
     finally:
         printer.done()
-    plan_path, csv_path = write_plan(plan, Path(a.out))
-    print(format_summary(plan))
+    at_a_loss = loss_returns(router, batch.returns, plan)
+    plan_path, csv_path = write_plan(plan, Path(a.out), loss_returns=at_a_loss)
+    print(format_summary(plan, loss_returns=at_a_loss))
     print(f"wrote {plan_path} and {csv_path}")
     return EXIT_OK
 

@@ -15,7 +15,7 @@ from routing.plan.planner import BatchPlan
 from routing.solver.problem import Progress
 
 
-def plan_to_dict(plan: BatchPlan) -> dict[str, object]:
+def plan_to_dict(plan: BatchPlan, *, loss_returns: int | None = None) -> dict[str, object]:
     r = plan.result
     return {
         "status": r.status.value,
@@ -29,6 +29,7 @@ def plan_to_dict(plan: BatchPlan) -> dict[str, object]:
         "units": plan.units,
         "classes": plan.classes,
         "overflow_units": plan.overflow_units,
+        "loss_returns": loss_returns,
         "facilities": [
             {
                 "facility_id": f.facility_id,
@@ -55,10 +56,13 @@ def plan_to_dict(plan: BatchPlan) -> dict[str, object]:
     }
 
 
-def write_plan(plan: BatchPlan, out_dir: Path) -> tuple[Path, Path]:
+def write_plan(
+    plan: BatchPlan, out_dir: Path, *, loss_returns: int | None = None
+) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     plan_path = out_dir / "plan.json"
-    plan_path.write_text(json.dumps(plan_to_dict(plan), indent=2), encoding="utf-8")
+    body = plan_to_dict(plan, loss_returns=loss_returns)
+    plan_path.write_text(json.dumps(body, indent=2), encoding="utf-8")
     csv_path = out_dir / "assignments.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -80,7 +84,7 @@ def write_plan(plan: BatchPlan, out_dir: Path) -> tuple[Path, Path]:
     return plan_path, csv_path
 
 
-def format_summary(plan: BatchPlan) -> str:
+def format_summary(plan: BatchPlan, *, loss_returns: int | None = None) -> str:
     r = plan.result
     cur = plan.currency
     gap = "n/a" if math.isinf(r.gap) else f"{100 * r.gap:.3f} %"
@@ -90,6 +94,13 @@ def format_summary(plan: BatchPlan) -> str:
         f"  total net cost {format_minor(r.objective or 0, cur)}; lower bound"
         f" {format_minor(r.bound, cur) if r.bound is not None else 'n/a'}; gap {gap}",
     ]
+    planned = len(plan.assignments)
+    if loss_returns is not None:
+        share = 100 * loss_returns / planned if planned else 0.0
+        lines.append(
+            f"  at a loss: {loss_returns} of {planned} returns ({share:.1f} %) cost more than"
+            " their merchant policy allows (by default: more than the goods are worth)"
+        )
     if plan.overflow_units:
         lines.append(f"  overflow: {plan.overflow_units} units planned outside the network")
     if plan.unroutable:

@@ -13,8 +13,8 @@ import math
 from typing import NamedTuple
 
 from hubs.model import Policy
-from routing.decide.compiled import DispositionChoice, Route
-from routing.decide.parcels import Context, Parcel, Unit, size_violation
+from routing.decide.compiled import DispositionChoice, Route, refund_days
+from routing.decide.parcels import Context, Packing, Parcel, Unit, pack, size_violation
 from routing.errors import PreconditionViolation
 
 
@@ -66,6 +66,9 @@ class BaseNumbers(NamedTuple):
     co2e_cost: int
     choices: tuple[DispositionChoice, ...]
     net_cost_minor: int
+    parcels: int  # parcels (or pallets) of the first leg: 1 unless packed into several
+    lane_billable_g: int  # what the line-haul bills per kg on (its volumetric weight, if any)
+    days_to_refund: int  # on the merchant's refund trigger
 
 
 def base_numbers(
@@ -74,23 +77,23 @@ def base_numbers(
     """The numbers of ``evaluate_base`` without the Evaluation (the batch planner's path)."""
     svc = route.service
     actual_g = p.actual_g
-    if actual_g > svc.max_weight_g:
-        return PreconditionViolation(
-            "OVER_MAX_WEIGHT", f"service:{svc.id}", f"{actual_g} g > {svc.max_weight_g} g"
-        )
-    if p.longest_mm > svc.max_length_mm or p.girth_mm > svc.max_length_plus_girth_mm:
-        too_big = size_violation(route, p)
-        assert too_big is not None
-        return too_big
     card = route.card
     billable_g = max(actual_g, math.ceil(p.volume_cm3 * 1000 / card.volumetric_divisor_cm3_per_kg))
-    carriage = card.price(route.path.zone, billable_g)
-    if carriage is None:
-        return PreconditionViolation(
-            "OVER_MAX_WEIGHT",
-            f"rate_card:{card.id}",
-            f"billable {billable_g} g > last weight break {card.weight_upper_g[-1]} g",
-        )
+    parcels = 1
+    carriage = (
+        card.price(route.path.zone, billable_g)
+        if actual_g <= svc.max_weight_g
+        and p.longest_mm <= svc.max_length_mm
+        and p.girth_mm <= svc.max_length_plus_girth_mm
+        else None
+    )
+    if carriage is None and p.n_units == 1:  # nothing to pack: why the one unit does not go
+        return _unit_violation(route, p, billable_g)
+    if carriage is None:  # over a limit of the service as one parcel: several parcels
+        packed = pack(p, svc, card, route.path.zone)
+        if isinstance(packed, PreconditionViolation):
+            return packed
+        parcels, carriage, billable_g = _packed(packed)
     policy = ctx.policy
     n_units = p.n_units
     recovery = disposition_cost = resale_delay = 0
@@ -111,19 +114,22 @@ def base_numbers(
         if choice.resold:
             resale_delay += delay * quantity
     fuel = carriage * card.fuel_surcharge_bp // 10_000
-    fees = card.per_parcel_fee_minor
+    fees = card.per_parcel_fee_minor * parcels
     linehaul = 0
+    lane_g = actual_g
     # (integers: actual_g x distance x factor is exact whatever the grouping)
     co2e_g = math.ceil(actual_g * route.parcel_co2e_g_km_per_tkm / 1_000_000)
     if route.lane is not None:
+        divisor = route.lane_volumetric_divisor
+        if divisor:
+            lane_g = max(actual_g, math.ceil(p.volume_cm3 * 1000 / divisor))
         linehaul = route.lane_share_per_unit_minor * n_units + math.ceil(
-            actual_g * route.lane_per_kg_minor / 1000
+            lane_g * route.lane_per_kg_minor / 1000
         )
         co2e_g += math.ceil(actual_g * route.lane_co2e_g_km_per_tkm / 1_000_000)
-    handling = route.handling_per_parcel_minor + route.handling_per_unit_minor * n_units
-    refund_delay = (
-        policy.refund_delay_per_day_minor * route.days_to_refund * unit_share_bp // 10_000
-    )
+    handling = route.handling_per_parcel_minor * parcels + route.handling_per_unit_minor * n_units
+    days = refund_days(route, ctx.trigger)
+    refund_delay = policy.refund_delay_per_day_minor * days * unit_share_bp // 10_000
     co2e_cost = co2e_g * policy.co2e_price_per_tonne_minor // 1_000_000
     net = (
         carriage
@@ -152,4 +158,29 @@ def base_numbers(
         co2e_cost,
         tuple(choices),
         net,
+        parcels,
+        lane_g,
+        days,
     )
+
+
+def _unit_violation(route: Route, p: Parcel, billable_g: int) -> PreconditionViolation:
+    svc = route.service
+    if p.actual_g > svc.max_weight_g:
+        return PreconditionViolation(
+            "OVER_MAX_WEIGHT", f"service:{svc.id}", f"{p.actual_g} g > {svc.max_weight_g} g"
+        )
+    too_big = size_violation(route, p)
+    if too_big is not None:
+        return too_big
+    card = route.card
+    return PreconditionViolation(
+        "OVER_MAX_WEIGHT",
+        f"rate_card:{card.id}",
+        f"billable {billable_g} g > last weight break {card.weight_upper_g[-1]} g",
+    )
+
+
+def _packed(packed: Packing) -> tuple[int, int, int]:
+    """(parcels, carriage, billable g) of a packing."""
+    return packed.parcels, packed.carriage_minor, sum(packed.billable_g)

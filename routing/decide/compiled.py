@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from hubs.model import (
     Mode,
     Network,
     RateCard,
+    RefundTrigger,
     ServiceKind,
 )
 from routing.decide.domain import DestinationKind
@@ -82,13 +83,18 @@ class Route:
     card: CompiledRateCard
     handling_per_parcel_minor: int  # at the destination, base currency
     handling_per_unit_minor: int
-    lane_share_per_unit_minor: int  # fixed dispatch cost / planned fill
+    first_handling_per_parcel_minor: int  # receiving a parcel at the first stop (its share)
+    lane_share_per_unit_minor: int  # fixed dispatch cost / expected fill
+    lane_fixed_cost_minor: int  # per dispatch (to price another expected fill)
+    lane_expected_fill: int  # units per dispatch the share assumes (the lane's planning fill)
     lane_per_kg_minor: int
+    lane_volumetric_divisor: int  # the line-haul bills per kg on volumetric weight; 0: actual
     parcel_co2e_g_per_tkm: int
     lane_co2e_g_per_tkm: int
     parcel_co2e_g_km_per_tkm: int  # parcel distance x its factor: x kg / 1000 = g CO2e
     lane_co2e_g_km_per_tkm: int  # the same for the line-haul (0 without one)
-    days_to_refund: int  # parcel transit + inspection at the first stop
+    days_to_refund: int  # parcel transit + inspection at the first stop (refund on grading)
+    days_to_receipt: int  # parcel transit to the first stop (refund on receipt)
     days_to_resale: int  # + onward wait, line-haul and processing at the destination
     destination_kind: DestinationKind
     disposition_choices: dict[ConditionGrade, tuple[DispositionChoice, ...]]
@@ -100,6 +106,48 @@ class Route:
     # country, territory, bonded
     customs_sig: tuple[str, str, bool, Channel, bool, str, str, bool]
     customs_sig_id: int  # the same as a small integer (equal ids: equal signatures)
+
+
+_CHANNELS = {ServiceKind.POSTAL_ECONOMY: Channel.POSTAL, ServiceKind.FREIGHT: Channel.FREIGHT}
+
+
+def with_observed_fill(route: Route, units_per_day: int) -> Route:
+    """``route`` with its line-haul share priced on the fill the day's observed volume at the
+    lane's first facility promises (that volume over the lane's cadence, at most a full
+    dispatch), when that is fuller than the lane's planning fill; else ``route`` itself."""
+    lane = route.lane
+    if lane is None:
+        return route
+    fill = min(lane.capacity_units, units_per_day * max(lane.cadence_days, 1))
+    if fill <= route.lane_expected_fill:
+        return route
+    return replace(
+        route,
+        lane_expected_fill=fill,
+        lane_share_per_unit_minor=math.ceil(route.lane_fixed_cost_minor / fill),
+    )
+
+
+def refund_days(route: Route, trigger: RefundTrigger) -> int:
+    """Days until the customer is refunded on ``route`` when the merchant refunds on
+    ``trigger``: at the carrier's first scan (0), at receipt, or after grading."""
+    if trigger is RefundTrigger.GRADED:
+        return route.days_to_refund
+    return route.days_to_receipt if trigger is RefundTrigger.RECEIPT else 0
+
+
+@dataclass(frozen=True, slots=True)
+class LocalOptions:
+    """Local disposal in the customer's country, compiled: the partner's handling in base
+    currency and the dispositions it applies per grade (recovery at the origin's price level)."""
+
+    handling_per_parcel_minor: int
+    handling_per_unit_minor: int
+    processing_days: int
+    choices: dict[ConditionGrade, tuple[DispositionChoice, ...]]
+    # per customer country, the heaviest and longest unit a customer can bring to a partner:
+    # what the parcel services picking up there carry (the customer drops it as a parcel)
+    unit_limits: dict[str, tuple[int, int]]
 
 
 def route_key(service: CarrierService, first_stop: Facility, lane: LinehaulLane | None) -> str:
@@ -120,6 +168,7 @@ class CompiledNetwork:
             d: self.to_base(c, network.recovery.currency)
             for d, c in network.recovery.cost_per_unit_minor.items()
         }
+        self.local = self._local_options()
         self._routes: dict[tuple[str, str], tuple[Route, ...]] = {}
         self._sig_ids: dict[tuple[str, str, bool, Channel, bool, str, str, bool], int] = {}
         for country in network.regions:
@@ -159,8 +208,11 @@ class CompiledNetwork:
         dest = net.facilities[lane.to_facility] if lane else first
         handling_parcel = self.to_base(dest.handling_per_parcel_minor, dest.currency)
         handling_unit = self.to_base(dest.handling_per_unit_minor, dest.currency)
-        share = per_kg = lane_co2 = extra_days = 0
+        first_parcel = self.to_base(first.handling_per_parcel_minor, first.currency)
+        share = per_kg = lane_co2 = extra_days = fixed = divisor = 0
         if lane is not None:
+            fixed = self.to_base(lane.fixed_cost_minor, lane.currency)
+            divisor = lane.volumetric_divisor_cm3_per_kg
             # the hub receives the parcel too: its handling adds to the destination's
             handling_parcel += self.to_base(first.handling_per_parcel_minor, first.currency)
             handling_unit += self.to_base(first.handling_per_unit_minor, first.currency)
@@ -175,9 +227,7 @@ class CompiledNetwork:
             path.service.mode if path.service.kind is not ServiceKind.LINEHAUL else Mode.ROAD
         )
         parcel_co2 = net.co2e_g_per_tkm.get(parcel_mode, 0)
-        channel = (
-            Channel.POSTAL if path.service.kind is ServiceKind.POSTAL_ECONOMY else Channel.COURIER
-        )
+        channel = _CHANNELS.get(path.service.kind, Channel.COURIER)
         crosses_onward = lane is not None and (
             dest.country != first.country or dest.territory != first.territory
         )
@@ -200,13 +250,18 @@ class CompiledNetwork:
             card=self.cards[path.service.rate_card],
             handling_per_parcel_minor=handling_parcel,
             handling_per_unit_minor=handling_unit,
+            first_handling_per_parcel_minor=first_parcel,
             lane_share_per_unit_minor=share,
+            lane_fixed_cost_minor=fixed,
+            lane_expected_fill=lane.planning_units_per_dispatch if lane is not None else 0,
             lane_per_kg_minor=per_kg,
+            lane_volumetric_divisor=divisor,
             parcel_co2e_g_per_tkm=parcel_co2,
             lane_co2e_g_per_tkm=lane_co2,
             parcel_co2e_g_km_per_tkm=path.distance_km * parcel_co2,
             lane_co2e_g_km_per_tkm=lane.distance_km * lane_co2 if lane is not None else 0,
             days_to_refund=path.transit_days + first.processing_days,
+            days_to_receipt=path.transit_days,
             days_to_resale=path.transit_days + first.processing_days + extra_days,
             destination_kind=DestinationKind.of(dest.kind),
             disposition_choices=self._choices(dest),
@@ -218,17 +273,47 @@ class CompiledNetwork:
         )
 
     def _choices(self, dest: Facility) -> dict[ConditionGrade, tuple[DispositionChoice, ...]]:
+        return self._grade_choices(dest.dispositions, dest.resale_factor_bp)
+
+    def _grade_choices(
+        self, dispositions: frozenset[Disposition], resale_factor_bp: int
+    ) -> dict[ConditionGrade, tuple[DispositionChoice, ...]]:
         rates = self.network.recovery.rates_bp
         out: dict[ConditionGrade, tuple[DispositionChoice, ...]] = {}
         for grade in ConditionGrade:
             out[grade] = tuple(
                 DispositionChoice(
                     disposition=d,
-                    recovery_bp=rates[(d, grade)] * dest.resale_factor_bp // 10_000,
+                    recovery_bp=rates[(d, grade)] * resale_factor_bp // 10_000,
                     cost_minor=self.recovery_cost_minor.get(d, 0),
                     resold=d in RESOLD,
                 )
-                for d in sorted(dest.dispositions, key=lambda d: d.value)
+                for d in sorted(dispositions, key=lambda d: d.value)
                 if (d, grade) in rates
             )
         return out
+
+    def _local_options(self) -> LocalOptions | None:
+        local = self.network.local_disposal
+        if local is None or not local.dispositions:
+            return None
+        limits: dict[str, tuple[int, int]] = {}
+        for country in self.network.regions:
+            parcels = [
+                svc
+                for svc in self.network.services.values()
+                if svc.kind is not ServiceKind.FREIGHT
+                and (not svc.pickup_countries or country in svc.pickup_countries)
+            ]
+            if parcels:
+                limits[country] = (
+                    max(svc.max_weight_g for svc in parcels),
+                    max(svc.max_length_mm for svc in parcels),
+                )
+        return LocalOptions(
+            handling_per_parcel_minor=self.to_base(local.handling_per_parcel_minor, local.currency),
+            handling_per_unit_minor=self.to_base(local.handling_per_unit_minor, local.currency),
+            processing_days=local.processing_days,
+            choices=self._grade_choices(local.dispositions, 10_000),
+            unit_limits=limits,
+        )

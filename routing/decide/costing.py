@@ -55,14 +55,13 @@ class Evaluation:
     assessments: tuple[Assessment, ...]
     net_cost_minor: int
     customs_done: bool  # False: a base evaluation, customs not yet added
+    days_to_refund: int  # on the merchant's refund trigger
+    parcels: int  # parcels (or pallets) of the first leg
+    lane_billable_g: int  # what the line-haul bills per kg on
 
     @property
     def units(self) -> tuple[Unit, ...]:
         return self.parcel.units
-
-    @property
-    def days_to_refund(self) -> int:
-        return self.route.days_to_refund
 
 
 def evaluate(
@@ -120,6 +119,9 @@ def base_evaluation(
             assessments=c.assessments,
             net_cost_minor=b.net_cost_minor + c.net_minor,
             customs_done=True,
+            days_to_refund=b.days_to_refund,
+            parcels=b.parcels,
+            lane_billable_g=b.lane_billable_g,
         )
     return Evaluation(
         route=route,
@@ -146,6 +148,9 @@ def base_evaluation(
         assessments=(),
         net_cost_minor=b.net_cost_minor,
         customs_done=False,
+        days_to_refund=b.days_to_refund,
+        parcels=b.parcels,
+        lane_billable_g=b.lane_billable_g,
     )
 
 

@@ -17,7 +17,7 @@ from typing import NoReturn, TypeVar
 
 from customs.api import Assessment, ReturnReason
 from customs.codes import is_country, is_currency, is_hs_code
-from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode
+from hubs.model import ConditionGrade, Disposition, FacilityKind, Mode, RefundTrigger
 from routing.errors import FieldViolation, InvalidInput
 
 MAX_ITEMS = 1000  # item lines per return
@@ -28,6 +28,7 @@ MAX_WEIGHT_G = 1_000_000  # 1 t per unit
 MAX_DIMENSION_MM = 10_000  # 10 m
 MAX_DAYS_TO_REFUND = 365
 MAX_ALTERNATIVES = 50
+MAX_LOSS_BP = 1_000_000  # a loss threshold of 100x the goods' value: anything above is an error
 # The last day a return, an import or a quote may be dated: past every rule table, and far
 # enough from the calendar's end (year 9999) that no transit, resale or reclaim deadline added
 # to it overflows (9997-12-01 + a two-year deadline did, answering INTERNAL).
@@ -203,6 +204,41 @@ class Constraints:
 
 
 @dataclass(frozen=True, slots=True)
+class MerchantPolicy:
+    """The merchant's policy for one return; ``None`` takes the network's default.
+
+    Caps are per unit value, in ``currency`` (required when a cap is set): ``keep_it`` is the
+    refund without a return (the customer keeps the goods), ``local_disposal`` the refund when
+    the customer drops the goods at a local partner (donate, recycle, liquidate). The loss
+    guard flags a decision whose net cost exceeds ``max_loss_bp`` of the goods' value.
+    ``refund_trigger`` is when the customer is refunded (days to refund count to it)."""
+
+    keep_it_max_value_minor: int | None = None
+    local_disposal_max_value_minor: int | None = None
+    currency: str = ""
+    max_loss_bp: int | None = None
+    refund_trigger: RefundTrigger | None = None
+    allow_local_disposal: bool = True
+
+    def __post_init__(self) -> None:
+        v = Violations()
+        validate_policy(v, "policy", self)
+        v.raise_if_any()
+
+
+def validate_policy(v: Violations, path: str, p: MerchantPolicy) -> None:
+    for name in ("keep_it_max_value_minor", "local_disposal_max_value_minor"):
+        value = getattr(p, name)
+        if value is not None:
+            check_int_range(v, f"{path}.{name}", value, 0, MAX_VALUE_MINOR)
+    has_cap = p.keep_it_max_value_minor is not None or p.local_disposal_max_value_minor is not None
+    if p.currency or has_cap:
+        check_currency(v, f"{path}.currency", p.currency)
+    if p.max_loss_bp is not None:
+        check_int_range(v, f"{path}.max_loss_bp", p.max_loss_bp, 0, MAX_LOSS_BP)
+
+
+@dataclass(frozen=True, slots=True)
 class Return:
     items: tuple[Item, ...]
     customer_country: str
@@ -217,6 +253,7 @@ class Return:
     vat_collected_at_checkout: bool = False
     customer_territory: str = ""  # ISO 3166-2 where customs cares (ES-CN Canary Islands ...)
     constraints: Constraints = field(default_factory=Constraints)
+    policy: MerchantPolicy = field(default_factory=MerchantPolicy)
 
     def __post_init__(self) -> None:
         # Invariants only, as Item's: readers validate with paths first (validate_return)
@@ -327,7 +364,10 @@ class Shipment:
 
 def _shipment_label(s: Shipment) -> str:
     if not s.legs:
-        return "returnless/" + "+".join(sorted({a.disposition.value for a in s.items}))
+        kept = any(a.disposition is Disposition.RETURNLESS for a in s.items)
+        return ("returnless/" if kept else "local/") + "+".join(
+            sorted({a.disposition.value for a in s.items})
+        )
     stops = ">".join(leg.to_facility for leg in s.legs)
     services = ">".join(leg.service_id for leg in s.legs)
     dispositions = "+".join(sorted({a.disposition.value for a in s.items}))
@@ -371,6 +411,53 @@ class Option:
         return out
 
 
+LOSS_CODE = "LOSS_OVER_THRESHOLD"  # reason code: "LOSS_OVER_THRESHOLD:<threshold minor>"
+EXCLUDED_CODE = "CHEAPEST_EXCLUDED"  # "CHEAPEST_EXCLUDED:<violation type>:<net minor>:<label>"
+
+
+@dataclass(frozen=True, slots=True)
+class LossGuard:
+    """The loss guard's finding: even the chosen option loses more than the policy's
+    threshold (``loss_minor`` > ``threshold_minor``), and the cheapest option the router
+    excluded, with why (a violation type such as ``RETURNLESS_OVER_VALUE``), when there is one.
+
+    It travels as two reason codes of the chosen option (``LOSS_CODE``, ``EXCLUDED_CODE``), so a
+    stored decision keeps it and ``Decision.loss_guard`` reads it back."""
+
+    loss_minor: int  # the chosen option's net cost
+    threshold_minor: int  # max_loss_bp of the goods' value
+    excluded_label: str = ""  # the cheapest excluded option ("" when none was cheaper)
+    excluded_net_cost_minor: int = 0
+    excluded_because: str = ""  # its violation type
+
+    def reason_codes(self) -> tuple[str, ...]:
+        codes = [f"{LOSS_CODE}:{self.threshold_minor}"]
+        if self.excluded_label:
+            codes.append(
+                f"{EXCLUDED_CODE}:{self.excluded_because}:{self.excluded_net_cost_minor}"
+                f":{self.excluded_label}"
+            )
+        return tuple(codes)
+
+    @staticmethod
+    def of(option: Option) -> LossGuard | None:
+        """The loss guard the reason codes of ``option`` carry, if any."""
+        threshold: int | None = None
+        label = because = ""
+        excluded = 0
+        for code in option.reason_codes:
+            name, _, rest = code.partition(":")
+            if name == LOSS_CODE and rest.lstrip("-").isdigit():
+                threshold = int(rest)
+            elif name == EXCLUDED_CODE:
+                because, _, rest = rest.partition(":")
+                amount, _, label = rest.partition(":")
+                excluded = int(amount) if amount.lstrip("-").isdigit() else 0
+        if threshold is None:
+            return None
+        return LossGuard(option.net_cost_minor, threshold, label, excluded, because)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     decision_id: str
@@ -381,3 +468,9 @@ class Decision:
     options_evaluated: int
     network_name: str
     return_date: date
+
+    @property
+    def loss_guard(self) -> LossGuard | None:
+        """Set when even the chosen option loses more than the policy's threshold (from the
+        chosen option's reason codes)."""
+        return LossGuard.of(self.chosen)

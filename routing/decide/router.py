@@ -1,9 +1,16 @@
 """The decision engine: options for one return, costed, the cheapest feasible one chosen.
 
 Flow: candidate routes (precomputed per customer country and origin) x the return's units
--> one costed Shipment per route (or the reason it is infeasible) -> returnless refund as
-one more option -> SLA filter -> least net cost. Multi-item returns also get a split
-option from a small CP-SAT model (``routing.decide.split``) when that is cheaper.
+-> one costed Shipment per route (or the reason it is infeasible) -> returnless refund and
+local disposal as more options -> SLA filter -> least net cost. Multi-item returns also get a
+split option from a small CP-SAT model (``routing.decide.split``) when that is cheaper.
+
+The merchant policy on the request (``Return.policy``) overrides the network's defaults: the
+keep-it and local-disposal caps, the refund trigger (days to refund count to it, SLAs are
+checked against it) and the loss guard: when even the chosen option costs more than
+``max_loss_bp`` of the goods' value, the decision says so (reason code
+``LOSS_OVER_THRESHOLD:<threshold>``, and ``CHEAPEST_EXCLUDED:...`` naming the cheapest
+option excluded, read back as ``Decision.loss_guard``).
 """
 
 from __future__ import annotations
@@ -11,18 +18,40 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
-from hubs.model import Facility, FacilityKind, Network
+from hubs.model import Disposition, Facility, FacilityKind, Network
 from routing.decide.base_costs import BaseNumbers, base_numbers
-from routing.decide.compiled import CompiledNetwork, FxConverter, Route
+from routing.decide.compiled import (
+    CompiledNetwork,
+    FxConverter,
+    Route,
+    refund_days,
+    with_observed_fill,
+)
 from routing.decide.costing import Evaluation, add_customs, base_evaluation, evaluate_base
 from routing.decide.customs_terms import customs_net_minor, route_customs_charges
-from routing.decide.domain import Decision, Option, Return, Shipment
+from routing.decide.domain import (
+    Decision,
+    DestinationKind,
+    ItemAllocation,
+    LossGuard,
+    Option,
+    Return,
+    Shipment,
+)
 from routing.decide.parcels import Context, Parcel, Unit, parcel
-from routing.decide.shipments import RETURNLESS_NET_MINOR, build, returnless, returnless_violation
+from routing.decide.shipments import (
+    LOCAL_KEY,
+    RETURNLESS_NET_MINOR,
+    build,
+    local_disposal,
+    returnless,
+    returnless_violation,
+)
 from routing.decide.split import best_split
 from routing.errors import FieldViolation, InvalidInput, NoFeasibleOption, PreconditionViolation
 
@@ -50,6 +79,20 @@ class Router:
                 f" known: {', '.join(known)}",
             )
         units = self._units(ret)
+        policy = self.network.policy
+        mp = ret.policy
+        keep_it = (
+            policy.returnless_max_value_minor
+            if mp.keep_it_max_value_minor is None
+            else self._policy_amount(mp.keep_it_max_value_minor, mp.currency, ret, "keep_it")
+        )
+        local_cap = (
+            policy.local_disposal_max_value_minor
+            if mp.local_disposal_max_value_minor is None
+            else self._policy_amount(
+                mp.local_disposal_max_value_minor, mp.currency, ret, "local_disposal"
+            )
+        )
         ctx = Context(
             ret=ret,
             currency=self.network.currency,
@@ -63,8 +106,23 @@ class Router:
             assessments={},
             amounts={},
             areas={},
+            trigger=mp.refund_trigger or policy.refund_trigger,
+            keep_it_cap_minor=keep_it,
+            local_cap_minor=local_cap,
+            max_loss_bp=policy.max_loss_bp if mp.max_loss_bp is None else mp.max_loss_bp,
+            allow_local=mp.allow_local_disposal,
         )
         return origin, units, ctx, parcel(ctx, units)
+
+    def _policy_amount(self, amount_minor: int, currency: str, ret: Return, name: str) -> int:
+        """A cap of the merchant policy in the network's base currency on the return date."""
+        try:
+            got = self.fx.convert(amount_minor, currency, self.network.currency, ret.return_date)
+        except CustomsError as exc:
+            raise InvalidInput.one(
+                f"customer_return.merchant_policy.{name}_max_unit_value.currency", exc.reason
+            ) from exc
+        return got.amount_to_minor
 
     def plan_choices(self, ret: Return) -> tuple[PlanChoice, ...]:
         """Every feasible whole-return option, costed exactly as RouteReturn costs it, for the
@@ -75,8 +133,9 @@ class Router:
         n_units = whole.n_units
         out: list[PlanChoice] = []
         try:
+            trigger = ctx.trigger
             for route in self.compiled.routes(ret.customer_country, origin.id):
-                days = route.days_to_refund
+                days = refund_days(route, trigger)
                 if limit is not None and days > limit:
                     continue  # (evaluate_base would only find a violation or the same days)
                 got = base_numbers(ctx, route, whole, 10_000)
@@ -99,9 +158,35 @@ class Router:
                 )
             if ret.constraints.allow_returnless and returnless_violation(ctx, units) is None:
                 out.append(PlanChoice("returnless", RETURNLESS_NET_MINOR, None, None, n_units, 0))
+            if ctx.allow_local:
+                local = local_disposal(ctx, self.compiled.local, units)
+                if not isinstance(local, PreconditionViolation) and (
+                    limit is None or local.days_to_refund <= limit
+                ):
+                    out.append(
+                        PlanChoice(
+                            LOCAL_KEY,
+                            local.net_cost_minor,
+                            None,
+                            None,
+                            n_units,
+                            local.days_to_refund,
+                        )
+                    )
         except CustomsError as exc:
             raise _on_the_return(exc) from exc
         return tuple(out)
+
+    def loss_threshold_minor(self, ret: Return) -> int:
+        """The most an option for ``ret`` may cost before the loss guard flags it: the merchant
+        policy's ``max_loss_bp`` (or the network's) of the goods' value, base currency."""
+        bp = (
+            self.network.policy.max_loss_bp
+            if ret.policy.max_loss_bp is None
+            else ret.policy.max_loss_bp
+        )
+        value = sum(u.value_base_minor * u.quantity for u in self._units(ret))
+        return value * bp // 10_000
 
     def shipment(self, ret: Return, key: str) -> Shipment:
         """The fully explained shipment of one whole-return option (a route key of
@@ -112,6 +197,8 @@ class Router:
         try:
             if key == "returnless":
                 made: Shipment | PreconditionViolation = returnless(ctx, units)
+            elif key == LOCAL_KEY:
+                made = local_disposal(ctx, self.compiled.local, units)
             else:
                 routes = self.compiled.routes(ret.customer_country, origin.id)
                 route = next((r for r in routes if r.key == key), None)
@@ -135,8 +222,13 @@ class Router:
         *,
         time_limit_s: float | None = None,
         full_facilities: frozenset[str] = frozenset(),
+        observed_units: Mapping[str, int] | None = None,
     ) -> Decision:
         """Decide one return. ``time_limit_s`` bounds the split model (0 = no split).
+
+        ``observed_units``: units received per facility on the routing day so far (the server's
+        capacity holds); a line-haul from a facility whose day promises a fuller dispatch than
+        the lane's planning fill is priced on that fill (``with_observed_fill``).
 
         ``full_facilities``: facilities whose capacity on the routing day cannot take this return; a
         route received there is excluded (violation CAPACITY_FULL, and the chosen option
@@ -144,6 +236,13 @@ class Router:
         origin, units, ctx, whole = self._context(ret)
         skipped: set[str] = set()
         routes = self.compiled.routes(ret.customer_country, origin.id)
+        if observed_units:
+            routes = tuple(
+                with_observed_fill(r, observed_units.get(r.first_stop.id, 0))
+                if r.lane is not None
+                else r
+                for r in routes
+            )
         violations: list[PreconditionViolation] = []
         if not routes:
             violations.append(
@@ -166,23 +265,44 @@ class Router:
                     violations.append(_full(route.first_stop.id, ret))
                     continue
                 got = base_numbers(ctx, route, whole, 10_000)
-                days = route.days_to_refund
                 if isinstance(got, PreconditionViolation):
                     violations.append(got)
-                elif limit is not None and days > limit:
-                    violations.append(_sla(route.destination.id, days, limit))
+                elif limit is not None and got.days_to_refund > limit:
+                    violations.append(_sla(route.destination.id, got.days_to_refund, limit))
                 else:
-                    bases.append(((got.net_cost_minor, days, route.key), route, got))
+                    bases.append(((got.net_cost_minor, got.days_to_refund, route.key), route, got))
             bases.sort(key=lambda b: b[0])  # (stable: as sorting the evaluations by ``_key``)
             # 2. the exact pool: returnless, then routes with customs added in bound order,
             #    until no remaining route can enter the ``want`` cheapest
             pool: list[tuple[tuple[int, int, str], Evaluation | Shipment]] = []
-            if ret.constraints.allow_returnless:
-                kept = returnless(ctx, units)
-                if isinstance(kept, PreconditionViolation):
-                    violations.append(kept)
+            excluded: list[tuple[Shipment, PreconditionViolation]] = []  # for the loss guard
+            kept = returnless(ctx, units)
+            if not ret.constraints.allow_returnless:
+                excluded.append((_as_returnless(units), _not_allowed("returnless refund")))
+            elif isinstance(kept, PreconditionViolation):
+                violations.append(kept)
+                excluded.append((_as_returnless(units), kept))
+            else:
+                pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
+            local = local_disposal(ctx, self.compiled.local, units)
+            if not isinstance(local, PreconditionViolation):
+                local_days = local.days_to_refund
+                if not ctx.allow_local:
+                    violation = _not_allowed("local disposal")
+                    violations.append(violation)
+                    excluded.append((local, violation))
+                elif limit is not None and local_days > limit:
+                    violation = _sla(f"local:{ret.customer_country}", local_days, limit)
+                    violations.append(violation)
+                    excluded.append((local, violation))
                 else:
-                    pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
+                    bisect.insort(
+                        pool,
+                        ((local.net_cost_minor, local_days, LOCAL_KEY), local),
+                        key=lambda p: p[0],
+                    )
+            elif self.compiled.local is not None:
+                violations.append(local)
             slack = self._max_reclaim(ret)
             exact: list[Evaluation] = []
             for (net, _, _), route, numbers in bases:
@@ -208,7 +328,13 @@ class Router:
             options = options[: 1 + ret.constraints.max_alternatives]
         chosen = options[0]
         capacity_codes = tuple(f"CAPACITY_FULL:{f}" for f in sorted(skipped))
-        chosen = Option(chosen.shipments, (*chosen.reason_codes, "LEAST_NET_COST", *capacity_codes))
+        guard = _loss_guard(ctx, chosen, excluded)
+        guard_codes = guard.reason_codes() if guard is not None else ()
+        chosen = Option(
+            chosen.shipments,
+            (*chosen.reason_codes, "LEAST_NET_COST", *capacity_codes, *guard_codes),
+        )
+        assert guard is None or chosen.net_cost_minor == guard.loss_minor
         return Decision(
             decision_id=uuid.uuid4().hex,
             idempotency_key=ret.idempotency_key,
@@ -282,6 +408,54 @@ class PlanChoice(NamedTuple):
     lane_id: str | None  # the consolidated lane it rides, if any
     units: int
     days_to_refund: int
+
+
+def _loss_guard(
+    ctx: Context, chosen: Option, excluded: list[tuple[Shipment, PreconditionViolation]]
+) -> LossGuard | None:
+    """The loss guard: the chosen option costs more than ``max_loss_bp`` of the goods' value;
+    with the cheapest option excluded by policy or a limit (returnless over its cap, local
+    disposal not allowed or over the SLA), when one was."""
+    value = ctx.value_base_minor
+    threshold = value * ctx.max_loss_bp // 10_000
+    loss = chosen.net_cost_minor
+    if loss <= threshold:
+        return None
+    cheapest = min(excluded, key=lambda x: x[0].net_cost_minor, default=None)
+    if cheapest is None or cheapest[0].net_cost_minor >= loss:
+        return LossGuard(loss, threshold)
+    shipment, why = cheapest
+    return LossGuard(
+        loss_minor=loss,
+        threshold_minor=threshold,
+        excluded_label=Option((shipment,)).label,
+        excluded_net_cost_minor=shipment.net_cost_minor,
+        excluded_because=why.type,
+    )
+
+
+def _as_returnless(units: list[Unit]) -> Shipment:
+    """The returnless refund of ``units`` whatever the cap (to name it when excluded)."""
+    return Shipment(
+        destination_id="",
+        destination_kind=DestinationKind.NONE,
+        destination_country="",
+        items=tuple(
+            ItemAllocation(u.item.sku, u.quantity, Disposition.RETURNLESS, 0) for u in units
+        ),
+        legs=(),
+        terms=(),
+        customs=(),
+        days_to_refund=0,
+        days_to_resale=None,
+        co2e_g=0,
+    )
+
+
+def _not_allowed(what: str) -> PreconditionViolation:
+    return PreconditionViolation(
+        "NOT_ALLOWED_BY_POLICY", "customer_return", f"{what} is not allowed for this return"
+    )
 
 
 def _key(e: Evaluation) -> tuple[int, int, str]:

@@ -8,18 +8,25 @@ volumetric)); per-unit terms (handling, line-haul share, disposition, recovery, 
 allocated by value) are linear. The solution is then re-costed exactly by
 ``routing.decide.costing`` (de minimis and other per-consignment rules included) and only kept
 when that exact cost beats every whole option.
+
+Shipments of a split whose routes share the parcel leg (the same service to the same first
+facility, e.g. one part liquidated at a hub and the rest forwarded on its line-haul) travel as
+one shipment and are split there: their units are packed and priced together once, the first
+stop receives (and charges for) one consignment, and the other shipments' parcel-leg terms
+say where they travel.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
-from routing.decide.base_costs import best_disposition
-from routing.decide.costing import Evaluation
-from routing.decide.domain import Option, Shipment
-from routing.decide.parcels import Context, Unit
-from routing.decide.shipments import cost_shipment, returnless
+from routing.decide.base_costs import base_numbers, best_disposition
+from routing.decide.costing import Evaluation, evaluate
+from routing.decide.domain import CostTerm, Option, Shipment, Term
+from routing.decide.parcels import Context, Unit, parcel
+from routing.decide.shipments import build, returnless
 from routing.errors import PreconditionViolation
 from routing.solver import SplitCandidate, SplitParcel, solve_split
 
@@ -40,7 +47,7 @@ def _unit_cost(ctx: Context, e: Evaluation, u: Unit, total_units: int) -> int | 
     customs_net = e.duty_due + e.vat_due - e.reclaim_duty - e.reclaim_vat
     if ctx.value_base_minor:
         cost += customs_net * u.value_base_minor // ctx.value_base_minor
-    cost += ctx.policy.refund_delay_per_day_minor * route.days_to_refund // max(total_units, 1)
+    cost += ctx.policy.refund_delay_per_day_minor * e.days_to_refund // max(total_units, 1)
     return cost
 
 
@@ -49,7 +56,7 @@ def _candidate(
 ) -> SplitCandidate:
     """A whole-return evaluation (None: the returnless refund) as the split model's numbers."""
     if e is None:  # no parcel; a unit may go when its value is under the policy's cap
-        cap = ctx.policy.returnless_max_value_minor
+        cap = ctx.keep_it_cap_minor
         return SplitCandidate(tuple(0 if u.value_base_minor <= cap else None for u in units))
     route = e.route
     card = route.card
@@ -107,12 +114,82 @@ def best_split(
         groups.setdefault(p, []).append(Unit(u.index, u.item, q, u.value_base_minor))
     if len(groups) < 2:
         return None
-    shipments: list[Shipment] = []
+    parts: list[Shipment | Evaluation] = []
     for p, group in sorted(groups.items()):
         e = ranked[p]
         share_bp = 10_000 * sum(g.quantity for g in group) // total_units
-        got = returnless(ctx, group) if e is None else cost_shipment(ctx, e.route, group, share_bp)
+        got = (
+            returnless(ctx, group)
+            if e is None
+            else evaluate(ctx, e.route, parcel(ctx, group), share_bp)
+        )
         if isinstance(got, PreconditionViolation):
             return None
-        shipments.append(got)
-    return Option(tuple(shipments), ("SPLIT_CHEAPER",))
+        parts.append(got)
+    shipments, codes = _one_first_leg(ctx, parts)
+    return Option(shipments, ("SPLIT_CHEAPER", *codes))
+
+
+def _one_first_leg(
+    ctx: Context, parts: list[Shipment | Evaluation]
+) -> tuple[tuple[Shipment, ...], tuple[str, ...]]:
+    """The shipments of ``parts`` in order; evaluations sharing a parcel leg (service and first
+    stop) travel as one consignment, priced once on the first of them and split at the stop."""
+    out: list[Shipment | None] = [p if isinstance(p, Shipment) else None for p in parts]
+    by_leg: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(parts):
+        if isinstance(p, Evaluation):
+            by_leg.setdefault((p.route.service.id, p.route.first_stop.id), []).append(i)
+    codes: list[str] = []
+    for (_service, stop), where in by_leg.items():
+        group = [parts[i] for i in where]
+        assert all(isinstance(e, Evaluation) for e in group)
+        evals = [e for e in group if isinstance(e, Evaluation)]
+        together = None
+        if len(evals) > 1:
+            head = evals[0]
+            units = [u for e in evals for u in e.units]
+            got = base_numbers(ctx, head.route, parcel(ctx, units), head.unit_share_bp)
+            fewer = not isinstance(got, PreconditionViolation) and got.parcels < sum(
+                e.parcels for e in evals
+            )
+            together = got if fewer and not isinstance(got, PreconditionViolation) else None
+        if together is None:  # alone, or packed together they need as many parcels: apart
+            for i, e in zip(where, evals, strict=True):
+                out[i] = build(ctx, e)
+            continue
+        codes.append(f"ONE_PARCEL_SPLIT_AT:{stop}")
+        first_pp = head.route.first_handling_per_parcel_minor
+        for n, (i, e) in enumerate(zip(where, evals, strict=True)):
+            own = first_pp * e.parcels  # what this part paid the first stop per parcel alone
+            if n == 0:
+                moved = replace(
+                    e,
+                    billable_g=together.billable_g,
+                    carriage=together.carriage,
+                    fuel=together.fuel,
+                    fees=together.fees,
+                    handling=e.handling - own + first_pp * together.parcels,
+                    parcels=together.parcels,
+                )
+                out[i] = build(ctx, moved)
+                continue
+            moved = replace(e, billable_g=0, carriage=0, fuel=0, fees=0, handling=e.handling - own)
+            out[i] = _rides_along(build(ctx, moved), head, stop)
+    return tuple(s for s in out if s is not None), tuple(codes)
+
+
+def _rides_along(s: Shipment, head: Evaluation, stop: str) -> Shipment:
+    """A shipment whose goods travel in the parcel of ``head`` to ``stop``: its parcel-leg
+    terms say so."""
+    note = (
+        f"in one consignment with {head.route.destination.id}'s goods on"
+        f" {head.route.service.id} to {stop}, split there (priced there)"
+    )
+    terms = tuple(
+        CostTerm(t.term, t.amount_minor, note)
+        if t.term in (Term.PARCEL_CARRIAGE, Term.FUEL_SURCHARGE, Term.CARRIER_FEES)
+        else t
+        for t in s.terms
+    )
+    return replace(s, terms=terms)

@@ -13,6 +13,7 @@ shortfall) or, with ``allow_overflow``, planned at a priced overflow.
 from __future__ import annotations
 
 import gc
+import math
 import os
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -399,6 +400,30 @@ def _assemble(
         returns=n_returns,
         units=units_total,
     )
+
+
+def loss_returns(router: Router, batch: Sequence[tuple[str, Return]], plan: BatchPlan) -> int:
+    """How many returns of ``batch`` the plan sends at a loss over their merchant policy's
+    threshold (``Router.loss_threshold_minor``, by default their goods' value): the option's
+    cost with its share of the dispatches of the lane it rides (the plan's dispatch cost over
+    the lane's load). Overflow counts at its price."""
+    per_unit = {
+        lane.lane_id: lane.dispatches * lane.fixed_cost_minor / lane.load_units
+        for lane in plan.lanes
+        if lane.load_units
+    }
+    returns = dict(batch)
+    thresholds: dict[Return, int] = {}
+    count = 0
+    for a in plan.assignments:
+        ret = returns[a.return_id]
+        signature = replace(ret, customer_postal_code="0", idempotency_key="")
+        threshold = thresholds.get(signature)
+        if threshold is None:
+            threshold = thresholds[signature] = router.loss_threshold_minor(signature)
+        cost = a.cost_minor + math.ceil(per_unit.get(a.lane_id, 0) * a.units)
+        count += cost > threshold
+    return count
 
 
 def plan_batch(

@@ -108,9 +108,10 @@ class RoutingApp:
                 return found
         full: set[str] = set()
         for _ in range(MAX_ROUTE_ATTEMPTS):
-            self._full(ret, self.store.reserved(ret.return_date), full)
+            held = self.store.reserved(ret.return_date)
+            self._full(ret, held, full)
             decision = self.router.route(
-                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full)
+                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full), observed_units=held
             )
             try:
                 return self.store.put(
@@ -168,7 +169,7 @@ class RoutingApp:
                 held = await loop.run_in_executor(None, store.reserved, ret.return_date)
             self._full(ret, held, full)
             decision = self.router.route(
-                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full)
+                ret, time_limit_s=time_limit_s, full_facilities=frozenset(full), observed_units=held
             )
             try:
                 return await store.put_async(

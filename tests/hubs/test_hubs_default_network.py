@@ -198,7 +198,8 @@ def test_check_network_summarises_the_default_file() -> None:
     text = "\n".join(lines)
     assert lines[0].endswith(": OK")
     assert "facilities: 10 (hub 3, local_3pl 5, origin 2)" in text
-    assert "parcel services: 10" in text
+    assert "parcel services: 11" in text
+    assert "freight 1" in text
     assert "line-haul lanes: 8 (air 3, ocean 4, road 1)" in text
     assert "countries served: 33" in text
     assert "origin origin_us_pa: paths from 33/33 countries, back to the origin from 33/33" in text

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17reroute/v1/common.proto\x12\nreroute.v1\"/\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\";\n\nDimensions\x12\x0e\n\x06length\x18\x01 \x01(\x05\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05*\x8d\x01\n\x0e\x43onditionGrade\x12\x1f\n\x1b\x43ONDITION_GRADE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43ONDITION_GRADE_A\x10\x01\x12\x15\n\x11\x43ONDITION_GRADE_B\x10\x02\x12\x15\n\x11\x43ONDITION_GRADE_C\x10\x03\x12\x15\n\x11\x43ONDITION_GRADE_D\x10\x04*\xf0\x01\n\x0cReturnReason\x12\x1d\n\x19RETURN_REASON_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRETURN_REASON_CHANGED_MIND\x10\x01\x12\x1c\n\x18RETURN_REASON_WRONG_SIZE\x10\x02\x12\x1b\n\x17RETURN_REASON_DEFECTIVE\x10\x03\x12$\n RETURN_REASON_DAMAGED_IN_TRANSIT\x10\x04\x12\"\n\x1eRETURN_REASON_NOT_AS_DESCRIBED\x10\x05\x12\x1c\n\x18RETURN_REASON_WRONG_ITEM\x10\x06*\xcc\x01\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44ISPOSITION_RESTOCK\x10\x01\x12\x1c\n\x18\x44ISPOSITION_RESELL_LOCAL\x10\x02\x12\x19\n\x15\x44ISPOSITION_REFURBISH\x10\x03\x12\x19\n\x15\x44ISPOSITION_LIQUIDATE\x10\x04\x12\x17\n\x13\x44ISPOSITION_RECYCLE\x10\x05\x12\x1a\n\x16\x44ISPOSITION_RETURNLESS\x10\x06*\xab\x01\n\rTransportMode\x12\x1e\n\x1aTRANSPORT_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12TRANSPORT_MODE_VAN\x10\x01\x12\x17\n\x13TRANSPORT_MODE_ROAD\x10\x02\x12\x16\n\x12TRANSPORT_MODE_AIR\x10\x03\x12\x18\n\x14TRANSPORT_MODE_OCEAN\x10\x04\x12\x17\n\x13TRANSPORT_MODE_RAIL\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17reroute/v1/common.proto\x12\nreroute.v1\"/\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\";\n\nDimensions\x12\x0e\n\x06length\x18\x01 \x01(\x05\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05*\x8d\x01\n\x0e\x43onditionGrade\x12\x1f\n\x1b\x43ONDITION_GRADE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43ONDITION_GRADE_A\x10\x01\x12\x15\n\x11\x43ONDITION_GRADE_B\x10\x02\x12\x15\n\x11\x43ONDITION_GRADE_C\x10\x03\x12\x15\n\x11\x43ONDITION_GRADE_D\x10\x04*\xf0\x01\n\x0cReturnReason\x12\x1d\n\x19RETURN_REASON_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRETURN_REASON_CHANGED_MIND\x10\x01\x12\x1c\n\x18RETURN_REASON_WRONG_SIZE\x10\x02\x12\x1b\n\x17RETURN_REASON_DEFECTIVE\x10\x03\x12$\n RETURN_REASON_DAMAGED_IN_TRANSIT\x10\x04\x12\"\n\x1eRETURN_REASON_NOT_AS_DESCRIBED\x10\x05\x12\x1c\n\x18RETURN_REASON_WRONG_ITEM\x10\x06*\xe4\x01\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44ISPOSITION_RESTOCK\x10\x01\x12\x1c\n\x18\x44ISPOSITION_RESELL_LOCAL\x10\x02\x12\x19\n\x15\x44ISPOSITION_REFURBISH\x10\x03\x12\x19\n\x15\x44ISPOSITION_LIQUIDATE\x10\x04\x12\x17\n\x13\x44ISPOSITION_RECYCLE\x10\x05\x12\x1a\n\x16\x44ISPOSITION_RETURNLESS\x10\x06\x12\x16\n\x12\x44ISPOSITION_DONATE\x10(*\xab\x01\n\rTransportMode\x12\x1e\n\x1aTRANSPORT_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12TRANSPORT_MODE_VAN\x10\x01\x12\x17\n\x13TRANSPORT_MODE_ROAD\x10\x02\x12\x16\n\x12TRANSPORT_MODE_AIR\x10\x03\x12\x18\n\x14TRANSPORT_MODE_OCEAN\x10\x04\x12\x17\n\x13TRANSPORT_MODE_RAIL\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,9 +36,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RETURNREASON']._serialized_start=294
   _globals['_RETURNREASON']._serialized_end=534
   _globals['_DISPOSITION']._serialized_start=537
-  _globals['_DISPOSITION']._serialized_end=741
-  _globals['_TRANSPORTMODE']._serialized_start=744
-  _globals['_TRANSPORTMODE']._serialized_end=915
+  _globals['_DISPOSITION']._serialized_end=765
+  _globals['_TRANSPORTMODE']._serialized_start=768
+  _globals['_TRANSPORTMODE']._serialized_end=939
   _globals['_MONEY']._serialized_start=39
   _globals['_MONEY']._serialized_end=86
   _globals['_DIMENSIONS']._serialized_start=88

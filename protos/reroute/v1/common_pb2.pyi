@@ -32,6 +32,7 @@ class Disposition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISPOSITION_LIQUIDATE: _ClassVar[Disposition]
     DISPOSITION_RECYCLE: _ClassVar[Disposition]
     DISPOSITION_RETURNLESS: _ClassVar[Disposition]
+    DISPOSITION_DONATE: _ClassVar[Disposition]
 
 class TransportMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -60,6 +61,7 @@ DISPOSITION_REFURBISH: Disposition
 DISPOSITION_LIQUIDATE: Disposition
 DISPOSITION_RECYCLE: Disposition
 DISPOSITION_RETURNLESS: Disposition
+DISPOSITION_DONATE: Disposition
 TRANSPORT_MODE_UNSPECIFIED: TransportMode
 TRANSPORT_MODE_VAN: TransportMode
 TRANSPORT_MODE_ROAD: TransportMode

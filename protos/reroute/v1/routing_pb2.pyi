@@ -14,6 +14,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RefundTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFUND_TRIGGER_UNSPECIFIED: _ClassVar[RefundTrigger]
+    REFUND_TRIGGER_FIRST_SCAN: _ClassVar[RefundTrigger]
+    REFUND_TRIGGER_RECEIPT: _ClassVar[RefundTrigger]
+    REFUND_TRIGGER_GRADED: _ClassVar[RefundTrigger]
+
 class Term(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TERM_UNSPECIFIED: _ClassVar[Term]
@@ -45,6 +52,10 @@ class LegKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEG_KIND_UNSPECIFIED: _ClassVar[LegKind]
     LEG_KIND_PARCEL: _ClassVar[LegKind]
     LEG_KIND_LINEHAUL: _ClassVar[LegKind]
+REFUND_TRIGGER_UNSPECIFIED: RefundTrigger
+REFUND_TRIGGER_FIRST_SCAN: RefundTrigger
+REFUND_TRIGGER_RECEIPT: RefundTrigger
+REFUND_TRIGGER_GRADED: RefundTrigger
 TERM_UNSPECIFIED: Term
 TERM_PARCEL_CARRIAGE: Term
 TERM_FUEL_SURCHARGE: Term
@@ -124,7 +135,7 @@ class RouteReturnsResponse(_message.Message):
     def __init__(self, correlation_id: _Optional[str] = ..., decision: _Optional[_Union[RouteDecision, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class Return(_message.Message):
-    __slots__ = ("items", "customer", "origin_facility_id", "original_import", "return_date", "idempotency_key", "constraints")
+    __slots__ = ("items", "customer", "origin_facility_id", "original_import", "return_date", "idempotency_key", "constraints", "merchant_policy")
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FACILITY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +143,7 @@ class Return(_message.Message):
     RETURN_DATE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
+    MERCHANT_POLICY_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[Item]
     customer: Customer
     origin_facility_id: str
@@ -139,7 +151,22 @@ class Return(_message.Message):
     return_date: _date_pb2.Date
     idempotency_key: str
     constraints: Constraints
-    def __init__(self, items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., origin_facility_id: _Optional[str] = ..., original_import: _Optional[_Union[OriginalImport, _Mapping]] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., constraints: _Optional[_Union[Constraints, _Mapping]] = ...) -> None: ...
+    merchant_policy: MerchantPolicy
+    def __init__(self, items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., origin_facility_id: _Optional[str] = ..., original_import: _Optional[_Union[OriginalImport, _Mapping]] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., constraints: _Optional[_Union[Constraints, _Mapping]] = ..., merchant_policy: _Optional[_Union[MerchantPolicy, _Mapping]] = ...) -> None: ...
+
+class MerchantPolicy(_message.Message):
+    __slots__ = ("keep_it_max_unit_value", "local_disposal_max_unit_value", "max_loss_bp", "refund_trigger", "allow_local_disposal")
+    KEEP_IT_MAX_UNIT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_DISPOSAL_MAX_UNIT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MAX_LOSS_BP_FIELD_NUMBER: _ClassVar[int]
+    REFUND_TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_LOCAL_DISPOSAL_FIELD_NUMBER: _ClassVar[int]
+    keep_it_max_unit_value: _common_pb2.Money
+    local_disposal_max_unit_value: _common_pb2.Money
+    max_loss_bp: int
+    refund_trigger: RefundTrigger
+    allow_local_disposal: bool
+    def __init__(self, keep_it_max_unit_value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., local_disposal_max_unit_value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., max_loss_bp: _Optional[int] = ..., refund_trigger: _Optional[_Union[RefundTrigger, str]] = ..., allow_local_disposal: _Optional[bool] = ...) -> None: ...
 
 class Item(_message.Message):
     __slots__ = ("sku", "hs_code", "declared_value", "weight_g", "dimensions_mm", "quantity", "grade", "reason")
@@ -196,7 +223,7 @@ class Constraints(_message.Message):
     def __init__(self, max_days_to_refund: _Optional[int] = ..., allow_returnless: _Optional[bool] = ..., allow_split: _Optional[bool] = ..., max_alternatives: _Optional[int] = ...) -> None: ...
 
 class RouteDecision(_message.Message):
-    __slots__ = ("decision_id", "idempotency_key", "currency", "chosen", "alternatives", "options_evaluated", "network_name", "return_date")
+    __slots__ = ("decision_id", "idempotency_key", "currency", "chosen", "alternatives", "options_evaluated", "network_name", "return_date", "loss_guard")
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -205,6 +232,7 @@ class RouteDecision(_message.Message):
     OPTIONS_EVALUATED_FIELD_NUMBER: _ClassVar[int]
     NETWORK_NAME_FIELD_NUMBER: _ClassVar[int]
     RETURN_DATE_FIELD_NUMBER: _ClassVar[int]
+    LOSS_GUARD_FIELD_NUMBER: _ClassVar[int]
     decision_id: str
     idempotency_key: str
     currency: str
@@ -213,7 +241,22 @@ class RouteDecision(_message.Message):
     options_evaluated: int
     network_name: str
     return_date: _date_pb2.Date
-    def __init__(self, decision_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., chosen: _Optional[_Union[RouteOption, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[RouteOption, _Mapping]]] = ..., options_evaluated: _Optional[int] = ..., network_name: _Optional[str] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    loss_guard: LossGuard
+    def __init__(self, decision_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., chosen: _Optional[_Union[RouteOption, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[RouteOption, _Mapping]]] = ..., options_evaluated: _Optional[int] = ..., network_name: _Optional[str] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., loss_guard: _Optional[_Union[LossGuard, _Mapping]] = ...) -> None: ...
+
+class LossGuard(_message.Message):
+    __slots__ = ("loss_minor", "threshold_minor", "excluded_label", "excluded_net_cost_minor", "excluded_because")
+    LOSS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_LABEL_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_NET_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_BECAUSE_FIELD_NUMBER: _ClassVar[int]
+    loss_minor: int
+    threshold_minor: int
+    excluded_label: str
+    excluded_net_cost_minor: int
+    excluded_because: str
+    def __init__(self, loss_minor: _Optional[int] = ..., threshold_minor: _Optional[int] = ..., excluded_label: _Optional[str] = ..., excluded_net_cost_minor: _Optional[int] = ..., excluded_because: _Optional[str] = ...) -> None: ...
 
 class RouteOption(_message.Message):
     __slots__ = ("label", "net_cost_minor", "totals", "shipments", "days_to_refund", "days_to_resale", "co2e_g", "reason_codes")

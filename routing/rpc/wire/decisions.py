@@ -1,8 +1,8 @@
 """A routing decision on the wire: a domain Decision to ``reroute.v1.RouteDecision`` and back.
 
 The wire form carries derived summaries (labels, totals, net costs, option-level days and
-CO2e) that parsing does not read: the domain objects recompute them. RouteReturn stores a
-decision and answers it, so the encoded bytes of recent decisions are kept
+CO2e, the loss guard) that parsing does not read: the domain objects recompute them.
+RouteReturn stores a decision and answers it, so the encoded bytes of recent decisions are kept
 (:func:`decision_bytes`).
 """
 
@@ -66,6 +66,17 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
         network_name=d.network_name,
         return_date=date_to_proto(d.return_date),
     )
+    g = d.loss_guard
+    if g is not None:
+        msg.loss_guard.CopyFrom(
+            routing_pb2.LossGuard(
+                loss_minor=g.loss_minor,
+                threshold_minor=g.threshold_minor,
+                excluded_label=g.excluded_label,
+                excluded_net_cost_minor=g.excluded_net_cost_minor,
+                excluded_because=g.excluded_because,
+            )
+        )
     w = _DecisionWriter()
     w.option(d.chosen, msg.chosen)
     for o in d.alternatives:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Final, Generic, TypeVar
 
 from customs.api import Channel, Claimant, Confidence, ReturnReason
-from hubs.model import ConditionGrade, Disposition, Mode
+from hubs.model import ConditionGrade, Disposition, Mode, RefundTrigger
 from reroute.v1 import common_pb2, customs_pb2, routing_pb2
 from routing.decide.domain import DestinationKind, LegKind, Term, Violations
 
@@ -26,6 +26,7 @@ __all__ = [
     "LEG_KINDS",
     "MODES",
     "REASONS",
+    "REFUND_TRIGGERS",
     "TERMS",
     "EnumMap",
 ]
@@ -118,6 +119,7 @@ DISPOSITIONS: Final = EnumMap(
         Disposition.LIQUIDATE: _c.DISPOSITION_LIQUIDATE,
         Disposition.RECYCLE: _c.DISPOSITION_RECYCLE,
         Disposition.RETURNLESS: _c.DISPOSITION_RETURNLESS,
+        Disposition.DONATE: _c.DISPOSITION_DONATE,
     },
 )
 MODES: Final = EnumMap(
@@ -189,6 +191,16 @@ TERMS: Final = EnumMap(
         Term.REFUND_DELAY: _r.TERM_REFUND_DELAY,
         Term.RESALE_DELAY: _r.TERM_RESALE_DELAY,
         Term.CO2E: _r.TERM_CO2E,
+    },
+)
+REFUND_TRIGGERS: Final = EnumMap(
+    RefundTrigger,
+    "RefundTrigger",
+    _r.RefundTrigger.values(),
+    {
+        RefundTrigger.FIRST_SCAN: _r.REFUND_TRIGGER_FIRST_SCAN,
+        RefundTrigger.RECEIPT: _r.REFUND_TRIGGER_RECEIPT,
+        RefundTrigger.GRADED: _r.REFUND_TRIGGER_GRADED,
     },
 )
 CHANNELS: Final = EnumMap(

@@ -16,10 +16,12 @@ from routing.decide.domain import (
     MAX_DAYS_TO_REFUND,
     MAX_DIMENSION_MM,
     MAX_ITEMS,
+    MAX_LOSS_BP,
     MAX_QUANTITY,
     MAX_WEIGHT_G,
     Constraints,
     Item,
+    MerchantPolicy,
     Return,
     Violations,
     check_country,
@@ -29,7 +31,7 @@ from routing.decide.domain import (
     check_string,
 )
 from routing.errors import InvalidInput
-from routing.rpc.wire.enums import GRADES, REASONS
+from routing.rpc.wire.enums import GRADES, REASONS, REFUND_TRIGGERS
 from routing.rpc.wire.scalars import (
     date_to_proto,
     money_to_proto,
@@ -112,11 +114,12 @@ def return_from_proto(
         v.add(f"{oi_path}.import_date", f"{import_date} is after the return date {return_date}")
 
     constraints = _constraints_from_proto(v, f"{path}.constraints", msg)
+    policy = _policy_from_proto(v, f"{path}.merchant_policy", msg)
 
     raise_capped(v, path)
     if import_date is None or return_date is None or duty is None or vat is None:
         raise AssertionError("unreachable: a missing part was reported as a violation")
-    if constraints is None:
+    if constraints is None or policy is None:
         raise AssertionError("unreachable: bad constraints were reported as violations")
     try:
         return Return(
@@ -133,6 +136,7 @@ def return_from_proto(
             vat_collected_at_checkout=msg.original_import.vat_collected_at_checkout,
             customer_territory=territory,
             constraints=constraints,
+            policy=policy,
         )
     except InvalidInput as exc:  # a rule the checks above missed: keep the path rooted
         raise reroot(exc, "return", path) from exc
@@ -206,6 +210,71 @@ def _constraints_from_proto(
         return None
 
 
+def _policy_from_proto(v: Violations, path: str, msg: routing_pb2.Return) -> MerchantPolicy | None:
+    if not msg.HasField("merchant_policy"):
+        return MerchantPolicy()
+    p = msg.merchant_policy
+    before = len(v.items)
+    caps: dict[str, int] = {}
+    currency = ""
+    for name, field in (
+        ("keep_it_max_value_minor", "keep_it_max_unit_value"),
+        ("local_disposal_max_value_minor", "local_disposal_max_unit_value"),
+    ):
+        if not p.HasField(field):
+            continue
+        got = parse_money(v, f"{path}.{field}", p, field, lo=0)
+        if got is None:
+            continue
+        if currency and got[1] != currency:
+            v.add(
+                f"{path}.{field}.currency",
+                f"must equal keep_it_max_unit_value.currency {currency!r}, got {got[1]!r}",
+            )
+            continue
+        caps[name], currency = got
+    max_loss: int | None = None
+    if p.HasField("max_loss_bp"):
+        max_loss = p.max_loss_bp
+        check_int_range(v, f"{path}.max_loss_bp", max_loss, 0, MAX_LOSS_BP)
+    trigger = None
+    if p.refund_trigger:
+        trigger = REFUND_TRIGGERS.parse(v, f"{path}.refund_trigger", p.refund_trigger)
+    if len(v.items) != before:
+        return None
+    try:
+        return MerchantPolicy(
+            keep_it_max_value_minor=caps.get("keep_it_max_value_minor"),
+            local_disposal_max_value_minor=caps.get("local_disposal_max_value_minor"),
+            currency=currency,
+            max_loss_bp=max_loss,
+            refund_trigger=trigger,
+            allow_local_disposal=p.allow_local_disposal
+            if p.HasField("allow_local_disposal")
+            else True,
+        )
+    except InvalidInput as exc:  # a rule the checks above missed: keep the path rooted
+        v.items.extend(reroot(exc, "policy", path).violations)
+        return None
+
+
+def _policy_to_proto(p: MerchantPolicy) -> routing_pb2.MerchantPolicy | None:
+    if p == MerchantPolicy():
+        return None
+    msg = routing_pb2.MerchantPolicy(allow_local_disposal=p.allow_local_disposal)
+    if p.keep_it_max_value_minor is not None:
+        msg.keep_it_max_unit_value.CopyFrom(money_to_proto(p.keep_it_max_value_minor, p.currency))
+    if p.local_disposal_max_value_minor is not None:
+        msg.local_disposal_max_unit_value.CopyFrom(
+            money_to_proto(p.local_disposal_max_value_minor, p.currency)
+        )
+    if p.max_loss_bp is not None:
+        msg.max_loss_bp = p.max_loss_bp
+    if p.refund_trigger is not None:
+        msg.refund_trigger = REFUND_TRIGGERS.to_proto(p.refund_trigger)
+    return msg
+
+
 def return_to_proto(r: Return) -> routing_pb2.Return:
     """The wire form of a domain Return (every field set, so parsing it gives ``r`` back)."""
     c = r.constraints
@@ -245,6 +314,7 @@ def return_to_proto(r: Return) -> routing_pb2.Return:
             allow_split=c.allow_split,
             max_alternatives=c.max_alternatives,
         ),
+        merchant_policy=_policy_to_proto(r.policy),
     )
 
 

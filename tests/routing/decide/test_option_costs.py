@@ -48,7 +48,7 @@ def _check_against_shipments(
             REFERENCE_ENGINE._memoize()  # an engine new to every crossing
         shipment = reference.shipment(ret, choice.key)
         share = 0
-        if choice.key != "returnless":
+        if choice.key not in ("returnless", "local"):
             route = routes[choice.key]
             share = route.lane_share_per_unit_minor * choice.units if route.lane else 0
             assert choice.facility_id == route.first_stop.id
