@@ -54,9 +54,11 @@ def test_claim_takes_the_oldest_queued_job_once(engine: Engine) -> None:
     store.create(queued("gone", at=T0 + timedelta(seconds=1)), a_batch(1))
     store.mark_cancelled("gone")
     first = store.claim("p1", 30)
-    assert first is not None and (first.job_id, first.state) == ("old", JobState.RUNNING)
+    assert first is not None
+    assert (first.job_id, first.state) == ("old", JobState.RUNNING)
     second = store.claim("p2", 30)
-    assert second is not None and second.job_id == "new"
+    assert second is not None
+    assert second.job_id == "new"
     assert store.claim("p1", 30) is None
 
 
@@ -103,7 +105,8 @@ def test_a_lease_not_renewed_ends_the_job_as_interrupted(engine: Engine) -> None
     assert SqlJobStore(engine).expire() == ("a",)
     got = store.get("a")
     assert got.state is JobState.FAILED
-    assert got.error is not None and got.error.code == "UNAVAILABLE"
+    assert got.error is not None
+    assert got.error.code == "UNAVAILABLE"
     assert "interrupted" in got.error.message
     assert not store.renew("a", "p1", 30)
     assert store.batch("a") is None
@@ -165,5 +168,6 @@ def test_a_tenant_pages_through_its_own_jobs(engine: Engine) -> None:
             break
     assert seen == ["a6", "a5", "a4", "same-time", "a3", "a2", "a1", "a0"]
     cancelled, more = store.page("acme", size=10, after=None, state=JobState.CANCELLED)
-    assert [j.job_id for j in cancelled] == ["a2"] and more is None
+    assert [j.job_id for j in cancelled] == ["a2"]
+    assert more is None
     assert store.page("nobody", size=5, after=None, state=None) == ((), None)
