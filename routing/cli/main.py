@@ -19,6 +19,7 @@ from routing.cli import client
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.flags import EXIT_FAIL, EXIT_USAGE, UsageError
+from routing.cli.plans_cmd import add_plans_commands
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import RerouteError
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     add_admin_commands(sub)
+    add_plans_commands(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)

@@ -6,7 +6,10 @@ watches and cancels what the other runs."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ from routing.store.database import make_engine
 from routing.store.tables import PlanJobRow
 from routing.store.tenants import create_key
 from tests.routing.rpc.test_planning import FINAL, batch, submit_request
-from tests.routing.rpc.test_server import Server
+from tests.routing.rpc.test_server import ROOT, Server
 
 PG_ENV = "REROUTE_TEST_DATABASE_URL"
 FAST = ("--plan-poll-s", "0.2", "--plan-lease-s", "3")
@@ -287,3 +290,32 @@ def test_two_servers_on_one_database_run_each_job_once(shared_database: str) -> 
     finally:
         a.close()
         b.close()
+
+
+def test_cli_plans_list(limited: Server) -> None:
+    """`reroute plans list` prints the caller's jobs (id and state per line), JSON with --json,
+    only one state with --state; a bad page size is the server's INVALID_ARGUMENT, exit 2."""
+    with grpc.insecure_channel(limited.target) as ch:
+        stub = planning_pb2_grpc.BatchPlanningStub(ch)
+        job = stub.SubmitPlan(submit_request(batch(3, seed=70), time_limit_s=20), timeout=30)
+        wait_state(stub, job.job_id, FINAL, 120)
+    base = [sys.executable, "-m", "routing.cli.main", "plans", "list", "--server", limited.target]
+    table = subprocess.run(base, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert table.returncode == 0, table.stderr
+    line = next(x for x in table.stdout.splitlines() if x.startswith(job.job_id))
+    assert "succeeded" in line
+    as_json = subprocess.run(
+        [*base, "--json", "--state", "succeeded"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    states = {j["state"] for j in json.loads(as_json.stdout)["jobs"]}
+    assert states == {"PLAN_STATE_SUCCEEDED"}
+    bad = subprocess.run(
+        [*base, "--page-size", "-1"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert bad.returncode == 2
+    assert "page_size" in bad.stderr
