@@ -12,6 +12,9 @@ per running job relays it to the event loop, where watchers are woken.
 
 The store is a small protocol, so that a database-backed store can replace
 :class:`MemoryJobStore`; the manager keeps only what cannot be stored (processes, wake-ups).
+The store is also the queue: a job waits there with its batch, and whichever process sharing
+the store claims it runs it (``JobStore.claim``, a lease the owner renews; see
+``routing.store.jobs``).
 """
 
 from __future__ import annotations
@@ -567,8 +570,8 @@ class PlanJobs:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if not poll_s > 0:
             raise ValueError(f"poll_s must be > 0, got {poll_s}")
-        if not lease_s >= 3 * min(poll_s, 1.0):
-            raise ValueError(f"lease_s must be >= 3 polls, got {lease_s} (poll_s {poll_s})")
+        if not lease_s > 0:  # renewed every min(poll_s, lease_s / 3): three times a lease
+            raise ValueError(f"lease_s must be > 0, got {lease_s}")
         self.router = router
         self.store: JobStore = store or MemoryJobStore()
         self.workers = workers

@@ -216,6 +216,11 @@ class SqlJobStore:
 
     def claim(self, owner: str, lease_s: float) -> Job | None:
         c = _JOBS.c
+        with self.engine.connect() as conn:  # most polls find nothing: no write lock for that
+            waiting = conn.execute(select(c.job_id).where(c.state == _QUEUED).limit(1)).first()
+            conn.rollback()
+        if waiting is None:
+            return None
         with self._writer.begin() as conn:
             while True:
                 find = (
