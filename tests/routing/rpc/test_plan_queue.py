@@ -11,12 +11,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from sqlalchemy import select, text
 
 from reroute.v1 import planning_pb2, planning_pb2_grpc
@@ -32,9 +33,8 @@ FAST = ("--plan-poll-s", "0.2", "--plan-lease-s", "3")
 
 def details(err: grpc.RpcError) -> list[object]:
     """The google.rpc.Status details of an error, unpacked."""
-    raw = dict(err.trailing_metadata() or ()).get("grpc-status-details-bin")  # type: ignore[attr-defined]
-    assert raw, "no google.rpc.Status in the trailers"
-    status = status_pb2.Status.FromString(raw)
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    assert status is not None, "no google.rpc.Status in the trailers"
     out: list[object] = []
     for any_ in status.details:
         for kind in (
@@ -57,13 +57,19 @@ def long_request(n: int = 3000, seed: int = 5) -> planning_pb2.SubmitPlanRequest
 
 
 def wait_state(
-    stub: planning_pb2_grpc.BatchPlanningStub, job_id: str, states: set[int], within_s: float
+    stub: planning_pb2_grpc.BatchPlanningStub,
+    job_id: str,
+    states: Collection[int],
+    within_s: float,
 ) -> planning_pb2.PlanJob:
     """Watch the job until it is in one of ``states`` (WatchPlan, not sleeps)."""
     for p in stub.WatchPlan(planning_pb2.WatchPlanRequest(job_id=job_id), timeout=within_s):
         if p.state in states:
             break
-    return stub.GetPlan(planning_pb2.GetPlanRequest(job_id=job_id), timeout=10).job
+    job: planning_pb2.PlanJob = stub.GetPlan(
+        planning_pb2.GetPlanRequest(job_id=job_id), timeout=10
+    ).job
+    return job
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +277,7 @@ def test_two_servers_on_one_database_run_each_job_once(shared_database: str) -> 
                     select(PlanJobRow.owner).where(PlanJobRow.job_id == long.job_id)
                 ).scalar_one()
             engine.dispose()
+            assert owner is not None
             runner, other = (a, sb) if f":{a.proc.pid}:" in owner else (b, sa)
             assert f":{runner.proc.pid}:" in owner
             deadline = time.monotonic() + 60
