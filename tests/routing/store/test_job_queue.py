@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
 from routing.errors import IdempotencyConflict, LimitReached
 from routing.plan.jobs import Job, JobState, PlanBatch, PlanSpec, QueueLimits
@@ -171,3 +171,22 @@ def test_a_tenant_pages_through_its_own_jobs(engine: Engine) -> None:
     assert [j.job_id for j in cancelled] == ["a2"]
     assert more is None
     assert store.page("nobody", size=5, after=None, state=None) == ((), None)
+
+
+def test_migration_0006_goes_down_and_up_again(engine: Engine) -> None:
+    """Downgrading 0006 drops the queue columns (jobs kept), upgrading again restores them; a
+    job left QUEUED across it (no batch) is failed as interrupted by the first claim."""
+    from tests.routing.store.test_stored_form_migrations import _alembic
+
+    store = SqlJobStore(engine)
+    store.create(queued("a"), a_batch(1), key="k")
+    _alembic(engine, "0005", down=True)
+    with engine.connect() as conn:
+        assert "batch" not in {c["name"] for c in inspect(conn).get_columns("plan_jobs")}
+    _alembic(engine, "head")
+    assert store.get("a").state is JobState.QUEUED
+    assert store.claim("p1", 30) is None
+    got = store.get("a")
+    assert got.state is JobState.FAILED
+    assert got.error is not None
+    assert "interrupted" in got.error.message
