@@ -123,12 +123,20 @@ class DeadlinePassed(RerouteError):
 
 
 class LimitReached(RerouteError):
-    """A limit was reached (rate, stream size); ``retry_after_s`` when waiting helps."""
+    """A limit was reached (rate, stream size, queued plan work); ``retry_after_s`` when
+    waiting helps; ``quota`` names each quota passed as (subject, description)."""
 
-    def __init__(self, description: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        *,
+        retry_after_s: float | None = None,
+        quota: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__(description)
         self.description = description
         self.retry_after_s = retry_after_s
+        self.quota = quota
 
 
 class ConfigurationError(RerouteError):

@@ -21,9 +21,11 @@ from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.claims_cmd import add_claims_commands
 from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, UsageError
+from routing.cli.plans_cmd import add_plans_commands
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import NoFeasibleOption, RerouteError
+from routing.plan.jobs import DEFAULT_QUEUE_LIMITS
 
 DEFAULT_TARGET = "localhost:50051"
 
@@ -55,6 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", type=float, default=200.0, help="per tenant per second (0 = off)"
     )
     s.add_argument("--burst", type=int, default=400, help="rate-limit burst per tenant")
+    s.add_argument(
+        "--plan-max-queued-jobs",
+        type=int,
+        default=DEFAULT_QUEUE_LIMITS.max_queued_jobs,
+        help="plan jobs a tenant may have queued; then SubmitPlan is RESOURCE_EXHAUSTED"
+        f" (default {DEFAULT_QUEUE_LIMITS.max_queued_jobs})",
+    )
+    s.add_argument(
+        "--plan-max-queued-returns",
+        type=int,
+        default=DEFAULT_QUEUE_LIMITS.max_queued_returns,
+        help="returns a tenant may have in queued and running plan jobs"
+        f" (default {DEFAULT_QUEUE_LIMITS.max_queued_returns})",
+    )
+    s.add_argument(
+        "--plan-lease-s",
+        type=float,
+        default=30.0,
+        help="a running plan job's claim, renewed by its server; a job whose server stopped"
+        " renewing it this long is FAILED as interrupted (default 30)",
+    )
+    s.add_argument(
+        "--plan-poll-s",
+        type=float,
+        default=1.0,
+        help="how often a server looks for plan jobs queued through other servers sharing"
+        " the database (default 1)",
+    )
     s.add_argument("--log-format", choices=("json", "text"), default="json")
     s.add_argument(
         "--auth",
@@ -198,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_commands(sub)
     add_claims_commands(sub, DEFAULT_TARGET)
+    add_plans_commands(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)

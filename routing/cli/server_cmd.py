@@ -21,6 +21,19 @@ def cmd_serve(a: argparse.Namespace) -> int:
         raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
     if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
         raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+    if a.plan_max_queued_jobs < 1:
+        raise UsageError(f"--plan-max-queued-jobs: must be >= 1, got {a.plan_max_queued_jobs}")
+    if a.plan_max_queued_returns < 1:
+        raise UsageError(
+            f"--plan-max-queued-returns: must be >= 1, got {a.plan_max_queued_returns}"
+        )
+    if not 0 < a.plan_poll_s <= 60:  # also refuses NaN
+        raise UsageError(f"--plan-poll-s: must be > 0 and <= 60, got {a.plan_poll_s}")
+    if not 3 * a.plan_poll_s <= a.plan_lease_s <= 3600:
+        raise UsageError(
+            f"--plan-lease-s: must be at least 3 x --plan-poll-s ({3 * a.plan_poll_s:g}) and"
+            f" at most 3600, got {a.plan_lease_s}"
+        )
     configure_logging(a.log_format)
     config = ServerConfig(
         host=a.host,
@@ -36,6 +49,10 @@ def cmd_serve(a: argparse.Namespace) -> int:
         rate_per_s=a.rate_limit or None,
         burst=a.burst,
         auth=a.auth == "key",
+        plan_max_queued_jobs=a.plan_max_queued_jobs,
+        plan_max_queued_returns=a.plan_max_queued_returns,
+        plan_lease_s=a.plan_lease_s,
+        plan_poll_s=a.plan_poll_s,
     )
     try:
         asyncio.run(serve(config))

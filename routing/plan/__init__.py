@@ -12,7 +12,18 @@ May import: ``routing.decide``, ``routing.solver``, ``routing.errors``, ``routin
 from __future__ import annotations
 
 from routing.plan.executor import Executor, ExecutorError, SerialExecutor, make_executor
-from routing.plan.jobs import DEFAULT_TENANT, Job, JobError, JobState, JobStore, PlanJobs, PlanSpec
+from routing.plan.jobs import (
+    DEFAULT_TENANT,
+    Job,
+    JobCursor,
+    JobError,
+    JobState,
+    JobStore,
+    PlanBatch,
+    PlanJobs,
+    PlanSpec,
+    QueueLimits,
+)
 from routing.plan.planner import (
     MAX_TIME_LIMIT_S,
     Assigned,
@@ -33,12 +44,15 @@ __all__ = [
     "Executor",
     "ExecutorError",
     "Job",
+    "JobCursor",
     "JobError",
     "JobState",
     "JobStore",
+    "PlanBatch",
     "PlanConfig",
     "PlanJobs",
     "PlanSpec",
+    "QueueLimits",
     "SerialExecutor",
     "build_problem",
     "make_executor",

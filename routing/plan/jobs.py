@@ -12,6 +12,9 @@ per running job relays it to the event loop, where watchers are woken.
 
 The store is a small protocol, so that a database-backed store can replace
 :class:`MemoryJobStore`; the manager keeps only what cannot be stored (processes, wake-ups).
+The store is also the queue: a job waits there with its batch, and whichever process sharing
+the store claims it runs it (``JobStore.claim``, a lease the owner renews; see
+``routing.store.jobs``).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ import concurrent.futures
 import contextlib
 import enum
 import functools
+import hashlib
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import socket
 import threading
 import time
 import traceback
@@ -34,13 +39,15 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from routing.decide.domain import Return
 from routing.decide.router import Router
 from routing.errors import (
     FieldViolation,
+    IdempotencyConflict,
     InvalidInput,
+    LimitReached,
     NoFeasibleOption,
     NotPermitted,
     PreconditionViolation,
@@ -120,6 +127,14 @@ class PlanSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanBatch:
+    """The returns a job plans, each with the id its assignment refers to it by (kept by the
+    store while the job waits, loaded only to run it)."""
+
+    returns: tuple[tuple[str, Return], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     job_id: str
     state: JobState
@@ -143,14 +158,109 @@ def check_finish(state: JobState, plan: BatchPlan | None, error: JobError | None
         raise ValueError("a FAILED job, and only one, carries an error")
 
 
+@dataclass(frozen=True, slots=True)
+class QueueLimits:
+    """Per-tenant limits on waiting work, server settings (``reroute serve --plan-max-queued-jobs``,
+    ``--plan-max-queued-returns``): a submission that would pass one is refused
+    (:class:`routing.errors.LimitReached`, RESOURCE_EXHAUSTED) with ``retry_after_s``."""
+
+    max_queued_jobs: int = 10  # jobs QUEUED per tenant
+    max_queued_returns: int = 200_000  # returns of the tenant's QUEUED and RUNNING jobs
+    retry_after_s: float = 10.0  # the RetryInfo delay of a refusal
+
+    def __post_init__(self) -> None:
+        if self.max_queued_jobs < 1:
+            raise ValueError(f"max_queued_jobs must be >= 1, got {self.max_queued_jobs}")
+        if self.max_queued_returns < 1:
+            raise ValueError(f"max_queued_returns must be >= 1, got {self.max_queued_returns}")
+        if not self.retry_after_s > 0:
+            raise ValueError(f"retry_after_s must be > 0, got {self.retry_after_s}")
+
+    def check(self, tenant: str, queued_jobs: int, pending_returns: int, returns: int) -> None:
+        """Raise LimitReached when one more job of ``returns`` returns does not fit beside the
+        tenant's ``queued_jobs`` and the ``pending_returns`` of its queued and running jobs."""
+        if queued_jobs + 1 > self.max_queued_jobs:
+            raise LimitReached(
+                f"tenant {tenant!r} has {queued_jobs} plan jobs queued, the limit is"
+                f" {self.max_queued_jobs}: wait for one to start, or cancel one",
+                retry_after_s=self.retry_after_s,
+                quota=((f"tenant:{tenant}", f"at most {self.max_queued_jobs} queued plan jobs"),),
+            )
+        if pending_returns + returns > self.max_queued_returns:
+            raise LimitReached(
+                f"tenant {tenant!r} has {pending_returns} returns in queued and running plan"
+                f" jobs; {returns} more would pass the limit of {self.max_queued_returns}",
+                retry_after_s=self.retry_after_s,
+                quota=(
+                    (
+                        f"tenant:{tenant}",
+                        f"at most {self.max_queued_returns} returns in queued and running plan"
+                        " jobs",
+                    ),
+                ),
+            )
+
+
+DEFAULT_QUEUE_LIMITS: Final = QueueLimits()  # reroute serve's defaults
+
+
+def idempotent_job(job: Job, stored_fingerprint: str | None, fingerprint: str, key: str) -> Job:
+    """The job stored under ``key``, when it was created by the same request; else
+    IdempotencyConflict (as RouteReturn's keys)."""
+    if stored_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"idempotency key {key[:64]!r} was already used for a different request"
+        )
+    return job
+
+
+def now_ms() -> int:
+    """Epoch milliseconds (UTC), the unit of a job's lease."""
+    return time.time_ns() // 1_000_000
+
+
 class JobStore(Protocol):
     """Where jobs are kept. A final state (SUCCEEDED, FAILED, CANCELLED) is never left again:
-    updates and finishes of a job already final are ignored (the first final state wins)."""
+    updates and finishes of a job already final are ignored (the first final state wins).
 
-    def create(self, job: Job) -> None: ...
+    A job waits QUEUED with its batch in the store; ``claim`` takes the oldest one for one
+    ``owner`` (QUEUED -> RUNNING, atomically: two processes never take the same job) with a
+    lease the owner ``renew``s while it runs; ``expire`` fails the RUNNING jobs whose lease
+    ran out (their owner stopped) as interrupted. A job's batch is dropped when it ends."""
+
+    def create(
+        self,
+        job: Job,
+        batch: PlanBatch | None = None,
+        *,
+        key: str = "",
+        limits: QueueLimits | None = None,
+    ) -> Job:
+        """Store a new job and the batch it plans; returns it. With ``key``: the job the
+        tenant created under that key before when it was for the same spec and batch (nothing
+        new is stored), IdempotencyConflict when not. LimitReached when ``limits`` refuse it."""
+        ...
 
     def get(self, job_id: str) -> Job:
         """The job; raises :class:`routing.errors.NotFound` for an unknown id."""
+        ...
+
+    def batch(self, job_id: str) -> PlanBatch | None:
+        """The batch of a job that has not ended (None once it has, or when never stored)."""
+        ...
+
+    def claim(self, owner: str, lease_s: float) -> Job | None:
+        """The oldest QUEUED job, now RUNNING for ``owner`` until ``lease_s`` from now; None
+        when none is queued. A queued job without a batch is failed as interrupted."""
+        ...
+
+    def renew(self, job_id: str, owner: str, lease_s: float) -> bool:
+        """Extend ``owner``'s lease on a RUNNING job; False when the job is not (or no longer)
+        RUNNING for ``owner`` (cancelled, or failed after its lease ran out)."""
+        ...
+
+    def expire(self) -> tuple[str, ...]:
+        """Fail every RUNNING job whose lease has run out as interrupted; their ids."""
         ...
 
     def update(
@@ -171,42 +281,140 @@ class JobStore(Protocol):
 
     def list(self) -> list[Job]: ...
 
+    def page(
+        self, tenant: str, *, size: int, after: JobCursor | None, state: JobState | None
+    ) -> tuple[tuple[Job, ...], JobCursor | None]:
+        """``tenant``'s jobs newest first (``state`` only, when given), at most ``size`` after
+        ``after``, without their plan; and the cursor of the next page (None: last page)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class JobCursor:
+    """Where a page of jobs ends: newest first by (created_at, job_id)."""
+
+    created_us: int  # created_at in epoch microseconds (UTC)
+    job_id: str
+
+    @classmethod
+    def of(cls, job: Job) -> JobCursor:
+        return cls(_epoch_us(job.created_at), job.job_id)
+
+
+def _epoch_us(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass
+class _Kept:
+    job: Job
+    batch: PlanBatch | None = None
+    key: str = ""
+    fingerprint: str = ""
+    owner: str = ""
+    lease_ms: int = 0
+
 
 class MemoryJobStore:
     """Jobs in a dict, for one server process (thread-safe). Of the jobs that have ended, the
-    ``keep_finished`` last submitted are kept (a plan can be large); older ones are forgotten."""
+    ``keep_finished`` last submitted are kept (a plan can be large); older ones are forgotten.
+    Queued batches are kept in memory too: a server with a database keeps them there."""
 
     def __init__(self, keep_finished: int = 100) -> None:
         if keep_finished < 1:
             raise ValueError(f"keep_finished must be >= 1, got {keep_finished}")
         self.keep_finished = keep_finished
-        self._jobs: dict[str, Job] = {}  # in creation order
+        self._jobs: dict[str, _Kept] = {}  # in creation order
         self._lock = threading.Lock()
 
-    def create(self, job: Job) -> None:
+    def create(
+        self,
+        job: Job,
+        batch: PlanBatch | None = None,
+        *,
+        key: str = "",
+        limits: QueueLimits | None = None,
+    ) -> Job:
+        fingerprint = hashlib.sha256(repr((job.spec, batch)).encode()).hexdigest() if key else ""
         with self._lock:
+            if key:
+                for kept in self._jobs.values():
+                    if kept.job.tenant == job.tenant and kept.key == key:
+                        return idempotent_job(kept.job, kept.fingerprint, fingerprint, key)
             if job.job_id in self._jobs:
                 raise ValueError(f"job {job.job_id!r} exists")
-            finished = [k for k, j in self._jobs.items() if j.state.final]
+            if limits is not None:
+                mine = [k.job for k in self._jobs.values() if k.job.tenant == job.tenant]
+                limits.check(
+                    job.tenant,
+                    sum(1 for j in mine if j.state is JobState.QUEUED),
+                    sum(j.returns for j in mine if not j.state.final),
+                    job.returns,
+                )
+            finished = [k for k, j in self._jobs.items() if j.job.state.final]
             for k in finished[: max(0, len(finished) - self.keep_finished)]:
                 del self._jobs[k]
-            self._jobs[job.job_id] = job
+            self._jobs[job.job_id] = _Kept(job, batch, key, fingerprint)
+            return job
 
     def get(self, job_id: str) -> Job:
         with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None:
+            kept = self._jobs.get(job_id)
+        if kept is None:
             raise UnknownResource(f"plan job {job_id[:64]!r}")
-        return job
+        return kept.job
+
+    def batch(self, job_id: str) -> PlanBatch | None:
+        with self._lock:
+            kept = self._jobs.get(job_id)
+        return None if kept is None else kept.batch
+
+    def claim(self, owner: str, lease_s: float) -> Job | None:
+        with self._lock:
+            for kept in self._jobs.values():
+                if kept.job.state is not JobState.QUEUED:
+                    continue
+                if kept.batch is None:
+                    kept.job = replace(
+                        kept.job, state=JobState.FAILED, error=JobError.interrupted("queued")
+                    )
+                    continue
+                kept.job = replace(kept.job, state=JobState.RUNNING)
+                kept.owner, kept.lease_ms = owner, now_ms() + int(lease_s * 1000)
+                return kept.job
+        return None
+
+    def renew(self, job_id: str, owner: str, lease_s: float) -> bool:
+        with self._lock:
+            kept = self._jobs.get(job_id)
+            if kept is None or kept.job.state is not JobState.RUNNING or kept.owner != owner:
+                return False
+            kept.lease_ms = now_ms() + int(lease_s * 1000)
+            return True
+
+    def expire(self) -> tuple[str, ...]:
+        now = now_ms()
+        out = []
+        with self._lock:
+            for kept in self._jobs.values():
+                if kept.job.state is JobState.RUNNING and kept.lease_ms < now:
+                    error = JobError.interrupted("running")
+                    kept.job = replace(kept.job, state=JobState.FAILED, error=error)
+                    kept.batch = None
+                    out.append(kept.job.job_id)
+        return tuple(out)
 
     def _set(self, job_id: str, **changes: Any) -> Job:
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
+            kept = self._jobs.get(job_id)
+            if kept is None:
                 raise UnknownResource(f"plan job {job_id[:64]!r}")
-            if not job.state.final:
-                job = self._jobs[job_id] = replace(job, **changes)
-            return job
+            if not kept.job.state.final:
+                kept.job = replace(kept.job, **changes)
+                if kept.job.state.final:
+                    kept.batch = None
+            return kept.job
 
     def update(
         self, job_id: str, *, state: JobState | None = None, progress: Progress | None = None
@@ -240,7 +448,20 @@ class MemoryJobStore:
 
     def list(self) -> list[Job]:
         with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.created_at)
+            return sorted((k.job for k in self._jobs.values()), key=lambda j: j.created_at)
+
+    def page(
+        self, tenant: str, *, size: int, after: JobCursor | None, state: JobState | None
+    ) -> tuple[tuple[Job, ...], JobCursor | None]:
+        with self._lock:
+            jobs = [k.job for k in self._jobs.values() if k.job.tenant == tenant]
+        jobs = [j for j in jobs if state is None or j.state is state]
+        jobs.sort(key=JobCursor.of, reverse=True)
+        if after is not None:
+            jobs = [j for j in jobs if JobCursor.of(j) < after]
+        page = tuple(replace(j, plan=None) for j in jobs[:size])
+        more = len(jobs) > size
+        return page, JobCursor.of(page[-1]) if more and page else None
 
 
 # -- the plan process -----------------------------------------------------------------------
@@ -319,6 +540,15 @@ class PlanJobs:
 
     ``workers`` and ``ray_address`` say how each plan solves its independent parts (see
     :mod:`routing.plan.decompose`; 1 worker = in the plan's own process).
+
+    A submitted job waits in the store with its batch. A runner task (:meth:`start`; the first
+    submit starts it too) takes queued jobs with ``store.claim`` as ``owner`` while a slot is
+    free: when a submission here wakes it, and every ``poll_s`` for jobs submitted through
+    another process sharing the store. The batch is loaded only then. While a plan runs its
+    lease is renewed every ``min(poll_s, lease_s / 3)``; a renewal refused (the job was
+    cancelled through another process, or failed after the lease ran out) stops the plan. Each
+    poll also expires the jobs of owners that stopped renewing (``store.expire``). Watchers
+    are woken by changes made here at once, by changes made elsewhere within ``poll_s``.
     """
 
     def __init__(
@@ -329,30 +559,50 @@ class PlanJobs:
         max_running: int = 1,
         workers: int = 1,
         ray_address: str | None = None,
+        limits: QueueLimits | None = None,
+        lease_s: float = 30.0,
+        poll_s: float = 1.0,
+        owner: str | None = None,
     ) -> None:
         if max_running < 1:
             raise ValueError(f"max_running must be >= 1, got {max_running}")
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
+        if not poll_s > 0:
+            raise ValueError(f"poll_s must be > 0, got {poll_s}")
+        if not lease_s > 0:  # renewed every min(poll_s, lease_s / 3): three times a lease
+            raise ValueError(f"lease_s must be > 0, got {lease_s}")
         self.router = router
         self.store: JobStore = store or MemoryJobStore()
         self.workers = workers
         self.ray_address = ray_address
-        self._slots = asyncio.Semaphore(max_running)
+        self.max_running = max_running
+        self.limits = limits
+        self.lease_s = lease_s
+        self.poll_s = poll_s
+        self.owner = owner or f"{socket.gethostname()[:120]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._threads = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_running, thread_name_prefix="plan-job"
         )
         self._lock = threading.Lock()
         self._procs: dict[str, multiprocessing.process.BaseProcess] = {}
         self._cancelled: set[str] = set()
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # the jobs this process runs
         self._version: dict[str, int] = {}
         self._wake: dict[str, asyncio.Event] = {}
+        self._kick: asyncio.Event | None = None
+        self._runner: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
     def currency(self) -> str:
         return self.router.network.currency
+
+    def start(self) -> None:
+        """Start taking queued jobs (on the running event loop); idempotent."""
+        if self._runner is None and not self._closed:
+            self._kick = asyncio.Event()
+            self._runner = asyncio.create_task(self._take_jobs(), name="plan-jobs-runner")
 
     async def submit(
         self,
@@ -360,9 +610,12 @@ class PlanJobs:
         spec: PlanSpec,
         *,
         tenant: str = DEFAULT_TENANT,
+        key: str = "",
     ) -> Job:
+        """Queue a job for ``batch``; with ``key``, the job ``tenant`` submitted under it
+        before (IdempotencyConflict for another request). LimitReached over the limits."""
         if self._closed:
-            raise RuntimeError("the plan job manager is closed")
+            raise TemporarilyUnavailable("the server is stopping: submit the plan again")
         job = Job(
             job_id=uuid.uuid4().hex,
             state=JobState.QUEUED,
@@ -371,11 +624,15 @@ class PlanJobs:
             created_at=datetime.now(UTC),
             tenant=tenant,
         )
-        self.store.create(job)
-        self._version[job.job_id] = 0
-        work = _Work(self.router, tuple(batch), spec, self.workers, self.ray_address)
-        self._tasks[job.job_id] = asyncio.create_task(self._run(job.job_id, work))
-        return job
+        # stored in a thread: a large batch takes a while to encode and write
+        stored = await asyncio.to_thread(
+            self.store.create, job, PlanBatch(tuple(batch)), key=key, limits=self.limits
+        )
+        if stored.job_id == job.job_id:
+            self.start()
+            if self._kick is not None:
+                self._kick.set()
+        return stored
 
     def get(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> Job:
         """The job; UnknownResource for an unknown id, NotPermitted when another tenant's."""
@@ -384,18 +641,32 @@ class PlanJobs:
             raise NotPermitted(f"plan job {job_id[:64]!r} belongs to another tenant")
         return job
 
+    def page(
+        self,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        size: int,
+        after: JobCursor | None = None,
+        state: JobState | None = None,
+    ) -> tuple[tuple[Job, ...], JobCursor | None]:
+        """A page of ``tenant``'s jobs, newest first (see ``JobStore.page``)."""
+        return self.store.page(tenant, size=size, after=after, state=state)
+
     async def watch(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> AsyncIterator[Job]:
         """The job now, then after each change, until (and including) a final state."""
-        job = self.get(job_id, tenant=tenant)
-        while True:
-            seen = self._version.get(job_id, 0)
-            yield job
-            if job.state.final:
-                return
-            while self._version.get(job_id, 0) == seen:
+        last = self.get(job_id, tenant=tenant)
+        seen = self._version.get(job_id, 0)
+        yield last
+        while not last.state.final:
+            if self._version.get(job_id, 0) == seen:
                 wake = self._wake.setdefault(job_id, asyncio.Event())
-                await wake.wait()
+                with contextlib.suppress(TimeoutError):  # changed by another process?
+                    await asyncio.wait_for(wake.wait(), self.poll_s)
+            seen = self._version.get(job_id, 0)
             job = self.store.get(job_id)
+            if (job.state, job.progress, job.error) != (last.state, last.progress, last.error):
+                last = job
+                yield job
 
     async def cancel(self, job_id: str, *, tenant: str = DEFAULT_TENANT) -> Job:
         return await self._cancel(self.get(job_id, tenant=tenant))
@@ -404,21 +675,37 @@ class PlanJobs:
         job_id = job.job_id
         if job.state.final:
             return job
+        self._stop(job_id)
+        job = self.store.mark_cancelled(job_id)  # a plan run elsewhere: its owner stops it
+        self._notify(job_id)
+        return job
+
+    def _stop(self, job_id: str) -> None:
+        """Stop this process's plan of ``job_id``, if it runs one."""
+        if job_id not in self._tasks:
+            return
         with self._lock:
             self._cancelled.add(job_id)
             proc = self._procs.get(job_id)
         if proc is not None and proc.is_alive():
             proc.terminate()
-        job = self.store.mark_cancelled(job_id)
-        self._notify(job_id)
-        return job
 
     async def close(self) -> None:
-        """The server stops: every job that has not ended ends FAILED with the retryable
-        UNAVAILABLE error of an interrupted job (:meth:`JobError.interrupted`: submit the batch
-        again, as after a crash), its process stopped and its watchers told."""
+        """The server stops: it takes no more jobs; each job it runs ends FAILED with the
+        retryable UNAVAILABLE error of an interrupted job (:meth:`JobError.interrupted`: submit
+        the batch again, as after a crash), its process stopped and its watchers told. Queued
+        jobs stay QUEUED in the database: another process sharing it, or this server's next
+        start, runs them."""
         self._closed = True
-        for job in self.store.list():
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        for job_id in list(self._tasks):
+            try:
+                job = self.store.get(job_id)
+            except UnknownResource:
+                continue
             if not job.state.final:
                 await self._interrupt(job)
         tasks = [t for t in self._tasks.values() if not t.done()]
@@ -448,17 +735,58 @@ class PlanJobs:
         self.store.update(job_id, progress=progress)
         self._notify(job_id)
 
-    async def _run(self, job_id: str, work: _Work) -> None:
-        try:
-            async with self._slots:
-                if self.store.get(job_id).state.final:  # cancelled while queued
-                    return
-                self.store.update(job_id, state=JobState.RUNNING)
+    async def _take_jobs(self) -> None:
+        """The runner: claim queued jobs while a slot is free, expire dead owners' jobs."""
+        assert self._kick is not None
+        while not self._closed:
+            self._kick.clear()
+            try:
+                for job_id in await asyncio.to_thread(self.store.expire):
+                    log.warning("plan job %s: its owner stopped renewing its lease", job_id)
+                    self._notify(job_id)
+                while len(self._tasks) < self.max_running and not self._closed:
+                    job = await asyncio.to_thread(self.store.claim, self.owner, self.lease_s)
+                    if job is None:
+                        break
+                    self._tasks[job.job_id] = asyncio.create_task(self._run(job.job_id))
+                    self._notify(job.job_id)
+            except Exception:  # the database is away: try again at the next poll
+                log.exception("taking plan jobs")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self.poll_s)
+
+    async def _heartbeat(self, job_id: str) -> None:
+        """Renew the lease of a job this process runs; stop its plan when refused."""
+        every = min(self.poll_s, self.lease_s / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                ours = await asyncio.to_thread(self.store.renew, job_id, self.owner, self.lease_s)
+            except Exception:  # the database is away: the lease may still hold, try again
+                log.exception("plan job %s: renewing its lease", job_id)
+                continue
+            if not ours:  # cancelled through another process, or expired
+                self._stop(job_id)
                 self._notify(job_id)
-                loop = asyncio.get_running_loop()
+                return
+
+    async def _run(self, job_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            batch = await asyncio.to_thread(self.store.batch, job_id)
+            job = self.store.get(job_id)
+            if batch is None or job.state is not JobState.RUNNING:  # ended meanwhile
+                return
+            work = _Work(self.router, batch.returns, job.spec, self.workers, self.ray_address)
+            del batch
+            heartbeat = asyncio.create_task(self._heartbeat(job_id))
+            try:
                 outcome = await loop.run_in_executor(
                     self._threads, self._supervise, job_id, work, loop
                 )
+            finally:
+                heartbeat.cancel()
+            del work  # the batch is not kept past its run
             if outcome is None:  # the process ended without an outcome: cancelled or died
                 if job_id not in self._cancelled:
                     self.store.finish(
@@ -469,7 +797,9 @@ class PlanJobs:
             elif isinstance(outcome, BatchPlan):
                 r = outcome.result
                 final = Progress(r.objective, r.bound, r.gap, r.wall_time_s, r.backend)
-                self.store.finish(job_id, JobState.SUCCEEDED, plan=outcome, progress=final)
+                await asyncio.to_thread(
+                    self.store.finish, job_id, JobState.SUCCEEDED, plan=outcome, progress=final
+                )
             else:
                 self.store.finish(job_id, JobState.FAILED, error=outcome)
         except Exception:
@@ -478,9 +808,12 @@ class PlanJobs:
                 job_id, JobState.FAILED, error=JobError("INTERNAL", "the plan job failed")
             )
         finally:
+            self._tasks.pop(job_id, None)
             self._notify(job_id)
             with self._lock:
                 self._cancelled.discard(job_id)
+            if self._kick is not None:
+                self._kick.set()  # a slot is free
 
     def _supervise(
         self, job_id: str, work: _Work, loop: asyncio.AbstractEventLoop

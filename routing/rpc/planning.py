@@ -3,7 +3,7 @@
 
 A job belongs to the tenant of the call that submitted it (the edge's ``CallInfo``; tenant
 ``default`` without authentication): GetPlan, WatchPlan and CancelPlan of another tenant's job
-answer PERMISSION_DENIED, of an unknown id NOT_FOUND.
+answer PERMISSION_DENIED, of an unknown id NOT_FOUND; ListPlans lists only the caller's jobs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from routing.rpc.wire.plans import (
     assignments_to_proto,
     check_job_id,
     job_to_proto,
+    jobs_page_from_proto,
+    jobs_page_token,
     page_from_proto,
     progress_to_proto,
     submit_from_proto,
@@ -45,8 +47,23 @@ class BatchPlanningServicer(planning_pb2_grpc.BatchPlanningServicer):  # type: i
             today=datetime.now(UTC).date(),
             network=self.jobs.router.network,
         )
-        job = await self.jobs.submit(batch, spec, tenant=current_tenant())
+        job = await self.jobs.submit(
+            batch, spec, tenant=current_tenant(), key=request.idempotency_key
+        )
         return job_to_proto(job, self.jobs.currency)
+
+    async def ListPlans(
+        self, request: planning_pb2.ListPlansRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> planning_pb2.ListPlansResponse:
+        size, after, state = jobs_page_from_proto(request)
+        tenant = current_tenant()
+        jobs, cursor = await asyncio.to_thread(
+            self.jobs.page, tenant=tenant, size=size, after=after, state=state
+        )
+        return planning_pb2.ListPlansResponse(
+            jobs=[job_to_proto(j, self.jobs.currency) for j in jobs],
+            next_page_token=jobs_page_token(cursor),
+        )
 
     async def GetPlan(
         self, request: planning_pb2.GetPlanRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -44,7 +44,7 @@ from reroute.v1 import (
 from routing.decide.domain import Decision, Return
 from routing.errors import ConfigurationError, InvalidInput, LimitReached
 from routing.observe import Metrics
-from routing.plan.jobs import DEFAULT_TENANT, PlanJobs
+from routing.plan.jobs import DEFAULT_QUEUE_LIMITS, DEFAULT_TENANT, PlanJobs, QueueLimits
 from routing.rpc.app import RoutingApp
 from routing.rpc.auth import SqlAuthenticator
 from routing.rpc.edge import (
@@ -99,6 +99,11 @@ class ServerConfig:
     keepalive_timeout_ms: int = 10_000
     plan_max_running: int = 1  # plan jobs solving at once (each in its own process)
     plan_workers: int = 1  # processes per plan for its independent parts
+    # per tenant: queued plan jobs, and returns in queued + running ones (routing.plan.jobs)
+    plan_max_queued_jobs: int = DEFAULT_QUEUE_LIMITS.max_queued_jobs
+    plan_max_queued_returns: int = DEFAULT_QUEUE_LIMITS.max_queued_returns
+    plan_lease_s: float = 30.0  # a running job's owner renews its claim; dead owners: FAILED
+    plan_poll_s: float = 1.0  # how often queued jobs of other processes are looked for
     options: tuple[tuple[str, Any], ...] = field(default=())
     # None: REROUTE_DATABASE_URL, else the SQLite file in the data dir (routing.store.database)
     database_url: str | None = None
@@ -400,9 +405,6 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     metrics.watch_capacity(app.store.reserved, app.capacity)
     if job_store is not None:
         job_store.metrics = metrics
-        interrupted = job_store.recover()
-        if interrupted:
-            log.warning("%d plan jobs interrupted by the last stop marked FAILED", len(interrupted))
     interceptor = EdgeInterceptor(authenticator, guard, metrics, default_tenant=DEFAULT_TENANT)
     server = grpc.aio.server(options=config.channel_options(), interceptors=[interceptor])
     servicer = ReturnsRoutingServicer(
@@ -418,7 +420,11 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         job_store,
         max_running=config.plan_max_running,
         workers=config.plan_workers,
+        limits=QueueLimits(config.plan_max_queued_jobs, config.plan_max_queued_returns),
+        lease_s=config.plan_lease_s,
+        poll_s=config.plan_poll_s,
     )
+    plans.start()  # queued jobs in the database, this process's or another's, are taken
     planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
     if job_store is not None:  # the server's own SQL store: its decisions feed the ledger
         assert engine is not None

@@ -92,6 +92,14 @@ def to_status(exc: BaseException) -> status_pb2.Status:
             retry = error_details_pb2.RetryInfo()
             retry.retry_delay.FromNanoseconds(max(1, int(exc.retry_after_s * 1e9)))
             details.append(_pack(retry))
+        if exc.quota:
+            failure = error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(subject=s, description=d)
+                    for s, d in exc.quota
+                ]
+            )
+            details.append(_pack(failure))
         return status_pb2.Status(
             code=code_pb2.RESOURCE_EXHAUSTED, message=exc.description, details=details
         )

@@ -20,7 +20,9 @@ older blobs as that default.
 A plan job's parts are stored the same way, one blob per column of ``plan_jobs``, format 1 the
 layout of their ``*V1`` structs: ``spec`` a ``routing.plan.jobs.PlanSpec``, ``progress`` a
 ``routing.solver.problem.Progress``, ``error`` a ``routing.plan.jobs.JobError``, ``plan`` a
-``routing.plan.planner.BatchPlan`` (its derived ``PlanResult.gap`` written and recomputed).
+``routing.plan.planner.BatchPlan`` (its derived ``PlanResult.gap`` written and recomputed),
+``batch`` (from migration 0006) a ``routing.plan.jobs.PlanBatch``: the returns waiting to be
+planned, each ``routing.decide.domain.Return`` laid out as ``ReturnV1``.
 Until migration 0005 they were pickles.
 
 A blob of another format is refused with :class:`StoredFormatError` (which format, what this
@@ -36,11 +38,11 @@ from typing import Final, Generic, TypeVar
 
 import msgspec
 
-from customs.api import Claimant, Confidence
-from hubs.model import Disposition, Mode
+from customs.api import Claimant, Confidence, ReturnReason
+from hubs.model import ConditionGrade, Disposition, Mode
 from routing.decide.domain import Decision, DestinationKind, LegKind, Term
 from routing.errors import ConfigurationError
-from routing.plan.jobs import JobError, PlanSpec
+from routing.plan.jobs import JobError, PlanBatch, PlanSpec
 from routing.plan.planner import BatchPlan
 from routing.solver import Backend
 from routing.solver.problem import Progress, Status
@@ -48,6 +50,7 @@ from routing.solver.problem import Progress, Status
 __all__ = [
     "DECISIONS",
     "FORMAT_V1",
+    "JOB_BATCHES",
     "JOB_ERRORS",
     "JOB_PLANS",
     "JOB_PROGRESS",
@@ -355,6 +358,49 @@ class BatchPlanV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     unroutable: tuple[tuple[str, str], ...]
 
 
+# -- format 1 of a queued batch (the plan_jobs column batch, migration 0006) ------------------
+
+
+class ItemV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    sku: str
+    hs_code: str
+    value_minor: int
+    currency: str
+    weight_g: int
+    dims_mm: tuple[int, int, int]
+    quantity: int
+    grade: ConditionGrade
+    reason: ReturnReason
+
+
+class ConstraintsV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    max_days_to_refund: int | None
+    allow_returnless: bool
+    allow_split: bool
+    max_alternatives: int
+
+
+class ReturnV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    items: tuple[ItemV1, ...]
+    customer_country: str
+    customer_postal_code: str
+    origin_facility_id: str
+    import_date: date
+    duty_paid_minor: int
+    vat_paid_minor: int
+    paid_currency: str
+    return_date: date
+    idempotency_key: str
+    vat_collected_at_checkout: bool
+    customer_territory: str
+    constraints: ConstraintsV1
+
+
+class PlanBatchV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    returns: tuple[tuple[str, ReturnV1], ...]
+
+
+JOB_BATCHES: Final = StoredForm("plan job batch", PlanBatch, PlanBatchV1)
 JOB_SPECS: Final = StoredForm("plan job spec", PlanSpec, PlanSpecV1, legacy=_PICKLE_HINT)
 JOB_PROGRESS: Final = StoredForm("plan job progress", Progress, ProgressV1, legacy=_PICKLE_HINT)
 JOB_ERRORS: Final = StoredForm("plan job error", JobError, JobErrorV1, legacy=_PICKLE_HINT)

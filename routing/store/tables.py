@@ -116,9 +116,15 @@ class PlanJobRow(Base):
     """A batch plan job (routing.plan.jobs.Job). ``spec``, ``progress``, ``error`` and ``plan`` are
     the job's frozen dataclasses in the store's own versioned form (:mod:`routing.store.codec`;
     pickles until migration 0005); state, times, objective and gap are columns for queries
-    and dashboards."""
+    and dashboards. ``batch`` is the batch to plan (same form) until the job ends; ``owner``
+    and ``lease_expires_ms`` say which server process runs it and until when its claim holds
+    (migration 0006)."""
 
     __tablename__ = "plan_jobs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_plan_jobs_tenant_key"),
+        Index("ix_plan_jobs_tenant_created", "tenant_id", "created_at"),
+    )
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # who submitted it; jobs from before tenancy (migration 0003) belong to 'default'
     tenant_id: Mapped[int] = mapped_column(
@@ -134,6 +140,11 @@ class PlanJobRow(Base):
     plan: Mapped[bytes | None] = mapped_column(LargeBinary)
     objective_minor: Mapped[int | None] = mapped_column(BigInteger)
     gap: Mapped[float | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(1024))  # NULL: none given
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
+    batch: Mapped[bytes | None] = mapped_column(LargeBinary)  # NULL once the job has ended
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process that claimed it
+    lease_expires_ms: Mapped[int | None] = mapped_column(BigInteger)  # epoch ms, UTC
 
 
 class ClaimRow(Base):

@@ -22,52 +22,57 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from reroute.v1 import common_pb2 as reroute_dot_v1_dot_common__pb2
 from reroute.v1 import routing_pb2 as reroute_dot_v1_dot_routing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19reroute/v1/planning.proto\x12\nreroute.v1\x1a\x17google/rpc/status.proto\x1a\x17reroute/v1/common.proto\x1a\x18reroute/v1/routing.proto\"M\n\x0b\x42\x61tchReturn\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12+\n\x0f\x63ustomer_return\x18\x02 \x01(\x0b\x32\x12.reroute.v1.Return\"\xd2\x01\n\x0bPlanOptions\x12\x19\n\x0ctime_limit_s\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0chorizon_days\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x16\n\x0e\x61llow_overflow\x18\x03 \x01(\x08\x12)\n\x0eoverflow_price\x18\x04 \x01(\x0b\x32\x11.reroute.v1.Money\x12(\n\x07\x62\x61\x63kend\x18\x05 \x01(\x0e\x32\x17.reroute.v1.PlanBackendB\x0f\n\r_time_limit_sB\x0f\n\r_horizon_days\"g\n\x11SubmitPlanRequest\x12(\n\x07returns\x18\x01 \x03(\x0b\x32\x17.reroute.v1.BatchReturn\x12(\n\x07options\x18\x02 \x01(\x0b\x32\x17.reroute.v1.PlanOptions\"\xf0\x01\n\x0cPlanProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.reroute.v1.PlanState\x12\x1c\n\x0fincumbent_minor\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x62ound_minor\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x10\n\x03gap\x18\x05 \x01(\x01H\x02\x88\x01\x01\x12\x11\n\telapsed_s\x18\x06 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\x10\n\x08\x63urrency\x18\x08 \x01(\tB\x12\n\x10_incumbent_minorB\x0e\n\x0c_bound_minorB\x06\n\x04_gap\"N\n\x0b\x46\x61\x63ilityUse\x12\x13\n\x0b\x66\x61\x63ility_id\x18\x01 \x01(\t\x12\x12\n\nload_units\x18\x02 \x01(\x03\x12\x16\n\x0e\x63\x61pacity_units\x18\x03 \x01(\x03\"\x8e\x01\n\x07LaneUse\x12\x0f\n\x07lane_id\x18\x01 \x01(\t\x12\x12\n\nload_units\x18\x02 \x01(\x03\x12\x12\n\ndispatches\x18\x03 \x01(\x03\x12#\n\x1b\x63\x61pacity_units_per_dispatch\x18\x04 \x01(\x03\x12%\n\x1d\x66ixed_cost_minor_per_dispatch\x18\x05 \x01(\x03\"5\n\x10UnroutableReturn\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xf5\x02\n\x0bPlanSummary\x12&\n\x06status\x18\x01 \x01(\x0e\x32\x16.reroute.v1.PlanStatus\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x17\n\x0fobjective_minor\x18\x03 \x01(\x03\x12\x13\n\x0b\x62ound_minor\x18\x04 \x01(\x03\x12\x0b\n\x03gap\x18\x05 \x01(\x01\x12\x14\n\x0csolve_time_s\x18\x06 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\x0f\n\x07returns\x18\x08 \x01(\x05\x12\r\n\x05units\x18\t \x01(\x03\x12\x0f\n\x07\x63lasses\x18\n \x01(\x05\x12\x16\n\x0eoverflow_units\x18\x0b \x01(\x03\x12+\n\nfacilities\x18\x0c \x03(\x0b\x32\x17.reroute.v1.FacilityUse\x12\"\n\x05lanes\x18\r \x03(\x0b\x32\x13.reroute.v1.LaneUse\x12\x30\n\nunroutable\x18\x0e \x03(\x0b\x32\x1c.reroute.v1.UnroutableReturn\"\xf3\x01\n\x07PlanJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.reroute.v1.PlanState\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.reroute.v1.PlanOptions\x12\x0f\n\x07returns\x18\x04 \x01(\x05\x12*\n\x08progress\x18\x05 \x01(\x0b\x32\x18.reroute.v1.PlanProgress\x12(\n\x07summary\x18\x06 \x01(\x0b\x32\x17.reroute.v1.PlanSummary\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\"G\n\x0eGetPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"|\n\x0ePlanAssignment\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x0e\n\x06option\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61\x63ility_id\x18\x03 \x01(\t\x12\x0f\n\x07lane_id\x18\x04 \x01(\t\x12\x12\n\ncost_minor\x18\x05 \x01(\x03\x12\r\n\x05units\x18\x06 \x01(\x03\"\x98\x01\n\x0fGetPlanResponse\x12 \n\x03job\x18\x01 \x01(\x0b\x32\x13.reroute.v1.PlanJob\x12/\n\x0b\x61ssignments\x18\x02 \x03(\x0b\x32\x1a.reroute.v1.PlanAssignment\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\x12\x19\n\x11total_assignments\x18\x04 \x01(\x05\"\"\n\x10WatchPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"#\n\x11\x43\x61ncelPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t*\x9f\x01\n\x0bPlanBackend\x12\x1c\n\x18PLAN_BACKEND_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_BACKEND_AUTO\x10\x01\x12\x16\n\x12PLAN_BACKEND_HIGHS\x10\x02\x12\x16\n\x12PLAN_BACKEND_CPSAT\x10\x03\x12\x15\n\x11PLAN_BACKEND_SCIP\x10\x04\x12\x14\n\x10PLAN_BACKEND_CBC\x10\x05*\xa1\x01\n\tPlanState\x12\x1a\n\x16PLAN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_STATE_QUEUED\x10\x01\x12\x16\n\x12PLAN_STATE_RUNNING\x10\x02\x12\x18\n\x14PLAN_STATE_SUCCEEDED\x10\x03\x12\x15\n\x11PLAN_STATE_FAILED\x10\x04\x12\x18\n\x14PLAN_STATE_CANCELLED\x10\x05*\\\n\nPlanStatus\x12\x1b\n\x17PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13PLAN_STATUS_OPTIMAL\x10\x01\x12\x18\n\x14PLAN_STATUS_FEASIBLE\x10\x02\x32\x9e\x02\n\rBatchPlanning\x12@\n\nSubmitPlan\x12\x1d.reroute.v1.SubmitPlanRequest\x1a\x13.reroute.v1.PlanJob\x12\x42\n\x07GetPlan\x12\x1a.reroute.v1.GetPlanRequest\x1a\x1b.reroute.v1.GetPlanResponse\x12\x45\n\tWatchPlan\x12\x1c.reroute.v1.WatchPlanRequest\x1a\x18.reroute.v1.PlanProgress0\x01\x12@\n\nCancelPlan\x12\x1d.reroute.v1.CancelPlanRequest\x1a\x13.reroute.v1.PlanJobb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19reroute/v1/planning.proto\x12\nreroute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x17reroute/v1/common.proto\x1a\x18reroute/v1/routing.proto\"M\n\x0b\x42\x61tchReturn\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12+\n\x0f\x63ustomer_return\x18\x02 \x01(\x0b\x32\x12.reroute.v1.Return\"\xd2\x01\n\x0bPlanOptions\x12\x19\n\x0ctime_limit_s\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0chorizon_days\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x16\n\x0e\x61llow_overflow\x18\x03 \x01(\x08\x12)\n\x0eoverflow_price\x18\x04 \x01(\x0b\x32\x11.reroute.v1.Money\x12(\n\x07\x62\x61\x63kend\x18\x05 \x01(\x0e\x32\x17.reroute.v1.PlanBackendB\x0f\n\r_time_limit_sB\x0f\n\r_horizon_days\"\x80\x01\n\x11SubmitPlanRequest\x12(\n\x07returns\x18\x01 \x03(\x0b\x32\x17.reroute.v1.BatchReturn\x12(\n\x07options\x18\x02 \x01(\x0b\x32\x17.reroute.v1.PlanOptions\x12\x17\n\x0fidempotency_key\x18\x64 \x01(\t\"\xf0\x01\n\x0cPlanProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.reroute.v1.PlanState\x12\x1c\n\x0fincumbent_minor\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x62ound_minor\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x10\n\x03gap\x18\x05 \x01(\x01H\x02\x88\x01\x01\x12\x11\n\telapsed_s\x18\x06 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\x10\n\x08\x63urrency\x18\x08 \x01(\tB\x12\n\x10_incumbent_minorB\x0e\n\x0c_bound_minorB\x06\n\x04_gap\"N\n\x0b\x46\x61\x63ilityUse\x12\x13\n\x0b\x66\x61\x63ility_id\x18\x01 \x01(\t\x12\x12\n\nload_units\x18\x02 \x01(\x03\x12\x16\n\x0e\x63\x61pacity_units\x18\x03 \x01(\x03\"\x8e\x01\n\x07LaneUse\x12\x0f\n\x07lane_id\x18\x01 \x01(\t\x12\x12\n\nload_units\x18\x02 \x01(\x03\x12\x12\n\ndispatches\x18\x03 \x01(\x03\x12#\n\x1b\x63\x61pacity_units_per_dispatch\x18\x04 \x01(\x03\x12%\n\x1d\x66ixed_cost_minor_per_dispatch\x18\x05 \x01(\x03\"5\n\x10UnroutableReturn\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xf5\x02\n\x0bPlanSummary\x12&\n\x06status\x18\x01 \x01(\x0e\x32\x16.reroute.v1.PlanStatus\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x17\n\x0fobjective_minor\x18\x03 \x01(\x03\x12\x13\n\x0b\x62ound_minor\x18\x04 \x01(\x03\x12\x0b\n\x03gap\x18\x05 \x01(\x01\x12\x14\n\x0csolve_time_s\x18\x06 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\x0f\n\x07returns\x18\x08 \x01(\x05\x12\r\n\x05units\x18\t \x01(\x03\x12\x0f\n\x07\x63lasses\x18\n \x01(\x05\x12\x16\n\x0eoverflow_units\x18\x0b \x01(\x03\x12+\n\nfacilities\x18\x0c \x03(\x0b\x32\x17.reroute.v1.FacilityUse\x12\"\n\x05lanes\x18\r \x03(\x0b\x32\x13.reroute.v1.LaneUse\x12\x30\n\nunroutable\x18\x0e \x03(\x0b\x32\x1c.reroute.v1.UnroutableReturn\"\xa4\x02\n\x07PlanJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.reroute.v1.PlanState\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.reroute.v1.PlanOptions\x12\x0f\n\x07returns\x18\x04 \x01(\x05\x12*\n\x08progress\x18\x05 \x01(\x0b\x32\x18.reroute.v1.PlanProgress\x12(\n\x07summary\x18\x06 \x01(\x0b\x32\x17.reroute.v1.PlanSummary\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\x12/\n\x0b\x63reate_time\x18\x64 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x10ListPlansRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.reroute.v1.PlanState\"O\n\x11ListPlansResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.reroute.v1.PlanJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x0eGetPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"|\n\x0ePlanAssignment\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x0e\n\x06option\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61\x63ility_id\x18\x03 \x01(\t\x12\x0f\n\x07lane_id\x18\x04 \x01(\t\x12\x12\n\ncost_minor\x18\x05 \x01(\x03\x12\r\n\x05units\x18\x06 \x01(\x03\"\x98\x01\n\x0fGetPlanResponse\x12 \n\x03job\x18\x01 \x01(\x0b\x32\x13.reroute.v1.PlanJob\x12/\n\x0b\x61ssignments\x18\x02 \x03(\x0b\x32\x1a.reroute.v1.PlanAssignment\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\x12\x19\n\x11total_assignments\x18\x04 \x01(\x05\"\"\n\x10WatchPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"#\n\x11\x43\x61ncelPlanRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t*\x9f\x01\n\x0bPlanBackend\x12\x1c\n\x18PLAN_BACKEND_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_BACKEND_AUTO\x10\x01\x12\x16\n\x12PLAN_BACKEND_HIGHS\x10\x02\x12\x16\n\x12PLAN_BACKEND_CPSAT\x10\x03\x12\x15\n\x11PLAN_BACKEND_SCIP\x10\x04\x12\x14\n\x10PLAN_BACKEND_CBC\x10\x05*\xa1\x01\n\tPlanState\x12\x1a\n\x16PLAN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_STATE_QUEUED\x10\x01\x12\x16\n\x12PLAN_STATE_RUNNING\x10\x02\x12\x18\n\x14PLAN_STATE_SUCCEEDED\x10\x03\x12\x15\n\x11PLAN_STATE_FAILED\x10\x04\x12\x18\n\x14PLAN_STATE_CANCELLED\x10\x05*\\\n\nPlanStatus\x12\x1b\n\x17PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13PLAN_STATUS_OPTIMAL\x10\x01\x12\x18\n\x14PLAN_STATUS_FEASIBLE\x10\x02\x32\xe8\x02\n\rBatchPlanning\x12@\n\nSubmitPlan\x12\x1d.reroute.v1.SubmitPlanRequest\x1a\x13.reroute.v1.PlanJob\x12H\n\tListPlans\x12\x1c.reroute.v1.ListPlansRequest\x1a\x1d.reroute.v1.ListPlansResponse\x12\x42\n\x07GetPlan\x12\x1a.reroute.v1.GetPlanRequest\x1a\x1b.reroute.v1.GetPlanResponse\x12\x45\n\tWatchPlan\x12\x1c.reroute.v1.WatchPlanRequest\x1a\x18.reroute.v1.PlanProgress0\x01\x12@\n\nCancelPlan\x12\x1d.reroute.v1.CancelPlanRequest\x1a\x13.reroute.v1.PlanJobb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'reroute.v1.planning_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PLANBACKEND']._serialized_start=2087
-  _globals['_PLANBACKEND']._serialized_end=2246
-  _globals['_PLANSTATE']._serialized_start=2249
-  _globals['_PLANSTATE']._serialized_end=2410
-  _globals['_PLANSTATUS']._serialized_start=2412
-  _globals['_PLANSTATUS']._serialized_end=2504
-  _globals['_BATCHRETURN']._serialized_start=117
-  _globals['_BATCHRETURN']._serialized_end=194
-  _globals['_PLANOPTIONS']._serialized_start=197
-  _globals['_PLANOPTIONS']._serialized_end=407
-  _globals['_SUBMITPLANREQUEST']._serialized_start=409
-  _globals['_SUBMITPLANREQUEST']._serialized_end=512
-  _globals['_PLANPROGRESS']._serialized_start=515
-  _globals['_PLANPROGRESS']._serialized_end=755
-  _globals['_FACILITYUSE']._serialized_start=757
-  _globals['_FACILITYUSE']._serialized_end=835
-  _globals['_LANEUSE']._serialized_start=838
-  _globals['_LANEUSE']._serialized_end=980
-  _globals['_UNROUTABLERETURN']._serialized_start=982
-  _globals['_UNROUTABLERETURN']._serialized_end=1035
-  _globals['_PLANSUMMARY']._serialized_start=1038
-  _globals['_PLANSUMMARY']._serialized_end=1411
-  _globals['_PLANJOB']._serialized_start=1414
-  _globals['_PLANJOB']._serialized_end=1657
-  _globals['_GETPLANREQUEST']._serialized_start=1659
-  _globals['_GETPLANREQUEST']._serialized_end=1730
-  _globals['_PLANASSIGNMENT']._serialized_start=1732
-  _globals['_PLANASSIGNMENT']._serialized_end=1856
-  _globals['_GETPLANRESPONSE']._serialized_start=1859
-  _globals['_GETPLANRESPONSE']._serialized_end=2011
-  _globals['_WATCHPLANREQUEST']._serialized_start=2013
-  _globals['_WATCHPLANREQUEST']._serialized_end=2047
-  _globals['_CANCELPLANREQUEST']._serialized_start=2049
-  _globals['_CANCELPLANREQUEST']._serialized_end=2084
-  _globals['_BATCHPLANNING']._serialized_start=2507
-  _globals['_BATCHPLANNING']._serialized_end=2793
+  _globals['_PLANBACKEND']._serialized_start=2373
+  _globals['_PLANBACKEND']._serialized_end=2532
+  _globals['_PLANSTATE']._serialized_start=2535
+  _globals['_PLANSTATE']._serialized_end=2696
+  _globals['_PLANSTATUS']._serialized_start=2698
+  _globals['_PLANSTATUS']._serialized_end=2790
+  _globals['_BATCHRETURN']._serialized_start=150
+  _globals['_BATCHRETURN']._serialized_end=227
+  _globals['_PLANOPTIONS']._serialized_start=230
+  _globals['_PLANOPTIONS']._serialized_end=440
+  _globals['_SUBMITPLANREQUEST']._serialized_start=443
+  _globals['_SUBMITPLANREQUEST']._serialized_end=571
+  _globals['_PLANPROGRESS']._serialized_start=574
+  _globals['_PLANPROGRESS']._serialized_end=814
+  _globals['_FACILITYUSE']._serialized_start=816
+  _globals['_FACILITYUSE']._serialized_end=894
+  _globals['_LANEUSE']._serialized_start=897
+  _globals['_LANEUSE']._serialized_end=1039
+  _globals['_UNROUTABLERETURN']._serialized_start=1041
+  _globals['_UNROUTABLERETURN']._serialized_end=1094
+  _globals['_PLANSUMMARY']._serialized_start=1097
+  _globals['_PLANSUMMARY']._serialized_end=1470
+  _globals['_PLANJOB']._serialized_start=1473
+  _globals['_PLANJOB']._serialized_end=1765
+  _globals['_LISTPLANSREQUEST']._serialized_start=1767
+  _globals['_LISTPLANSREQUEST']._serialized_end=1862
+  _globals['_LISTPLANSRESPONSE']._serialized_start=1864
+  _globals['_LISTPLANSRESPONSE']._serialized_end=1943
+  _globals['_GETPLANREQUEST']._serialized_start=1945
+  _globals['_GETPLANREQUEST']._serialized_end=2016
+  _globals['_PLANASSIGNMENT']._serialized_start=2018
+  _globals['_PLANASSIGNMENT']._serialized_end=2142
+  _globals['_GETPLANRESPONSE']._serialized_start=2145
+  _globals['_GETPLANRESPONSE']._serialized_end=2297
+  _globals['_WATCHPLANREQUEST']._serialized_start=2299
+  _globals['_WATCHPLANREQUEST']._serialized_end=2333
+  _globals['_CANCELPLANREQUEST']._serialized_start=2335
+  _globals['_CANCELPLANREQUEST']._serialized_end=2370
+  _globals['_BATCHPLANNING']._serialized_start=2793
+  _globals['_BATCHPLANNING']._serialized_end=3153
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from reroute.v1 import common_pb2 as _common_pb2
 from reroute.v1 import routing_pb2 as _routing_pb2
@@ -72,12 +75,14 @@ class PlanOptions(_message.Message):
     def __init__(self, time_limit_s: _Optional[float] = ..., horizon_days: _Optional[int] = ..., allow_overflow: _Optional[bool] = ..., overflow_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., backend: _Optional[_Union[PlanBackend, str]] = ...) -> None: ...
 
 class SubmitPlanRequest(_message.Message):
-    __slots__ = ("returns", "options")
+    __slots__ = ("returns", "options", "idempotency_key")
     RETURNS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     returns: _containers.RepeatedCompositeFieldContainer[BatchReturn]
     options: PlanOptions
-    def __init__(self, returns: _Optional[_Iterable[_Union[BatchReturn, _Mapping]]] = ..., options: _Optional[_Union[PlanOptions, _Mapping]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, returns: _Optional[_Iterable[_Union[BatchReturn, _Mapping]]] = ..., options: _Optional[_Union[PlanOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class PlanProgress(_message.Message):
     __slots__ = ("job_id", "state", "incumbent_minor", "bound_minor", "gap", "elapsed_s", "backend", "currency")
@@ -164,7 +169,7 @@ class PlanSummary(_message.Message):
     def __init__(self, status: _Optional[_Union[PlanStatus, str]] = ..., currency: _Optional[str] = ..., objective_minor: _Optional[int] = ..., bound_minor: _Optional[int] = ..., gap: _Optional[float] = ..., solve_time_s: _Optional[float] = ..., backend: _Optional[str] = ..., returns: _Optional[int] = ..., units: _Optional[int] = ..., classes: _Optional[int] = ..., overflow_units: _Optional[int] = ..., facilities: _Optional[_Iterable[_Union[FacilityUse, _Mapping]]] = ..., lanes: _Optional[_Iterable[_Union[LaneUse, _Mapping]]] = ..., unroutable: _Optional[_Iterable[_Union[UnroutableReturn, _Mapping]]] = ...) -> None: ...
 
 class PlanJob(_message.Message):
-    __slots__ = ("job_id", "state", "options", "returns", "progress", "summary", "error")
+    __slots__ = ("job_id", "state", "options", "returns", "progress", "summary", "error", "create_time")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +177,7 @@ class PlanJob(_message.Message):
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     state: PlanState
     options: PlanOptions
@@ -179,7 +185,26 @@ class PlanJob(_message.Message):
     progress: PlanProgress
     summary: PlanSummary
     error: _status_pb2.Status
-    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[PlanState, str]] = ..., options: _Optional[_Union[PlanOptions, _Mapping]] = ..., returns: _Optional[int] = ..., progress: _Optional[_Union[PlanProgress, _Mapping]] = ..., summary: _Optional[_Union[PlanSummary, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[PlanState, str]] = ..., options: _Optional[_Union[PlanOptions, _Mapping]] = ..., returns: _Optional[int] = ..., progress: _Optional[_Union[PlanProgress, _Mapping]] = ..., summary: _Optional[_Union[PlanSummary, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPlansRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    state: PlanState
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[PlanState, str]] = ...) -> None: ...
+
+class ListPlansResponse(_message.Message):
+    __slots__ = ("jobs", "next_page_token")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[PlanJob]
+    next_page_token: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[PlanJob, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetPlanRequest(_message.Message):
     __slots__ = ("job_id", "page_size", "page_token")

@@ -31,6 +31,8 @@ class BatchPlanningStub:
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
     a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
     submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
+    Over a per-tenant queue limit SubmitPlan is RESOURCE_EXHAUSTED with a google.rpc.RetryInfo
+    (when to try again) and a google.rpc.QuotaFailure (which limit, its value).
     """
 
     def __init__(self, channel):
@@ -43,6 +45,11 @@ class BatchPlanningStub:
                 '/reroute.v1.BatchPlanning/SubmitPlan',
                 request_serializer=reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest.SerializeToString,
                 response_deserializer=reroute_dot_v1_dot_planning__pb2.PlanJob.FromString,
+                _registered_method=True)
+        self.ListPlans = channel.unary_unary(
+                '/reroute.v1.BatchPlanning/ListPlans',
+                request_serializer=reroute_dot_v1_dot_planning__pb2.ListPlansRequest.SerializeToString,
+                response_deserializer=reroute_dot_v1_dot_planning__pb2.ListPlansResponse.FromString,
                 _registered_method=True)
         self.GetPlan = channel.unary_unary(
                 '/reroute.v1.BatchPlanning/GetPlan',
@@ -67,10 +74,24 @@ class BatchPlanningServicer:
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
     a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
     submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
+    Over a per-tenant queue limit SubmitPlan is RESOURCE_EXHAUSTED with a google.rpc.RetryInfo
+    (when to try again) and a google.rpc.QuotaFailure (which limit, its value).
     """
 
     def SubmitPlan(self, request, context):
         """Validates the batch and the options, queues the plan and returns the job (state QUEUED).
+        With an idempotency_key, the same request sent again answers the job it created (in its
+        current state) instead of a new one; the key with a different request is ALREADY_EXISTS.
+        The tenant's queued jobs, and the returns of its queued and running jobs, are limited by
+        the server (docs/service.md): over a limit, RESOURCE_EXHAUSTED and nothing is queued.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlans(self, request, context):
+        """The caller's jobs, newest first, paged; optionally only those in one state. The jobs carry
+        no summary (GetPlan has it).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,6 +129,11 @@ def add_BatchPlanningServicer_to_server(servicer, server):
                     request_deserializer=reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest.FromString,
                     response_serializer=reroute_dot_v1_dot_planning__pb2.PlanJob.SerializeToString,
             ),
+            'ListPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlans,
+                    request_deserializer=reroute_dot_v1_dot_planning__pb2.ListPlansRequest.FromString,
+                    response_serializer=reroute_dot_v1_dot_planning__pb2.ListPlansResponse.SerializeToString,
+            ),
             'GetPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPlan,
                     request_deserializer=reroute_dot_v1_dot_planning__pb2.GetPlanRequest.FromString,
@@ -137,6 +163,8 @@ class BatchPlanning:
     "returns[3].customer_return.items[0].weight_g", "options.time_limit_s"); NOT_FOUND carries
     a google.rpc.ResourceInfo for an unknown job id. A job belongs to the tenant (API key) that
     submitted it: GetPlan, WatchPlan and CancelPlan of another tenant's job are PERMISSION_DENIED.
+    Over a per-tenant queue limit SubmitPlan is RESOURCE_EXHAUSTED with a google.rpc.RetryInfo
+    (when to try again) and a google.rpc.QuotaFailure (which limit, its value).
     """
 
     @staticmethod
@@ -156,6 +184,33 @@ class BatchPlanning:
             '/reroute.v1.BatchPlanning/SubmitPlan',
             reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest.SerializeToString,
             reroute_dot_v1_dot_planning__pb2.PlanJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reroute.v1.BatchPlanning/ListPlans',
+            reroute_dot_v1_dot_planning__pb2.ListPlansRequest.SerializeToString,
+            reroute_dot_v1_dot_planning__pb2.ListPlansResponse.FromString,
             options,
             channel_credentials,
             insecure,

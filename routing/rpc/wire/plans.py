@@ -8,6 +8,8 @@ RouteReturn.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -17,9 +19,15 @@ from google.rpc import code_pb2, status_pb2
 
 from hubs.model import FacilityKind, Network
 from reroute.v1 import planning_pb2
-from routing.decide.domain import MAX_VALUE_MINOR, Return, Violations, check_currency
+from routing.decide.domain import (
+    MAX_VALUE_MINOR,
+    Return,
+    Violations,
+    check_currency,
+    check_string,
+)
 from routing.errors import InvalidInput
-from routing.plan.jobs import Job, JobState, PlanSpec
+from routing.plan.jobs import Job, JobCursor, JobState, PlanSpec
 from routing.plan.planner import MAX_TIME_LIMIT_S, Assigned, BatchPlan, PlanConfig
 from routing.rpc.status import to_status
 from routing.rpc.wire.returns import return_from_proto
@@ -38,6 +46,8 @@ __all__ = [
     "assignments_to_proto",
     "check_job_id",
     "job_to_proto",
+    "jobs_page_from_proto",
+    "jobs_page_token",
     "options_to_proto",
     "page_from_proto",
     "progress_to_proto",
@@ -76,6 +86,7 @@ def submit_from_proto(
     """The batch and the plan spec of a request; raises InvalidInput naming every bad field
     (at most MAX_REPORTED_VIOLATIONS, the last one counting the rest)."""
     v = Violations()
+    check_string(v, "idempotency_key", req.idempotency_key, required=False)
     spec = _options_from_proto(v, req.options, network)
     n = len(req.returns)
     if n == 0:
@@ -194,6 +205,60 @@ def page_from_proto(req: planning_pb2.GetPlanRequest) -> tuple[int, int]:
     return offset, req.page_size
 
 
+DEFAULT_JOBS_PAGE: Final = 50
+MAX_JOBS_PAGE: Final = 500
+_JOBS_TOKEN: Final = "j1:"
+_STATE_OF: Final = {p: s for s, p in STATES.items()}
+
+
+def jobs_page_from_proto(
+    req: planning_pb2.ListPlansRequest,
+) -> tuple[int, JobCursor | None, JobState | None]:
+    """(size, cursor, state) of the page of jobs a ListPlansRequest asks for."""
+    v = Violations()
+    if req.page_size < 0:
+        v.add("page_size", f"must be >= 0, got {req.page_size}")
+    size = min(req.page_size or DEFAULT_JOBS_PAGE, MAX_JOBS_PAGE)
+    state: JobState | None = None
+    if req.state != _pb.PLAN_STATE_UNSPECIFIED:
+        state = _STATE_OF.get(req.state)
+        if state is None:
+            v.add("state", f"unknown PlanState {req.state}")
+    cursor = None
+    if req.page_token:
+        cursor = _parse_jobs_token(req.page_token)
+        if cursor is None:
+            v.add("page_token", "not a page token of this server (use next_page_token)")
+    v.raise_if_any()
+    return size, cursor, state
+
+
+def jobs_page_token(cursor: JobCursor | None) -> str:
+    """The next_page_token of a page ending at ``cursor`` ("" for the last page)."""
+    if cursor is None:
+        return ""
+    text = f"{_JOBS_TOKEN}{cursor.created_us}:{cursor.job_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _parse_jobs_token(token: str) -> JobCursor | None:
+    if len(token) > 200 or not token.isascii():
+        return None
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not text.startswith(_JOBS_TOKEN):
+        return None
+    us, _, job_id = text[len(_JOBS_TOKEN) :].partition(":")
+    # ASCII digits below 2^63 (a created_at this server wrote), a job id of hex digits
+    if not (us.isascii() and us.isdigit() and len(us) <= 19 and int(us) < 2**63):
+        return None
+    if not (0 < len(job_id) <= 64 and all(c in "0123456789abcdef" for c in job_id)):
+        return None
+    return JobCursor(int(us), job_id)
+
+
 def options_to_proto(spec: PlanSpec, currency: str) -> planning_pb2.PlanOptions:
     c = spec.config
     return planning_pb2.PlanOptions(
@@ -265,6 +330,7 @@ def job_to_proto(job: Job, currency: str) -> planning_pb2.PlanJob:
         returns=job.returns,
         progress=progress_to_proto(job, currency),
     )
+    msg.create_time.FromDatetime(job.created_at)
     if job.plan is not None:
         msg.summary.CopyFrom(summary_to_proto(job.plan))
     if job.error is not None:

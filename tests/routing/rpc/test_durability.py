@@ -72,17 +72,19 @@ def test_kill_9_during_load_loses_no_acknowledged_decision(tmp_path: Path) -> No
 
 
 def test_kill_9_during_a_plan_fails_it_with_a_reason(tmp_path: Path) -> None:
-    """A plan RUNNING when the server is killed is, after the restart, FAILED with a
-    retryable UNAVAILABLE error saying it was interrupted and can be submitted again (not left
-    RUNNING forever); it still belongs to its tenant ('default' without keys)."""
+    """A plan RUNNING when the server is killed is, after the restart and once its lease has run
+    out (--plan-lease-s), FAILED with a retryable UNAVAILABLE error saying it was interrupted and
+    can be submitted again (not left RUNNING forever); it still belongs to its tenant ('default'
+    without keys). A plan QUEUED behind it waited in the database: the restarted server runs it."""
     from google.rpc import code_pb2
 
     from reroute.v1 import planning_pb2, planning_pb2_grpc
     from routing.store.database import make_engine
     from routing.store.jobs import SqlJobStore
-    from tests.routing.rpc.test_planning import batch, submit_request
+    from tests.routing.rpc.test_planning import FINAL, batch, submit_request
 
-    server = Server(data_dir=tmp_path)
+    lease = ("--plan-lease-s", "3", "--plan-poll-s", "0.5")
+    server = Server(data_dir=tmp_path, args=lease)
     try:
         with grpc.insecure_channel(server.target) as ch:
             plans = planning_pb2_grpc.BatchPlanningStub(ch)
@@ -96,17 +98,28 @@ def test_kill_9_during_a_plan_fails_it_with_a_reason(tmp_path: Path) -> None:
             for p in plans.WatchPlan(watch, timeout=300):
                 if p.state == planning_pb2.PLAN_STATE_RUNNING:
                     break
+            waiting = plans.SubmitPlan(
+                submit_request(batch(20, seed=6), time_limit_s=20), timeout=30
+            )
+            assert waiting.state == planning_pb2.PLAN_STATE_QUEUED
     finally:
         server.kill()
-    again = Server(data_dir=tmp_path)
+    again = Server(data_dir=tmp_path, args=lease)
     try:
         with grpc.insecure_channel(again.target) as ch:
             plans = planning_pb2_grpc.BatchPlanningStub(ch)
+            for job_id in (job.job_id, waiting.job_id):
+                watch = planning_pb2.WatchPlanRequest(job_id=job_id)
+                for p in plans.WatchPlan(watch, timeout=120):
+                    if p.state in FINAL:
+                        break
             got = plans.GetPlan(planning_pb2.GetPlanRequest(job_id=job.job_id), timeout=10).job
+            ran = plans.GetPlan(planning_pb2.GetPlanRequest(job_id=waiting.job_id), timeout=10)
         assert got.state == planning_pb2.PLAN_STATE_FAILED
         assert got.error.code == code_pb2.UNAVAILABLE
         assert "interrupted" in got.error.message
         assert "submit the batch again" in got.error.message
+        assert ran.job.state == planning_pb2.PLAN_STATE_SUCCEEDED
         engine = make_engine(f"sqlite:///{tmp_path / 'reroute.db'}")
         assert SqlJobStore(engine).get(job.job_id).tenant == "default"
         engine.dispose()

@@ -84,7 +84,13 @@ def test_health_and_reflection_list_batch_planning(channel: grpc.Channel) -> Non
     from google.protobuf.descriptor_pool import DescriptorPool
 
     svc = DescriptorPool(db).FindServiceByName("reroute.v1.BatchPlanning")
-    assert {m.name for m in svc.methods} == {"SubmitPlan", "GetPlan", "WatchPlan", "CancelPlan"}
+    assert {m.name for m in svc.methods} == {
+        "SubmitPlan",
+        "ListPlans",
+        "GetPlan",
+        "WatchPlan",
+        "CancelPlan",
+    }
 
 
 def test_submit_watch_get_equals_the_in_process_plan(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -41,15 +41,25 @@ TODAY = date(2026, 11, 2)
 
 class Server:
     """``reroute serve`` on a fresh database in its own data dir; without API keys unless
-    ``auth`` (the auth tests are in tests/routing/rpc/test_edge.py)."""
+    ``auth`` (the auth tests are in tests/routing/rpc/test_edge.py); ``database_url`` instead
+    of the data dir's SQLite file, more ``serve`` flags in ``args``."""
 
-    def __init__(self, *, auth: bool = False, data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        auth: bool = False,
+        data_dir: Path | None = None,
+        database_url: str | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         # the server's stderr goes to a file, never to a pipe that could fill up
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self.data = tempfile.TemporaryDirectory()  # closed in close()
         folder = str(data_dir) if data_dir is not None else self.data.name
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "REROUTE_DATA_DIR": folder}
         self.env.pop("REROUTE_DATABASE_URL", None)
+        if database_url is not None:
+            self.env["REROUTE_DATABASE_URL"] = database_url
         cmd = [
             sys.executable,
             "-m",
@@ -62,7 +72,7 @@ class Server:
         ]
         self.proc = subprocess.Popen(
             # no rate limit: these tests send bursts; tests/routing/rpc/test_edge.py tests limits
-            [*cmd, "--auth", "key" if auth else "none", "--rate-limit", "0"],
+            [*cmd, "--auth", "key" if auth else "none", "--rate-limit", "0", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self.log,

@@ -79,7 +79,7 @@ def test_plan_reads_back_equal(engine: Engine) -> None:
 
 def test_tenant_is_kept_across_a_restart(engine: Engine) -> None:
     """A job's tenant reads back from a new store (a restarted server), in get and list and
-    after recover(); a tenant's row is created with its first job, once."""
+    after expire(); a tenant's row is created with its first job, once."""
     store = SqlJobStore(engine)
     store.create(job("a1", "acme"))
     store.create(job("g1", "globex"))
@@ -90,7 +90,7 @@ def test_tenant_is_kept_across_a_restart(engine: Engine) -> None:
     assert again.get("g1").tenant == "globex"
     owners = {j.job_id: j.tenant for j in again.list()}
     assert owners == {"a1": "acme", "g1": "globex", "a2": "acme"}
-    again.recover()
+    again.expire()
     assert SqlJobStore(engine).get("g1").tenant == "globex"
     with engine.connect() as conn:
         names = conn.execute(select(Tenant.name).order_by(Tenant.name)).scalars().all()
@@ -140,15 +140,17 @@ def test_jobs_from_before_tenancy_belong_to_default(database_url: str) -> None:
         eng.dispose()
 
 
-def test_restart_fails_interrupted_jobs_with_a_reason(engine: Engine) -> None:
-    """recover() marks QUEUED and RUNNING jobs FAILED with a retryable UNAVAILABLE error
-    saying they were interrupted and can be submitted again; finished jobs are untouched."""
+def test_jobs_from_before_the_queue_fail_as_interrupted(engine: Engine) -> None:
+    """A job stored without a batch (before migration 0006) or RUNNING without a lease is
+    FAILED, by claim() and expire(), with a retryable UNAVAILABLE error saying it was
+    interrupted and can be submitted again; finished jobs are untouched."""
     store = SqlJobStore(engine)
     for job_id in ("queued", "running", "done"):
         store.create(job(job_id))
     store.update("running", state=JobState.RUNNING)
     store.mark_cancelled("done")
-    assert sorted(SqlJobStore(engine).recover()) == ["queued", "running"]
+    assert SqlJobStore(engine).claim("me", 30) is None
+    assert SqlJobStore(engine).expire() == ("running",)
     for job_id in ("queued", "running"):
         got = store.get(job_id)
         assert got.state is JobState.FAILED
@@ -157,4 +159,4 @@ def test_restart_fails_interrupted_jobs_with_a_reason(engine: Engine) -> None:
         assert "interrupted" in got.error.message
         assert "submit the batch again" in got.error.message
     assert store.get("done").state is JobState.CANCELLED
-    assert SqlJobStore(engine).recover() == ()
+    assert SqlJobStore(engine).expire() == ()
