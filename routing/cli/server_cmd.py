@@ -6,21 +6,36 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from routing.cli.env_flags import named
 from routing.cli.flags import EXIT_OK, UsageError
+
+MAX_WORKERS = 64
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
     from routing.observe import configure_logging
     from routing.rpc.server import ServerConfig, ServerConfigError, serve
+    from routing.rpc.workers import serve_workers
+
+    def flag(dest: str) -> str:  # the flag, or its environment variable if set from there
+        return named(a, dest, "--" + dest.replace("_", "-"))
 
     if not a.rate_limit >= 0:  # also refuses NaN
-        raise UsageError(f"--rate-limit: must be >= 0 (0 = off), got {a.rate_limit}")
+        raise UsageError(f"{flag('rate_limit')}: must be >= 0 (0 = off), got {a.rate_limit}")
     if a.burst < 1:
-        raise UsageError(f"--burst: must be >= 1, got {a.burst}")
+        raise UsageError(f"{flag('burst')}: must be >= 1, got {a.burst}")
     if a.max_message_bytes < 1024:
-        raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
-    if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
-        raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+        raise UsageError(
+            f"{flag('max_message_bytes')}: must be >= 1024, got {a.max_message_bytes}"
+        )
+    if not 0 <= a.port <= 65535:
+        raise UsageError(f"{flag('port')}: must be 0..65535, got {a.port}")
+    if not 1 <= a.workers <= MAX_WORKERS:
+        raise UsageError(f"{flag('workers')}: must be 1..{MAX_WORKERS}, got {a.workers}")
+    top = 65535 - (a.workers - 1)  # worker i serves /metrics on the port + i
+    if a.metrics_port is not None and not 0 <= a.metrics_port <= top:
+        why = f" (worker i of {a.workers} serves on the port + i)" if a.workers > 1 else ""
+        raise UsageError(f"{flag('metrics_port')}: must be 0..{top}{why}, got {a.metrics_port}")
     configure_logging(a.log_format)
     config = ServerConfig(
         host=a.host,
@@ -38,6 +53,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
         auth=a.auth == "key",
     )
     try:
+        if a.workers > 1:
+            return serve_workers(config, a.workers, log_format=a.log_format)
         asyncio.run(serve(config))
     except ServerConfigError as exc:
         raise UsageError(str(exc)) from exc

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -100,6 +100,8 @@ class ServerConfig:
     max_stream_requests: int = 100_000  # per RouteReturns call; then RESOURCE_EXHAUSTED
     max_items_per_return: int = 1000  # item lines of one return (the wire contract's maximum)
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
+    # SO_REUSEPORT: several processes (``reroute serve --workers``) listen on one port
+    reuse_port: bool = False
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -108,7 +110,7 @@ class ServerConfig:
             ("grpc.keepalive_time_ms", self.keepalive_time_ms),
             ("grpc.keepalive_timeout_ms", self.keepalive_timeout_ms),
             ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if self.reuse_port else 0),
             *self.options,
         ]
 
@@ -258,6 +260,7 @@ class Running:
     engine: Engine | None = None
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
+    metrics_port: int | None = None  # where /metrics is served (serve()), None: not served
 
 
 class ServerConfigError(ConfigurationError):
@@ -386,33 +389,62 @@ async def shutdown(running: Running, grace_s: float) -> None:
     await running.server.stop(grace_s)
 
 
-async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
-    running = await create_server(config)
-    await running.server.start()
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "[::]", "") else config.host
+def bound_address(host: str, port: int) -> str:
+    """``host:port`` as bound: the address given (0.0.0.0 or [::] when that is all addresses,
+    never a loopback address it is not), IPv6 in brackets; an empty host is grpc's [::]."""
+    if not host:
+        host = "[::]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def print_start(config: ServerConfig, running: Running, key_file: Path | None) -> None:
+    """The start-up lines: the database, a key written at this start, metrics, the address."""
     if running.engine is not None:
         print(f"reroute: database {redacted(str(running.engine.url))}", flush=True)
-    if not config.auth:
-        log.warning("authentication is off (--auth none): every caller is tenant 'default'")
-    if running.key_file is not None:
+    if key_file is not None:
         print(
-            f"reroute: created tenant 'default' and its API key in {running.key_file}"
+            f"reroute: created tenant 'default' and its API key in {key_file}"
             " (mode 0600; `reroute route` on this machine reads it)",
             flush=True,
         )
+    if running.metrics_port is not None:
+        where = bound_address(config.host, running.metrics_port)
+        print(f"reroute: metrics on http://{where}/metrics", flush=True)
+    print(
+        f"reroute: network {running.app.network.name!r};"
+        f" listening on {bound_address(config.host, running.port)}",
+        flush=True,
+    )
+
+
+async def serve(
+    config: ServerConfig,
+    *,
+    ready: asyncio.Event | None = None,
+    on_start: Callable[[Running], None] | None = None,
+) -> None:
+    """Run the server until SIGTERM/SIGINT. ``on_start`` (a worker of ``reroute serve
+    --workers``) is told once it listens, instead of the start-up lines being printed."""
+    running = await create_server(config)
+    await running.server.start()
+    if not config.auth:
+        log.warning("authentication is off (--auth none): every caller is tenant 'default'")
     if config.metrics_port is not None and running.metrics is not None:
         try:
-            mport = running.metrics.serve_http(config.metrics_port, config.host)
+            running.metrics_port = running.metrics.serve_http(
+                config.metrics_port, config.host.strip("[]") or "::"
+            )
         except OSError as exc:
             await running.server.stop(0)
             raise ServerConfigError(
                 f"--metrics-port {config.metrics_port}: {exc.strerror}"
             ) from exc
-        print(f"reroute: metrics on http://{host}:{mport}/metrics", flush=True)
-    print(
-        f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}",
-        flush=True,
-    )
+    if on_start is None:
+        print_start(config, running, running.key_file)
+    else:
+        on_start(running)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
