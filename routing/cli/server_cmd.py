@@ -25,9 +25,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if a.burst < 1:
         raise UsageError(f"{flag('burst')}: must be >= 1, got {a.burst}")
     if a.max_message_bytes < 1024:
-        raise UsageError(
-            f"{flag('max_message_bytes')}: must be >= 1024, got {a.max_message_bytes}"
-        )
+        raise UsageError(f"{flag('max_message_bytes')}: must be >= 1024, got {a.max_message_bytes}")
     if not 0 <= a.port <= 65535:
         raise UsageError(f"{flag('port')}: must be 0..65535, got {a.port}")
     if not 1 <= a.workers <= MAX_WORKERS:

@@ -73,9 +73,8 @@ def _worker(config: ServerConfig, index: int, log_format: str, ready: Any) -> No
     configure_logging(log_format)
 
     def started(running: Running) -> None:
-        ready.put(
-            _Started(index, os.getpid(), running.port, running.metrics_port, running.app.network.name)
-        )
+        name = running.app.network.name
+        ready.put(_Started(index, os.getpid(), running.port, running.metrics_port, name))
 
     try:
         asyncio.run(serve(config, on_start=started))
@@ -164,9 +163,7 @@ def serve_workers(config: ServerConfig, workers: int, *, log_format: str = "json
     return code
 
 
-def _supervise(
-    procs: list[Any], ready: Any, config: ServerConfig, port: int, stopping: Any
-) -> int:
+def _supervise(procs: list[Any], ready: Any, config: ServerConfig, port: int, stopping: Any) -> int:
     started: dict[int, _Started] = {}
     deadline = time.monotonic() + START_TIMEOUT_S
     failed = ""

@@ -21,7 +21,7 @@ def _sample(action: argparse.Action) -> tuple[str, object]:
     if action.nargs == 0:
         return "true", action.const
     if action.choices is not None:
-        other = [c for c in action.choices if c != action.default][0]
+        other = next(c for c in action.choices if c != action.default)
         return str(other), other
     if action.type is int:
         return "7", 7
@@ -35,7 +35,8 @@ def test_every_serve_flag_reads_its_variable(action: argparse.Action) -> None:
     """Any option of `serve` (those added later too) takes its value from REROUTE_<FLAG>
     when the flag is not given, and shows the variable in --help."""
     name = env_name(action)
-    assert name is not None and name.startswith("REROUTE_")
+    assert name is not None
+    assert name.startswith("REROUTE_")
     text, value = _sample(action)
     args = parse_args(["serve"], {name: text})
     assert getattr(args, action.dest) == value
