@@ -4,8 +4,11 @@ access log line.
 
 ``EdgeInterceptor`` is a grpc.aio server interceptor. Health and reflection stay open (no
 key, no limit). Each guarded call runs with a ``CallInfo`` in a context variable (request id,
-tenant) and echoes its request id in the trailing metadata ``x-request-id`` (taken from the
-call's ``x-request-id`` metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated).
+trace id, tenant, key id, peer: every log line of the call carries them) and echoes its
+request id in the trailing metadata ``x-request-id`` (taken from the call's ``x-request-id``
+metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated). The trace id is the one of
+the call's W3C ``traceparent`` metadata (read by OpenTelemetry's propagator) when valid, else
+a new random one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import os
 import re
 import time
 import uuid
@@ -25,16 +29,20 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 import grpc
 from google.protobuf import descriptor_pool
 from grpc_status import rpc_status
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from routing.errors import InvalidInput, LimitReached, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
 from routing.plan.jobs import DEFAULT_TENANT
 from routing.rpc.auth import Authenticator, key_from_metadata
-from routing.rpc.limits import Rate, RateLimiter
+from routing.rpc.limits import Limiter, Rate, RateLimiter
 from routing.rpc.status import grpc_code, to_status
 
 GUARDED_PREFIX = "/reroute.v1."
 REQUEST_ID = "x-request-id"
+TRACEPARENT = "traceparent"
+_PROPAGATOR = TraceContextTextMapPropagator()
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("reroute.access")
 
@@ -151,11 +159,11 @@ class Guard:
     """The per-tenant rate limit, applied by the interceptor (unary calls) and by the stream
     servicer (each item)."""
 
-    def __init__(self, limits: Limits, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, limits: Limits, limiter: Limiter | None = None) -> None:
         self.limits = limits
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
 
-    def take(self) -> None:
+    async def take(self) -> None:
         """Take one token of the current call's tenant; LimitReached when empty."""
         info = CALL.get()
         if info is None:
@@ -164,11 +172,25 @@ class Guard:
         if not isinstance(rate, Rate):
             return
         wait_s = self.limiter.take(info.tenant, rate)
+        if wait_s is None:  # a shared bucket, this process's lease spent
+            wait_s = await self.limiter.refill(info.tenant, rate)
         if wait_s > 0:
             raise LimitReached(
                 f"rate limit of tenant {info.tenant!r}: {rate.per_s:g}/s, burst {rate.burst}",
                 retry_after_s=wait_s,
             )
+
+
+def _trace_id(metadata: Any) -> str:
+    """The trace id of the call's W3C ``traceparent`` when valid, else a new one."""
+    for name, value in metadata or ():
+        if name == TRACEPARENT and isinstance(value, str):
+            span = trace.get_current_span(_PROPAGATOR.extract({TRACEPARENT: value}))
+            context = span.get_span_context()
+            if context.is_valid:
+                return trace.format_trace_id(context.trace_id)
+            break
+    return os.urandom(16).hex()
 
 
 def _request_id(metadata: Any) -> str:
@@ -210,7 +232,9 @@ class EdgeInterceptor(_Interceptor):
         if handler is None or not method.startswith(GUARDED_PREFIX):
             return handler
         metadata = handler_call_details.invocation_metadata
-        info = CallInfo(_request_id(metadata), method.rsplit("/", 1)[-1])
+        info = CallInfo(
+            _request_id(metadata), method.rsplit("/", 1)[-1], trace_id=_trace_id(metadata)
+        )
         rate = self.guard.limits.default_rate
         if self.auth is None:
             info.tenant = self.default_tenant
@@ -233,6 +257,7 @@ class EdgeInterceptor(_Interceptor):
                     ),
                 )
             info.tenant = caller.tenant
+            info.key_id = caller.key_id
             if caller.rate_per_s is not None:
                 rate = Rate(caller.rate_per_s, caller.burst or max(1, int(caller.rate_per_s)))
         if rate is not None:
@@ -269,13 +294,14 @@ class EdgeInterceptor(_Interceptor):
 
             async def unary(raw: bytes, context: Context) -> Any:
                 token = CALL.set(info)
+                info.peer = context.peer()
                 started = time.perf_counter()
                 context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
                 try:
                     if deny is not None:
                         await abort(context, deny)
                     try:
-                        guard.take()
+                        await guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
                     try:
@@ -300,6 +326,7 @@ class EdgeInterceptor(_Interceptor):
             """A streaming call's responses inside the edge; ``take``: the call itself takes a
             token (a bidirectional stream takes one per request message instead)."""
             token = CALL.set(info)
+            info.peer = context.peer()
             started = time.perf_counter()
             context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
             try:
@@ -307,7 +334,7 @@ class EdgeInterceptor(_Interceptor):
                     await abort(context, deny)
                 if take:
                     try:
-                        guard.take()
+                        await guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
                 try:

@@ -49,7 +49,7 @@ from routing.rpc.edge import (
     answers_errors,
     current_tenant,
 )
-from routing.rpc.limits import Rate
+from routing.rpc.limits import Rate, SharedRateLimiter
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
 from routing.rpc.status import grpc_code, to_status
@@ -66,6 +66,7 @@ from routing.store.database import (
 )
 from routing.store.decisions import StoredDecision
 from routing.store.jobs import SqlJobStore
+from routing.store.rates import SqlRateBuckets
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import bootstrap, register_network
 
@@ -220,7 +221,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
                 )
             try:
                 if self.guard is not None:
-                    self.guard.take()
+                    await self.guard.take()
                 if isinstance(request, Undecodable):  # bytes that were not a message
                     raise request.error
                 ret = self._return(request)
@@ -340,7 +341,9 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         key_file = bootstrap(engine, data_dir())
         authenticator = SqlAuthenticator(engine, cache_s=config.auth_cache_s)
     rate = Rate(config.rate_per_s, config.burst) if config.rate_per_s else None
-    guard = Guard(Limits(rate, config.max_stream_requests))
+    # with a database the buckets are there, shared by every process and replica
+    limiter = SharedRateLimiter(SqlRateBuckets(engine).lease) if engine is not None else None
+    guard = Guard(Limits(rate, config.max_stream_requests), limiter)
     metrics = Metrics()
     metrics.watch_capacity(app.store.reserved, app.capacity)
     if job_store is not None:
