@@ -21,6 +21,7 @@ from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.env_flags import document_env, env_defaults, subcommand_parser
 from routing.cli.flags import EXIT_FAIL, EXIT_USAGE, UsageError
+from routing.cli.health_cmd import add_health_command
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import RerouteError
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     add_admin_commands(sub)
+    add_health_command(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)

@@ -19,6 +19,7 @@ import grpc
 import pytest
 
 from reroute.v1 import routing_pb2, routing_pb2_grpc
+from routing.cli.main import main
 from routing.rpc.limits import Rate, SharedRateLimiter
 from routing.rpc.server import ServerConfig
 from routing.store.database import make_engine, upgrade
@@ -205,6 +206,19 @@ def test_workers_listen_on_one_port_and_both_answer(workers: Workers) -> None:
         assert "process_cpu_seconds_total" in text  # each worker its own process metrics
     assert sum(served) == 16
     assert all(n > 0 for n in served), served
+
+
+def test_health_command_probes_the_workers(
+    workers: Workers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reroute health` (the container's HEALTHCHECK) says SERVING and exits 0; a port where
+    nothing listens exits 1 with one line naming the address."""
+    assert main(["health", "--server", workers.target]) == 0
+    assert capsys.readouterr().out.strip() == "SERVING"
+    assert main(["health", "--server", "127.0.0.1:9", "--timeout", "2"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("127.0.0.1:9: UNAVAILABLE")
 
 
 def test_sigterm_to_the_parent_drains_every_worker(workers: Workers) -> None:
