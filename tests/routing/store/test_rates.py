@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import Engine
 
-from routing.store.database import make_engine
+from routing.store.database import make_engine, upgrade
 from routing.store.rates import SqlRateBuckets
 
 
@@ -61,8 +61,6 @@ def test_concurrent_engines_never_take_more_than_the_bucket(database_url: str) -
     about a second: the tokens granted never exceed burst + rate x elapsed."""
     per_s, burst = 200.0, 50
     engines = [make_engine(database_url) for _ in range(4)]
-    from routing.store.database import upgrade
-
     upgrade(engines[0])
     granted = [0] * len(engines)
     started = time.time()
