@@ -103,6 +103,9 @@ class ServerConfig:
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
     # SO_REUSEPORT: several processes (``reroute serve --workers``) listen on one port
     reuse_port: bool = False
+    # mark jobs a previous server left unfinished FAILED at start; a worker of --workers does
+    # not (its parent did, before any worker took a job)
+    recover_jobs: bool = True
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -348,7 +351,7 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     metrics.watch_capacity(app.store.reserved, app.capacity)
     if job_store is not None:
         job_store.metrics = metrics
-        interrupted = job_store.recover()
+        interrupted = job_store.recover() if config.recover_jobs else ()
         if interrupted:
             log.warning("%d plan jobs interrupted by the last stop marked FAILED", len(interrupted))
     interceptor = EdgeInterceptor(authenticator, guard, metrics, default_tenant=DEFAULT_TENANT)

@@ -9,14 +9,15 @@ decisions and idempotency, capacity holds, API keys, rate-limit buckets
 (:mod:`routing.store.rates`), plan jobs. The database must be one every process can open:
 SQLite in WAL mode (a file; the default) or PostgreSQL.
 
-The parent migrates the database and creates the first API key once, before the workers
-start (so they never race on either), reserves the port when it is 0 (any free port; the
-workers then share the one it got), starts the workers (``spawn``: a fresh interpreter each),
-prints the start-up lines once every worker listens, and then only supervises: SIGTERM or
-SIGINT is passed to every worker, which drains as a single server does; a worker that ends on
-its own ends the others, and the parent exits non-zero (the service manager restarts the
-whole unit: a half-sized server is not left running unnoticed). Worker ``i`` serves /metrics
-on the metrics port + ``i`` (each process has its own counters and process metrics).
+The parent migrates the database, marks the plan jobs the last stop interrupted FAILED and
+creates the first API key once, before the workers start (so they never race on any of it),
+reserves the port when it is 0 (any free port; the workers then share the one it got), starts
+the workers (``spawn``: a fresh interpreter each), prints the start-up lines once every worker
+listens, and then only supervises: SIGTERM or SIGINT is passed to every worker, which drains as
+a single server does; a worker that ends on its own ends the others, and the parent exits
+non-zero (the service manager restarts the whole unit: a half-sized server is not left running
+unnoticed). Worker ``i`` serves /metrics on the metrics port + ``i`` (each process has its own
+counters and process metrics).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from routing.rpc.server import (
     serve,
 )
 from routing.store.database import data_dir, redacted
+from routing.store.jobs import SqlJobStore
 from routing.store.tenants import bootstrap
 
 log = logging.getLogger("reroute.service")
@@ -81,6 +83,9 @@ def _worker(config: ServerConfig, index: int, log_format: str, ready: Any) -> No
     except ServerConfigError as exc:
         ready.put(_Failed(index, str(exc)))
         sys.exit(2)
+    except OSError as exc:  # e.g. the port taken by a process without SO_REUSEPORT
+        ready.put(_Failed(index, f"worker {index}: {exc}"))
+        sys.exit(1)
     except KeyboardInterrupt:  # SIGINT before the server's own handler was installed
         sys.exit(0)
 
@@ -101,11 +106,17 @@ def _reserve_port(host: str) -> socket.socket:
 
 
 def _prepare_database(config: ServerConfig) -> None:
-    """Migrate once and create the default tenant's first key (when keys are on), so the
-    workers find both done; prints what a single server prints about them."""
+    """Migrate once, mark the plan jobs a previous server left unfinished FAILED, and create
+    the default tenant's first key (when keys are on), so the workers find all three done (a
+    worker starting late must not fail a job another worker has just taken); prints what a
+    single server prints about them."""
     engine = _open_database(config)
     try:
         print(f"reroute: database {redacted(str(engine.url))}", flush=True)
+        interrupted = SqlJobStore(engine).recover()
+        if interrupted:
+            n = len(interrupted)
+            log.warning("%d plan jobs interrupted by the last stop marked FAILED", n)
         if config.auth:
             key_file = bootstrap(engine, data_dir())
             if key_file is not None:
@@ -130,18 +141,7 @@ def serve_workers(config: ServerConfig, workers: int, *, log_format: str = "json
     _prepare_database(config)
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
-    procs = []
-    for i in range(workers):
-        metrics = config.metrics_port
-        if metrics:  # 0 stays 0: any free port, each its own
-            metrics += i
-        child = replace(config, port=port, reuse_port=True, metrics_port=metrics)
-        proc = ctx.Process(
-            target=_worker, args=(child, i, log_format, ready), name=f"reroute-worker-{i}"
-        )
-        proc.start()
-        procs.append(proc)
-
+    procs: list[Any] = []
     stopping = False
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -152,8 +152,21 @@ def serve_workers(config: ServerConfig, workers: int, *, log_format: str = "json
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(p.pid, signal.SIGTERM)
 
+    # before any worker exists: a signal from now on reaches every worker started
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        for i in range(workers):
+            metrics = config.metrics_port
+            if metrics:  # 0 stays 0: any free port, each its own
+                metrics += i
+            child = replace(
+                config, port=port, reuse_port=True, metrics_port=metrics, recover_jobs=False
+            )
+            proc = ctx.Process(
+                target=_worker, args=(child, i, log_format, ready), name=f"reroute-worker-{i}"
+            )
+            proc.start()
+            procs.append(proc)
         code = _supervise(procs, ready, config, port, lambda: stopping)
     finally:
         for s, handler in previous.items():
@@ -172,10 +185,16 @@ def _supervise(procs: list[Any], ready: Any, config: ServerConfig, port: int, st
             got = ready.get(timeout=0.2)
         except queue.Empty:
             if any(p.exitcode is not None for p in procs):
-                failed = "a worker ended before it listened (see its log above)"
+                try:  # its reason may still be on its way
+                    got = ready.get(timeout=1.0)
+                except queue.Empty:
+                    failed = "a worker ended before it listened (see its log above)"
+                    continue
             elif time.monotonic() > deadline:
                 failed = f"the workers did not all listen within {START_TIMEOUT_S:g} s"
-            continue
+                continue
+            else:
+                continue
         if isinstance(got, _Failed):
             failed = got.message
         else:

@@ -243,3 +243,22 @@ def test_workers_refuse_a_database_they_cannot_share(tmp_path: Path) -> None:
         assert err[-1] == "error: database URL: an in-memory SQLite database is not shared"
     finally:
         w.close()
+
+
+def test_a_worker_that_cannot_bind_stops_them_all() -> None:
+    """The port held by a process that did not allow sharing it: the workers cannot bind, the
+    parent says so in one line naming the address, stops the others and exits 2."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        w = Workers("--workers", "2", "--port", str(port))
+        try:
+            assert w.proc.wait(timeout=120) == 2
+            last = w.stderr().strip().splitlines()[-1]
+            assert last.startswith("error: worker ")
+            assert f"cannot bind 127.0.0.1:{port}" in last
+        finally:
+            w.close()
