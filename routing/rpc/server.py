@@ -304,7 +304,13 @@ def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
     if config.tls_cert is None and config.tls_key is None:
         if config.tls_client_ca is not None:
             raise ServerConfigError("--tls-client-ca needs --tls-cert and --tls-key")
-        return server.add_insecure_port(address)
+        try:
+            return server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc reports a port it cannot bind this way
+            raise ServerConfigError(
+                f"cannot bind {address}: in use by another process, or not an address of"
+                " this machine"
+            ) from exc
     if config.tls_cert is None or config.tls_key is None:
         raise ServerConfigError("TLS needs both --tls-cert and --tls-key")
     ca = _read_pem("--tls-client-ca", config.tls_client_ca) if config.tls_client_ca else None

@@ -245,20 +245,24 @@ def test_workers_refuse_a_database_they_cannot_share(tmp_path: Path) -> None:
         w.close()
 
 
-def test_a_worker_that_cannot_bind_stops_them_all() -> None:
-    """The port held by a process that did not allow sharing it: the workers cannot bind, the
-    parent says so in one line naming the address, stops the others and exits 2."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_taken_is_one_line_naming_it(workers: str) -> None:
+    """The port held by a process that did not allow sharing it: the server (or every
+    worker) cannot bind; one line naming the address, exit 2, no traceback, no worker left."""
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        w = Workers("--workers", "2", "--port", str(port))
+        w = Workers("--workers", workers, "--port", str(port))
         try:
             assert w.proc.wait(timeout=120) == 2
-            last = w.stderr().strip().splitlines()[-1]
-            assert last.startswith("error: worker ")
-            assert f"cannot bind 127.0.0.1:{port}" in last
+            err = w.stderr()
+            assert err.strip().splitlines()[-1] == (
+                f"error: cannot bind 127.0.0.1:{port}: in use by another process, or not an"
+                " address of this machine"
+            )
+            assert "Traceback" not in err
         finally:
             w.close()
