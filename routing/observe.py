@@ -97,18 +97,20 @@ class _DefaultRegistry(Collector):
 @functools.cache
 def build_info() -> dict[str, str]:
     """What is running: the package version, the git commit (``$REROUTE_GIT_COMMIT``, set by
-    the image build, else asked of git when running from a checkout, else "unknown") and
+    the image build, else asked of git when running from a checkout of the repository, else
+    "unknown") and
     Python's version."""
     try:
         version = metadata.version("reroute")
     except metadata.PackageNotFoundError:
         version = "unknown"
     commit = os.environ.get("REROUTE_GIT_COMMIT", "").strip()
-    if not commit:
+    checkout = Path(__file__).resolve().parents[1]  # the repository, when run from one
+    if not commit and (checkout / ".git").exists():  # not some repo a venv happens to be in
         try:
             got = subprocess.run(
                 ["git", "rev-parse", "HEAD"],
-                cwd=Path(__file__).resolve().parent,
+                cwd=checkout,
                 capture_output=True,
                 text=True,
                 timeout=5,
