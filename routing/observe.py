@@ -98,8 +98,7 @@ class _DefaultRegistry(Collector):
 def build_info() -> dict[str, str]:
     """What is running: the package version, the git commit (``$REROUTE_GIT_COMMIT``, set by
     the image build, else asked of git when running from a checkout of the repository, else
-    "unknown") and
-    Python's version."""
+    "unknown") and Python's version."""
     try:
         version = metadata.version("reroute")
     except metadata.PackageNotFoundError:
