@@ -266,3 +266,29 @@ def test_a_port_taken_is_one_line_naming_it(workers: str) -> None:
             assert "Traceback" not in err
         finally:
             w.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("0.0.0.0", "0.0.0.0:7"), ("[::]", "[::]:7"), ("::", "[::]:7"), ("", "[::]:7")],
+)
+def test_bound_address_names_all_addresses_as_such(host: str, shown: str) -> None:
+    """The address printed is the one bound: all addresses stay 0.0.0.0 / [::]."""
+    from routing.rpc.server import bound_address
+
+    assert bound_address(host, 7) == shown
+
+
+def test_start_up_line_on_all_addresses() -> None:
+    """`serve --host 0.0.0.0` says it listens on 0.0.0.0:PORT (not 127.0.0.1), and it does:
+    a call to loopback on that port is answered."""
+    w = Workers("--host", "0.0.0.0")
+    try:
+        assert re.search(r"listening on 0\.0\.0\.0:\d+$", w.lines[-1]), w.stderr()
+        port = w.target.rsplit(":", 1)[1]
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            routing_pb2_grpc.ReturnsRoutingStub(ch).ListDecisions(
+                routing_pb2.ListDecisionsRequest(), timeout=30
+            )
+    finally:
+        w.close()
