@@ -17,6 +17,14 @@ Prints both throughputs, their ratio, p50/p99 latencies and the server process's
 request (user + system, from /proc: what a request costs, whatever else the machine runs), and
 writes benchmarks/results/rpc_load.json. Targets (issue 2): RouteReturn throughput >= 0.5 x
 echo, p99 <= 2 x echo.
+
+    python benchmarks/rpc_load.py --workers 1,2 --clients 2 --connections 8 --seconds 5
+
+With ``--workers`` it compares ``reroute serve --workers N`` for each N instead (same run,
+rounds alternating the servers): RouteReturn throughput of each against the first, with
+``--clients`` client processes each opening ``--connections`` connections (the kernel gives
+each connection to one worker: one connection would reach one worker only). Writes
+benchmarks/results/rpc_load_workers.json.
 """
 
 from __future__ import annotations
@@ -93,20 +101,34 @@ def _metadata() -> tuple[tuple[str, str], ...]:
 
 
 async def _drive(
-    target: str, method: str, payload: bytes, seconds: float, concurrency: int
+    target: str,
+    method: str,
+    payload: bytes,
+    seconds: float,
+    concurrency: int,
+    connections: int = 1,
+    raw: list[float] | None = None,
 ) -> Figures:
+    """``concurrency`` callers for ``seconds`` over ``connections`` channels (more than one:
+    each its own connection, not grpc's shared one); ``raw`` gets the latencies."""
     metadata = _metadata()
-    async with grpc.aio.insecure_channel(target) as channel:
+    options = [("grpc.use_local_subchannel_pool", 1)] if connections > 1 else []
+    channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
+    try:
         # no (de)serializers: bytes in, bytes out, the client never parses
-        call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
-        for _ in range(50):  # warm-up
-            await call(payload, metadata=metadata)
+        calls = [
+            ch.unary_unary(method, request_serializer=None, response_deserializer=None)
+            for ch in channels
+        ]
+        for i in range(max(50, connections)):  # warm-up, every connection opened
+            await calls[i % connections](payload, metadata=metadata)
         latencies: list[float] = []
         errors = 0
         stop = time.perf_counter() + seconds
 
-        async def worker() -> None:
+        async def worker(i: int) -> None:
             nonlocal errors
+            call = calls[i % connections]
             while time.perf_counter() < stop:
                 t0 = time.perf_counter()
                 try:
@@ -117,8 +139,13 @@ async def _drive(
                 latencies.append(time.perf_counter() - t0)
 
         t_start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
         elapsed = time.perf_counter() - t_start
+    finally:
+        for ch in channels:
+            await ch.close(None)
+    if raw is not None:
+        raw.extend(latencies)
     latencies.sort()
     return Figures(
         method=method,
@@ -138,9 +165,11 @@ def _median(runs: list[Figures]) -> Figures:
     return replace(mid, errors=sum(f.errors for f in runs))
 
 
-def _start_server(root: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
+def _start_server(
+    root: Path = ROOT, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[str], str]:
     """``reroute serve`` of the code under ``root`` (the working tree, or a ref extracted by
-    ``--baseline``), on a free port."""
+    ``--baseline``), on a free port of the loopback address."""
     # a fresh database in a temp data dir (every RouteReturn is stored, as in production);
     # no rate limit: the benchmark measures the server's work, not the limiter
     os.environ["REROUTE_DATA_DIR"] = tempfile.mkdtemp(prefix="reroute-rpc-load-")
@@ -148,9 +177,9 @@ def _start_server(root: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
     # that tree's command module (routing/cli/ since routing/ was split by layer)
     new_layout = (root / "routing" / "cli" / "main.py").exists()
     module = "routing.cli.main" if new_layout else "routing.cli"
-    cmd = [sys.executable, "-m", module, "serve", "--port", "0", "--bench-echo"]
+    cmd = [sys.executable, "-m", module, "serve", "--port", "0", "--host", "127.0.0.1"]
     proc = subprocess.Popen(
-        [*cmd, "--rate-limit", "0", "--log-format", "text"],
+        [*cmd, "--bench-echo", "--rate-limit", "0", "--log-format", "text", *extra],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,
@@ -183,8 +212,20 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="a git ref whose server is measured too, alternating with the working tree's",
     )
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rpc_load.json")
+    ap.add_argument(
+        "--workers",
+        default="",
+        help="compare `serve --workers N` for these N, e.g. 1,2 (RouteReturn only)",
+    )
+    ap.add_argument("--clients", type=int, default=1, help="client processes (with --workers)")
+    ap.add_argument(
+        "--connections", type=int, default=8, help="connections per client (with --workers)"
+    )
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.workers:
+        return workers_main(args)
+    args.out = args.out or ROOT / "benchmarks" / "results" / "rpc_load.json"
     sample = sample_return(date.today())
     cases = [int(a) for a in args.alternatives.split(",")]
     payloads = {
@@ -291,6 +332,127 @@ def _report(
         "ratios": {str(n): r for n, r in summary.items()},
         "errors": echo.errors + sum(f.errors for f in routes.values()),
     }
+
+
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds of the server ``pid`` and its worker processes (``serve --workers``)."""
+    total = _cpu_s(pid)
+    try:
+        kids = [
+            int(c)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for c in (task / "children").read_text().split()
+        ]
+    except OSError:
+        return total
+    return total + sum(_cpu_s(k) for k in kids)
+
+
+def _client(
+    target: str, payload: bytes, seconds: float, concurrency: int, connections: int, out: Any
+) -> None:
+    """One client process (spawned): its requests, errors and latencies to ``out``."""
+    raw: list[float] = []
+    got = asyncio.run(_drive(target, ROUTE, payload, seconds, concurrency, connections, raw))
+    out.put((got.requests, got.errors, got.seconds, raw))
+
+
+def _drive_processes(pid: int, target: str, payload: bytes, args: argparse.Namespace) -> Figures:
+    """RouteReturn from ``args.clients`` processes at once (``args.concurrency`` callers in
+    all); their requests summed over the longest of their run times."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    per = max(1, args.concurrency // args.clients)
+    before = _server_cpu_s(pid)
+    procs = [
+        ctx.Process(
+            target=_client, args=(target, payload, args.seconds, per, args.connections, out)
+        )
+        for _ in range(args.clients)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=args.seconds + 300) for _ in procs]
+    for p in procs:
+        p.join(60)
+    used = _server_cpu_s(pid) - before
+    requests = sum(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    elapsed = max(r[2] for r in results)
+    latencies = sorted(x for r in results for x in r[3])
+    return Figures(
+        method=ROUTE,
+        requests=requests,
+        errors=errors,
+        seconds=round(elapsed, 3),
+        throughput_rps=round(requests / elapsed, 1),
+        p50_ms=round(_percentile(latencies, 0.50) * 1000, 3),
+        p99_ms=round(_percentile(latencies, 0.99) * 1000, 3),
+        server_cpu_us=round(used / max(1, requests + errors) * 1e6, 1),
+    )
+
+
+def workers_main(args: argparse.Namespace) -> int:
+    """``--workers 1,2``: RouteReturn throughput of each server against the first's, same run."""
+    counts = [int(w) for w in args.workers.split(",")]
+    if not counts or min(counts) < 1 or args.clients < 1 or args.connections < 1:
+        raise SystemExit("--workers: a comma list of counts >= 1; --clients, --connections >= 1")
+    n = int(args.alternatives.split(",")[0])
+    sample = sample_return(date.today())
+    payload = request_to_proto(
+        replace(sample, constraints=Constraints(max_alternatives=n))
+    ).SerializeToString()
+    runs: dict[int, list[Figures]] = {w: [] for w in counts}
+    for _ in range(args.rounds):  # rounds alternate the servers: a noisy neighbour hurts all
+        for w in counts:
+            proc, target = _start_server(ROOT, ("--workers", str(w)))
+            try:
+                runs[w].append(_drive_processes(proc.pid, target, payload, args))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+    medians = {w: _median(r) for w, r in runs.items()}
+    base = medians[counts[0]].throughput_rps
+    print(
+        f"RouteReturn (max_alternatives={n}), {args.clients} client processes x"
+        f" {args.connections} connections, {args.concurrency} callers, {os.cpu_count()} cores;"
+        f" medians of {args.rounds} rounds"
+    )
+    print(
+        f"{'workers':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
+        f" {'server CPU us/req':>18} {'throughput ratio':>17}"
+    )
+    for w, f in medians.items():
+        ratio = f.throughput_rps / base if base else float("nan")
+        print(
+            f"{w:>8} {f.throughput_rps:>10.1f} {f.p50_ms:>9.3f} {f.p99_ms:>9.3f} {f.errors:>7}"
+            f" {f.server_cpu_us:>18.1f} {ratio:>17.2f}"
+        )
+    out = args.out or ROOT / "benchmarks" / "results" / "rpc_load_workers.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "workers": counts,
+                "clients": args.clients,
+                "connections": args.connections,
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+                "cpu_count": os.cpu_count(),
+                "medians": {str(w): asdict(f) for w, f in medians.items()},
+                "throughput_ratio": {
+                    str(w): round(f.throughput_rps / base, 3) if base else None
+                    for w, f in medians.items()
+                },
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out}")
+    return 0 if all(f.errors == 0 for f in medians.values()) else 1
 
 
 if __name__ == "__main__":

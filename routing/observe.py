@@ -2,20 +2,37 @@
 
 ``Metrics`` owns its own registry (several servers may live in one process, e.g. in tests):
 requests and latency per RPC and status code, decisions by outcome, and, read from the store
-at each scrape, today's capacity utilization per facility. ``JsonFormatter`` writes one JSON
-object per log record, with the request id and tenant of the call it belongs to.
+at each scrape, today's capacity utilization per facility; its /metrics also shows
+``reroute_build_info`` (version, git commit, Python) and everything in prometheus_client's
+default registry: the process (CPU, memory, open files, start time), platform and garbage
+collector metrics, and whatever a library registers there. ``JsonFormatter`` writes one JSON
+object per log record, with the request id, trace id, tenant, key id and peer of the call it
+belongs to.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
+import os
+import platform
+import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from importlib import metadata
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -29,6 +46,9 @@ class CallInfo:
     request_id: str
     method: str
     tenant: str = ""
+    key_id: str = ""  # the API key's visible id (rr_...), never the key
+    peer: str = ""  # grpc's peer string, e.g. ipv4:10.0.0.7:51234
+    trace_id: str = ""  # W3C trace id (32 hex): the caller's traceparent, else made here
     code: str = "OK"  # the status the call ends with, set when it aborts
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -65,9 +85,55 @@ class _CapacityCollector(Collector):
         yield gauge
 
 
+class _DefaultRegistry(Collector):
+    """prometheus_client's default registry, shown by ours: its process, platform and GC
+    collectors (and any a library adds). It describes no names of its own, so every server's
+    registry can show it without duplicating ours."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+@functools.cache
+def build_info() -> dict[str, str]:
+    """What is running: the package version, the git commit (``$REROUTE_GIT_COMMIT``, set by
+    the image build, else asked of git when running from a checkout of the repository, else
+    "unknown") and Python's version."""
+    try:
+        version = metadata.version("reroute")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    commit = os.environ.get("REROUTE_GIT_COMMIT", "").strip()
+    checkout = Path(__file__).resolve().parents[1]  # the repository, when run from one
+    if not commit and (checkout / ".git").exists():  # not some repo a venv happens to be in
+        try:
+            got = subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=checkout,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+            commit = got.stdout.strip() if got.returncode == 0 else ""
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+    return {
+        "version": version,
+        "commit": commit or "unknown",
+        "python": platform.python_version(),
+    }
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(_DefaultRegistry())
+        Info(
+            "reroute_build",
+            "The running reroute: version, git commit, Python",
+            registry=self.registry,
+        ).info(build_info())
         self.requests = Counter(
             "reroute_rpc_requests",
             "RPCs served, by method and status code",
@@ -131,8 +197,14 @@ class JsonFormatter(logging.Formatter):
         info = CALL.get()
         if info is not None:
             out["request_id"] = info.request_id
+            if info.trace_id:
+                out["trace_id"] = info.trace_id
             if info.tenant:
                 out["tenant"] = info.tenant
+            if info.key_id:
+                out["key_id"] = info.key_id
+            if info.peer:
+                out["peer"] = info.peer
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             out.update(fields)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from routing.cli import client
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.claims_cmd import add_claims_commands
+from routing.cli.env_flags import document_env, env_defaults, subcommand_parser
 from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, UsageError
+from routing.cli.health_cmd import add_health_command
 from routing.cli.plans_cmd import add_plans_commands
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
@@ -37,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser(
-        "serve", help="run the gRPC server (embedded default network unless --network)"
+        "serve",
+        help="run the gRPC server (embedded default network unless --network)",
+        epilog="Every flag can also be set by an environment variable: REROUTE_ and the flag's"
+        " name in capitals, dashes as underscores (--metrics-port: REROUTE_METRICS_PORT;"
+        " switches take true/false). A flag on the command line wins over its variable, the"
+        " variable over the default. docs/deploy.md lists them.",
     )
     s.add_argument("--network", metavar="FILE", help="network TOML file (see hubs/FORMAT.md)")
     s.add_argument("--port", type=int, default=50051, help="0 = any free port (default 50051)")
@@ -93,7 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="key (default): calls need an API key; none: no keys, every caller is tenant"
         " 'default' (local development and tests only)",
     )
-    s.set_defaults(func=cmd_serve)
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT) and the database (default 1)",
+    )
+    document_env(s)  # keep last: every flag above gets its variable in --help
+    s.set_defaults(func=cmd_serve, env_flags=True)
 
     r = sub.add_parser("route", help="ask a server where one return should go")
     r.add_argument("--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})")
@@ -229,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)
     add_claims_commands(sub, DEFAULT_TARGET)
     add_plans_commands(sub)
+    add_health_command(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
@@ -246,11 +261,30 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
+    """The command line, with the environment variables of a command whose flags have them
+    (``env_flags``; routing.cli.env_flags): flag > variable > default. Exits like argparse on a
+    bad flag; UsageError naming the variable on a bad variable."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "env_flags", False):
+        tokens = sys.argv[1:] if argv is None else argv
+        given = {t.split("=", 1)[0] for t in tokens if t.startswith("-")}
+        used = env_defaults(subcommand_parser(parser, args.command), environ, given)
+        if used:
+            args = parser.parse_args(argv)  # the variables are defaults now: flags still win
+        args.from_env = used
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv, os.environ)
     except SystemExit as exc:  # argparse has printed the usage and the reason
         return int(exc.code or 0)
+    except UsageError as exc:  # an environment variable the flag would refuse
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         code: int = args.func(args)
     except UsageError as exc:

@@ -6,33 +6,48 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from routing.cli.env_flags import named
 from routing.cli.flags import EXIT_OK, UsageError
+
+MAX_WORKERS = 64
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
     from routing.observe import configure_logging
     from routing.rpc.server import ServerConfig, ServerConfigError, serve
+    from routing.rpc.workers import serve_workers
+
+    def flag(dest: str) -> str:  # the flag, or its environment variable if set from there
+        return named(a, dest, "--" + dest.replace("_", "-"))
 
     if not a.rate_limit >= 0:  # also refuses NaN
-        raise UsageError(f"--rate-limit: must be >= 0 (0 = off), got {a.rate_limit}")
+        raise UsageError(f"{flag('rate_limit')}: must be >= 0 (0 = off), got {a.rate_limit}")
     if a.burst < 1:
-        raise UsageError(f"--burst: must be >= 1, got {a.burst}")
+        raise UsageError(f"{flag('burst')}: must be >= 1, got {a.burst}")
     if a.max_message_bytes < 1024:
-        raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
-    if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
-        raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+        raise UsageError(f"{flag('max_message_bytes')}: must be >= 1024, got {a.max_message_bytes}")
+    if not 0 <= a.port <= 65535:
+        raise UsageError(f"{flag('port')}: must be 0..65535, got {a.port}")
+    if not 1 <= a.workers <= MAX_WORKERS:
+        raise UsageError(f"{flag('workers')}: must be 1..{MAX_WORKERS}, got {a.workers}")
+    top = 65535 - (a.workers - 1)  # worker i serves /metrics on the port + i
+    if a.metrics_port is not None and not 0 <= a.metrics_port <= top:
+        why = f" (worker i of {a.workers} serves on the port + i)" if a.workers > 1 else ""
+        raise UsageError(f"{flag('metrics_port')}: must be 0..{top}{why}, got {a.metrics_port}")
     if a.plan_max_queued_jobs < 1:
-        raise UsageError(f"--plan-max-queued-jobs: must be >= 1, got {a.plan_max_queued_jobs}")
+        raise UsageError(
+            f"{flag('plan_max_queued_jobs')}: must be >= 1, got {a.plan_max_queued_jobs}"
+        )
     if a.plan_max_queued_returns < 1:
         raise UsageError(
-            f"--plan-max-queued-returns: must be >= 1, got {a.plan_max_queued_returns}"
+            f"{flag('plan_max_queued_returns')}: must be >= 1, got {a.plan_max_queued_returns}"
         )
     if not 0 < a.plan_poll_s <= 60:  # also refuses NaN
-        raise UsageError(f"--plan-poll-s: must be > 0 and <= 60, got {a.plan_poll_s}")
+        raise UsageError(f"{flag('plan_poll_s')}: must be > 0 and <= 60, got {a.plan_poll_s}")
     if not 3 * a.plan_poll_s <= a.plan_lease_s <= 3600:
         raise UsageError(
-            f"--plan-lease-s: must be at least 3 x --plan-poll-s ({3 * a.plan_poll_s:g}) and"
-            f" at most 3600, got {a.plan_lease_s}"
+            f"{flag('plan_lease_s')}: must be at least 3 x --plan-poll-s ({3 * a.plan_poll_s:g})"
+            f" and at most 3600, got {a.plan_lease_s}"
         )
     configure_logging(a.log_format)
     config = ServerConfig(
@@ -55,6 +70,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
         plan_poll_s=a.plan_poll_s,
     )
     try:
+        if a.workers > 1:
+            return serve_workers(config, a.workers, log_format=a.log_format)
         asyncio.run(serve(config))
     except ServerConfigError as exc:
         raise UsageError(str(exc)) from exc

@@ -4,8 +4,11 @@ access log line.
 
 ``EdgeInterceptor`` is a grpc.aio server interceptor. Health and reflection stay open (no
 key, no limit). Each guarded call runs with a ``CallInfo`` in a context variable (request id,
-tenant) and echoes its request id in the trailing metadata ``x-request-id`` (taken from the
-call's ``x-request-id`` metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated).
+trace id, tenant, key id, peer: every log line of the call carries them) and echoes its
+request id in the trailing metadata ``x-request-id`` (taken from the call's ``x-request-id``
+metadata when it is 1-128 of ``A-Za-z0-9._:-``, else generated). The trace id is the one of
+the call's W3C ``traceparent`` metadata (read by OpenTelemetry's propagator) when valid, else
+a new random one.
 
 Streams that stay open (RouteReturns, WatchPlan) are ended by the edge, never cut: when their
 API key is revoked (looked up again every key cache time, 0.25 s at least, with
@@ -23,6 +26,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import os
 import re
 import time
 import uuid
@@ -33,12 +37,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 import grpc
 from google.protobuf import descriptor_pool
 from grpc_status import rpc_status
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from routing.errors import InvalidInput, LimitReached, TemporarilyUnavailable, UnknownCaller
 from routing.observe import CALL, CallInfo, Metrics, current_request_id
 from routing.plan.jobs import DEFAULT_TENANT
 from routing.rpc.auth import Authenticator, key_from_metadata
-from routing.rpc.limits import Rate, RateLimiter
+from routing.rpc.limits import Limiter, Rate, RateLimiter
 from routing.rpc.status import grpc_code, to_status
 
 GUARDED_PREFIX = "/reroute.v1."
@@ -46,6 +52,8 @@ HEALTH_PREFIX = "/grpc.health.v1.Health/"
 SHUTTING_DOWN = "SERVER_SHUTTING_DOWN"  # google.rpc.ErrorInfo reason while draining
 MIN_RECHECK_S = 0.25  # open streams' keys are looked up again at most this often
 REQUEST_ID = "x-request-id"
+TRACEPARENT = "traceparent"
+_PROPAGATOR = TraceContextTextMapPropagator()
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("reroute.access")
 log = logging.getLogger("reroute.edge")
@@ -163,11 +171,11 @@ class Guard:
     """The per-tenant rate limit, applied by the interceptor (unary calls) and by the stream
     servicer (each item)."""
 
-    def __init__(self, limits: Limits, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, limits: Limits, limiter: Limiter | None = None) -> None:
         self.limits = limits
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
 
-    def take(self) -> None:
+    async def take(self) -> None:
         """Take one token of the current call's tenant; LimitReached when empty."""
         info = CALL.get()
         if info is None:
@@ -176,11 +184,25 @@ class Guard:
         if not isinstance(rate, Rate):
             return
         wait_s = self.limiter.take(info.tenant, rate)
+        if wait_s is None:  # a shared bucket, this process's lease spent
+            wait_s = await self.limiter.refill(info.tenant, rate)
         if wait_s > 0:
             raise LimitReached(
                 f"rate limit of tenant {info.tenant!r}: {rate.per_s:g}/s, burst {rate.burst}",
                 retry_after_s=wait_s,
             )
+
+
+def _trace_id(metadata: Any) -> str:
+    """The trace id of the call's W3C ``traceparent`` when valid, else a new one."""
+    for name, value in metadata or ():
+        if name == TRACEPARENT and isinstance(value, str):
+            span = trace.get_current_span(_PROPAGATOR.extract({TRACEPARENT: value}))
+            context = span.get_span_context()
+            if context.is_valid:
+                return trace.format_trace_id(context.trace_id)
+            break
+    return os.urandom(16).hex()
 
 
 def _request_id(metadata: Any) -> str:
@@ -360,7 +382,9 @@ class EdgeInterceptor(_Interceptor):
         if handler is None or not method.startswith(GUARDED_PREFIX):
             return handler
         metadata = handler_call_details.invocation_metadata
-        info = CallInfo(_request_id(metadata), method.rsplit("/", 1)[-1])
+        info = CallInfo(
+            _request_id(metadata), method.rsplit("/", 1)[-1], trace_id=_trace_id(metadata)
+        )
         self.last_call = time.monotonic()
         if self.draining:
             return self._wrap(handler, info, shutting_down(), None)
@@ -388,6 +412,7 @@ class EdgeInterceptor(_Interceptor):
                     None,
                 )
             info.tenant = caller.tenant
+            info.key_id = caller.key_id
             if caller.rate_per_s is not None:
                 rate = Rate(caller.rate_per_s, caller.burst or max(1, int(caller.rate_per_s)))
         if rate is not None:
@@ -425,13 +450,14 @@ class EdgeInterceptor(_Interceptor):
 
             async def unary(raw: bytes, context: Context) -> Any:
                 token = CALL.set(info)
+                info.peer = context.peer()
                 started = time.perf_counter()
                 context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
                 try:
                     if deny is not None:
                         await abort(context, deny)
                     try:
-                        guard.take()
+                        await guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
                     try:
@@ -460,6 +486,7 @@ class EdgeInterceptor(_Interceptor):
             only while it waits for one; a server stream is idle while it waits for an
             answer)."""
             token = CALL.set(info)
+            info.peer = context.peer()
             started = time.perf_counter()
             context.set_trailing_metadata(((REQUEST_ID, info.request_id),))
             stream = _Stream(key, server_stream=take)
@@ -468,7 +495,7 @@ class EdgeInterceptor(_Interceptor):
                     await abort(context, deny)
                 if take:
                     try:
-                        guard.take()
+                        await guard.take()
                     except LimitReached as exc:
                         await abort(context, exc)
                 try:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -58,7 +58,7 @@ from routing.rpc.edge import (
 )
 from routing.rpc.ledger import SERVICE_NAME as LEDGER_SERVICE
 from routing.rpc.ledger import ReclaimLedgerServicer
-from routing.rpc.limits import Rate
+from routing.rpc.limits import Rate, SharedRateLimiter
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
 from routing.rpc.status import grpc_code, to_status
@@ -76,6 +76,7 @@ from routing.store.database import (
 from routing.store.decisions import StoredDecision
 from routing.store.jobs import SqlJobStore
 from routing.store.ledger import SqlClaimLedger
+from routing.store.rates import SqlRateBuckets
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import bootstrap, register_network
 
@@ -120,6 +121,8 @@ class ServerConfig:
     # a decision is stored only while at least this much of its call's deadline remains: the
     # time its answer takes to reach the caller (a stored decision is one the caller received)
     commit_margin_s: float = 0.02
+    # SO_REUSEPORT: several processes (``reroute serve --workers``) listen on one port
+    reuse_port: bool = False
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -128,7 +131,7 @@ class ServerConfig:
             ("grpc.keepalive_time_ms", self.keepalive_time_ms),
             ("grpc.keepalive_timeout_ms", self.keepalive_timeout_ms),
             ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if self.reuse_port else 0),
             *self.options,
         ]
 
@@ -245,7 +248,7 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
                 )
             try:
                 if self.guard is not None:
-                    self.guard.take()
+                    await self.guard.take()
                 if isinstance(request, Undecodable):  # bytes that were not a message
                     raise request.error
                 ret = self._return(request)
@@ -321,6 +324,7 @@ class Running:
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
     edge: EdgeInterceptor | None = None
+    metrics_port: int | None = None  # where /metrics is served (serve()), None: not served
 
 
 class ServerConfigError(ConfigurationError):
@@ -360,7 +364,13 @@ def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
     if config.tls_cert is None and config.tls_key is None:
         if config.tls_client_ca is not None:
             raise ServerConfigError("--tls-client-ca needs --tls-cert and --tls-key")
-        return server.add_insecure_port(address)
+        try:
+            return server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc reports a port it cannot bind this way
+            raise ServerConfigError(
+                f"cannot bind {address}: in use by another process, or not an address of"
+                " this machine"
+            ) from exc
     if config.tls_cert is None or config.tls_key is None:
         raise ServerConfigError("TLS needs both --tls-cert and --tls-key")
     ca = _read_pem("--tls-client-ca", config.tls_client_ca) if config.tls_client_ca else None
@@ -400,7 +410,9 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         key_file = bootstrap(engine, data_dir())
         authenticator = SqlAuthenticator(engine, cache_s=config.auth_cache_s)
     rate = Rate(config.rate_per_s, config.burst) if config.rate_per_s else None
-    guard = Guard(Limits(rate, config.max_stream_requests))
+    # with a database the buckets are there, shared by every process and replica
+    limiter = SharedRateLimiter(SqlRateBuckets(engine).lease) if engine is not None else None
+    guard = Guard(Limits(rate, config.max_stream_requests), limiter)
     metrics = Metrics()
     metrics.watch_capacity(app.store.reserved, app.capacity)
     if job_store is not None:
@@ -476,33 +488,62 @@ async def shutdown(running: Running, grace_s: float) -> None:
     log.info("stopped")
 
 
-async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
-    running = await create_server(config)
-    await running.server.start()
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "[::]", "") else config.host
+def bound_address(host: str, port: int) -> str:
+    """``host:port`` as bound: the address given (0.0.0.0 or [::] when that is all addresses,
+    never a loopback address it is not), IPv6 in brackets; an empty host is grpc's [::]."""
+    if not host:
+        host = "[::]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def print_start(config: ServerConfig, running: Running, key_file: Path | None) -> None:
+    """The start-up lines: the database, a key written at this start, metrics, the address."""
     if running.engine is not None:
         print(f"reroute: database {redacted(str(running.engine.url))}", flush=True)
-    if not config.auth:
-        log.warning("authentication is off (--auth none): every caller is tenant 'default'")
-    if running.key_file is not None:
+    if key_file is not None:
         print(
-            f"reroute: created tenant 'default' and its API key in {running.key_file}"
+            f"reroute: created tenant 'default' and its API key in {key_file}"
             " (mode 0600; `reroute route` on this machine reads it)",
             flush=True,
         )
+    if running.metrics_port is not None:
+        where = bound_address(config.host, running.metrics_port)
+        print(f"reroute: metrics on http://{where}/metrics", flush=True)
+    print(
+        f"reroute: network {running.app.network.name!r};"
+        f" listening on {bound_address(config.host, running.port)}",
+        flush=True,
+    )
+
+
+async def serve(
+    config: ServerConfig,
+    *,
+    ready: asyncio.Event | None = None,
+    on_start: Callable[[Running], None] | None = None,
+) -> None:
+    """Run the server until SIGTERM/SIGINT. ``on_start`` (a worker of ``reroute serve
+    --workers``) is told once it listens, instead of the start-up lines being printed."""
+    running = await create_server(config)
+    await running.server.start()
+    if not config.auth:
+        log.warning("authentication is off (--auth none): every caller is tenant 'default'")
     if config.metrics_port is not None and running.metrics is not None:
         try:
-            mport = running.metrics.serve_http(config.metrics_port, config.host)
+            running.metrics_port = running.metrics.serve_http(
+                config.metrics_port, config.host.strip("[]") or "::"
+            )
         except OSError as exc:
             await running.server.stop(0)
             raise ServerConfigError(
                 f"--metrics-port {config.metrics_port}: {exc.strerror}"
             ) from exc
-        print(f"reroute: metrics on http://{host}:{mport}/metrics", flush=True)
-    print(
-        f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}",
-        flush=True,
-    )
+    if on_start is None:
+        print_start(config, running, running.key_file)
+    else:
+        on_start(running)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -32,6 +32,7 @@ from routing.errors import ConfigurationError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "reroute_write"
+MIGRATION_LOCK = 0x7265726F757465  # pg advisory lock key held while migrating ("reroute")
 
 
 class DatabaseConfigError(ConfigurationError):
@@ -117,10 +118,19 @@ def writer(engine: Engine) -> Engine:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the packaged alembic migrations up to ``revision``."""
+    """Run the packaged alembic migrations up to ``revision``, all in one transaction begun
+    here, so that replicas starting together migrate one at a time (the others wait, then find
+    the schema current): on PostgreSQL under a transaction-scoped advisory lock, on SQLite
+    from ``BEGIN IMMEDIATE`` (the write lock at once). Begun before alembic sees the
+    connection, it runs inside it; otherwise alembic commits after each revision on SQLite
+    (it takes its DDL for non-transactional) and two processes interleave revisions."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with writer(engine).connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        else:
+            conn.exec_driver_sql("SELECT 1")  # begins the transaction (BEGIN IMMEDIATE)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         conn.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -189,3 +190,15 @@ class ClaimProjection(Base):
     __tablename__ = "claims_projection"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class RateBucket(Base):
+    """A tenant's rate-limit token bucket, shared by every server process and replica
+    (:mod:`routing.store.rates`): ``tokens`` left at ``at_s`` (seconds since the epoch, the
+    clock of the process that last took from it). Keyed by tenant name, not id: with
+    ``--auth none`` the tenant ``default`` may have no row in ``tenants``."""
+
+    __tablename__ = "rate_buckets"
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    at_s: Mapped[float] = mapped_column(Double)

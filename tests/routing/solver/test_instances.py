@@ -3,12 +3,11 @@ malformed file is refused naming the file and the line."""
 
 from __future__ import annotations
 
+import itertools
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-import itertools
-from decimal import Decimal
 
 from routing.solver import (
     InstanceFormatError,

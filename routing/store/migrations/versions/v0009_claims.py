@@ -1,7 +1,7 @@
 """the reclaim ledger: claims opened from stored decisions
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 06:00:00.000000
 
 ``claims`` holds one row per reclaim route a stored decision can recover (routing.store.claims),
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
