@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     s.add_argument("--tls-client-ca", metavar="PEM", help="require client certs from this CA")
     s.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (default: off)")
+    s.add_argument(
+        "--http-port",
+        type=int,
+        metavar="N",
+        help="also serve every reroute.v1 method as Connect (JSON or binary over HTTP POST) and"
+        " gRPC-Web on this port (0 = any free port; default: off; docs/http.md)",
+    )
     s.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
     s.add_argument(
         "--rate-limit", type=float, default=200.0, help="per tenant per second (0 = off)"

@@ -21,6 +21,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
         raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
     if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
         raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+    if a.http_port is not None and not 0 <= a.http_port <= 65535:
+        raise UsageError(f"--http-port: must be 0..65535, got {a.http_port}")
     configure_logging(a.log_format)
     config = ServerConfig(
         host=a.host,
@@ -32,6 +34,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         tls_key=Path(a.tls_key) if a.tls_key else None,
         tls_client_ca=Path(a.tls_client_ca) if a.tls_client_ca else None,
         metrics_port=a.metrics_port,
+        http_port=a.http_port,
         max_message_bytes=a.max_message_bytes,
         rate_per_s=a.rate_limit or None,
         burst=a.burst,

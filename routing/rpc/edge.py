@@ -209,8 +209,16 @@ class EdgeInterceptor(_Interceptor):
         method: str = handler_call_details.method
         if handler is None or not method.startswith(GUARDED_PREFIX):
             return handler
-        metadata = handler_call_details.invocation_metadata
-        info = CallInfo(_request_id(metadata), method.rsplit("/", 1)[-1])
+        info = CallInfo(
+            _request_id(handler_call_details.invocation_metadata), method.rsplit("/", 1)[-1]
+        )
+        deny = await self.admit(handler_call_details.invocation_metadata, info)
+        return self._wrap(handler, info, deny)
+
+    async def admit(self, metadata: Any, info: CallInfo) -> UnknownCaller | None:
+        """Set ``info``'s tenant and rate from the call's API key (``metadata``: name/value
+        pairs, gRPC metadata or HTTP headers); the error to answer when the key is missing or
+        not valid. The HTTP edge (routing.rpc.http) admits its calls here too."""
         rate = self.guard.limits.default_rate
         if self.auth is None:
             info.tenant = self.default_tenant
@@ -225,19 +233,28 @@ class EdgeInterceptor(_Interceptor):
                 )
             if caller is None:
                 why = "no API key" if not key else "API key not valid (unknown or revoked)"
-                return self._wrap(
-                    handler,
-                    info,
-                    UnknownCaller(
-                        f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
-                    ),
+                return UnknownCaller(
+                    f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
                 )
             info.tenant = caller.tenant
             if caller.rate_per_s is not None:
                 rate = Rate(caller.rate_per_s, caller.burst or max(1, int(caller.rate_per_s)))
         if rate is not None:
             info.extra["rate"] = rate
-        return self._wrap(handler, info, None)
+        return None
+
+    def observe(self, info: CallInfo, started: float) -> None:
+        """Count a finished call (metrics) and log its access line."""
+        seconds = time.perf_counter() - started
+        self.metrics.observe_call(info.method, info.code, seconds)
+        access_log.info(
+            "%s %s",
+            info.method,
+            info.code,
+            extra={
+                "fields": {"method": info.method, "code": info.code, "ms": round(seconds * 1e3, 3)}
+            },
+        )
 
     def _wrap(
         self,
@@ -245,24 +262,10 @@ class EdgeInterceptor(_Interceptor):
         info: CallInfo,
         deny: BaseException | None,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        metrics, guard = self.metrics, self.guard
+        guard = self.guard
         decode = _decoder(handler.request_deserializer)
 
-        def done(started: float) -> None:
-            seconds = time.perf_counter() - started
-            metrics.observe_call(info.method, info.code, seconds)
-            access_log.info(
-                "%s %s",
-                info.method,
-                info.code,
-                extra={
-                    "fields": {
-                        "method": info.method,
-                        "code": info.code,
-                        "ms": round(seconds * 1e3, 3),
-                    }
-                },
-            )
+        done = functools.partial(self.observe, info)
 
         if handler.unary_unary is not None:
             inner_unary: Any = handler.unary_unary  # an aio servicer coroutine

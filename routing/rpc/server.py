@@ -49,6 +49,7 @@ from routing.rpc.edge import (
     answers_errors,
     current_tenant,
 )
+from routing.rpc.http import HttpServer, start_http
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
@@ -100,6 +101,7 @@ class ServerConfig:
     max_stream_requests: int = 100_000  # per RouteReturns call; then RESOURCE_EXHAUSTED
     max_items_per_return: int = 1000  # item lines of one return (the wire contract's maximum)
     metrics_port: int | None = None  # Prometheus /metrics on this port; None: off
+    http_port: int | None = None  # Connect/gRPC-Web (routing.rpc.http) on this port; None: off
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -258,6 +260,9 @@ class Running:
     engine: Engine | None = None
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
+    # what the HTTP edge (routing.rpc.http) shares with this server's gRPC edge
+    edge: EdgeInterceptor | None = None
+    servicers: tuple[object, ...] = ()
 
 
 class ServerConfigError(ConfigurationError):
@@ -357,7 +362,8 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         max_running=config.plan_max_running,
         workers=config.plan_workers,
     )
-    planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
+    planning = BatchPlanningServicer(plans)
+    planning_pb2_grpc.add_BatchPlanningServicer_to_server(planning, server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [
@@ -375,7 +381,18 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, health, app, plans, engine, metrics, key_file)
+    return Running(
+        server,
+        port,
+        health,
+        app,
+        plans,
+        engine,
+        metrics,
+        key_file,
+        edge=interceptor,
+        servicers=(servicer, planning),
+    )
 
 
 async def shutdown(running: Running, grace_s: float) -> None:
@@ -384,6 +401,28 @@ async def shutdown(running: Running, grace_s: float) -> None:
     if running.plans is not None:  # running plans end CANCELLED, their watchers are told
         await running.plans.close()
     await running.server.stop(grace_s)
+
+
+async def _start_http(running: Running, config: ServerConfig, host: str) -> HttpServer:
+    """The HTTP edge (Connect, gRPC-Web) beside the gRPC server, sharing its edge."""
+    assert running.edge is not None
+    try:
+        http = await start_http(
+            running.edge,
+            *running.servicers,
+            host=config.host,
+            port=config.http_port or 0,
+            certfile=str(config.tls_cert) if config.tls_cert else None,
+            keyfile=str(config.tls_key) if config.tls_key else None,
+            grace_s=config.grace_s,
+            max_message_bytes=config.max_message_bytes,
+        )
+    except OSError as exc:
+        await running.server.stop(0)
+        raise ServerConfigError(f"--http-port {config.http_port}: {exc.strerror}") from exc
+    scheme = "https" if config.tls_cert else "http"
+    print(f"reroute: Connect/gRPC-Web on {scheme}://{host}:{http.port}", flush=True)
+    return http
 
 
 async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
@@ -409,6 +448,7 @@ async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> 
                 f"--metrics-port {config.metrics_port}: {exc.strerror}"
             ) from exc
         print(f"reroute: metrics on http://{host}:{mport}/metrics", flush=True)
+    http = await _start_http(running, config, host) if config.http_port is not None else None
     print(
         f"reroute: network {running.app.network.name!r}; listening on {host}:{running.port}",
         flush=True,
@@ -426,5 +466,7 @@ async def serve(config: ServerConfig, *, ready: asyncio.Event | None = None) -> 
         log.info("signal received: draining for up to %.1f s", config.grace_s)
         print("reroute: shutting down", flush=True)
         await shutdown(running, config.grace_s)
+    if http is not None:
+        await http.stop()
     waiter.cancel()
     stopper.cancel()
