@@ -6,24 +6,22 @@ The commands themselves are :mod:`~routing.cli.route_cmd` (``route``, ``customs`
 (``db``, ``keys``); what they share (exit codes, UsageError) is :mod:`~routing.cli.flags`.
 
 Exit codes: 0 ok; 1 the server could not be reached or failed; 2 bad input (the message names
-the field); 3 valid input but no feasible option (the message says why).
+the field); 3 valid input but no feasible option (the message says why). Every error is one
+line per problem on stderr, never a traceback (:mod:`~routing.cli.usage`).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
-from routing.cli import client
+from routing.cli import client, usage
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
-from routing.cli.flags import EXIT_FAIL, EXIT_USAGE, UsageError
+from routing.cli.flags import EXIT_FAIL, EXIT_USAGE
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import RerouteError
-
-DEFAULT_TARGET = "localhost:50051"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("route", help="ask a server where one return should go")
-    r.add_argument("--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})")
     r.add_argument(
         "--file", metavar="JSON", help="a RouteReturnRequest or Return as JSON (proto JSON mapping)"
     )
@@ -172,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="solve the parts on a Ray cluster ('local' starts one; needs reroute[ray])",
     )
+    p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
     p.set_defaults(func=cmd_plan)
 
     g = sub.add_parser("generate-returns", help="a synthetic, realistic batch of returns")
@@ -180,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="FILE", help=".csv or .parquet")
     g.add_argument("--start", help="first return date (default today)")
     g.add_argument("--network", metavar="FILE")
+    g.add_argument("--json", action="store_true", help="print what was written as JSON")
     g.set_defaults(func=cmd_generate)
 
     add_admin_commands(sub)
@@ -187,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
     c = nsub.add_parser("check", help="validate a network file and summarise it")
-    c.add_argument("file")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--json", action="store_true", help="print the summary as JSON")
     c.set_defaults(func=cmd_network_check)
 
     w = sub.add_parser("whatif", help="compare policies on a what-if scenario, write a report")
@@ -196,24 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=int, help="variants at once (default: the machine's cores)")
     w.add_argument("--ray-address", help="run the variants on Ray ('local' starts one)")
     w.add_argument("--time-limit", type=float, help="solver seconds per variant (default: file)")
+    w.add_argument("--json", action="store_true", help="print the variants' results as JSON")
     w.set_defaults(func=cmd_whatif)
-    return ap
+    return usage.finish(ap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = usage.parse(build_parser(), argv)
     except SystemExit as exc:  # argparse has printed the usage and the reason
         return int(exc.code or 0)
     try:
         code: int = args.func(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RerouteError as exc:  # the whole tree: customs, network, configuration errors too
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
+        return EXIT_FAIL
+    except (RerouteError, OSError) as exc:  # the whole tree: bad flags, files, networks ...
+        usage.report(exc)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        usage.report(exc)
         return EXIT_FAIL
     return code
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 
 from routing.cli.flags import EXIT_OK, UsageError
@@ -50,6 +51,46 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def cmd_network_check(a: argparse.Namespace) -> int:
     from hubs import check_network
 
-    for line in check_network(a.file):
-        print(line)
+    lines = check_network(a.file)
+    if a.json:
+        print(json.dumps(_network_summary(a.file, lines), indent=2))
+    else:
+        for line in lines:
+            print(line)
     return EXIT_OK
+
+
+def _network_summary(file: str, lines: list[str]) -> dict[str, object]:
+    """``reroute network check --json``: the network's counts and coverage, and the warnings."""
+    from hubs import load_network
+    from hubs.graph import LaneGraph
+
+    network = load_network(file)
+    graph = LaneGraph(network)
+    countries = sorted(network.regions)
+    return {
+        "file": file,
+        "ok": True,
+        "name": network.name,
+        "currency": network.currency,
+        "facilities": {
+            kind: sorted(f.id for f in network.facilities.values() if f.kind.value == kind)
+            for kind in sorted({f.kind.value for f in network.facilities.values()})
+        },
+        "bonded_facilities": sorted(f.id for f in network.facilities.values() if f.bonded),
+        "rate_cards": len(network.rate_cards),
+        "parcel_services": len(network.services),
+        "lanes": len(network.lanes),
+        "countries": countries,
+        "origins": {
+            origin: {
+                "countries_with_paths": sum(
+                    1 for c in countries if graph.candidate_paths(c, origin)
+                )
+            }
+            for origin in graph.origins
+        },
+        "warnings": [
+            line.removeprefix("warning: ") for line in lines if line.startswith("warning")
+        ],
+    }
