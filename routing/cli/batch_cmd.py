@@ -33,9 +33,15 @@ def _network(path: str | None) -> Network:
 
 def cmd_plan(a: argparse.Namespace) -> int:
     from routing.batches.io import BatchError, read_batch
-    from routing.cli.plan_output import ProgressPrinter, format_summary, plan_to_dict, write_plan
+    from routing.cli.plan_output import (
+        ProgressPrinter,
+        format_summary,
+        plan_to_dict,
+        shadow_prices,
+        write_plan,
+    )
     from routing.plan.executor import ExecutorError, make_executor
-    from routing.plan.planner import PlanConfig, plan_batch
+    from routing.plan.planner import PlanConfig, build_problem, solve_built
     from routing.rpc.app import RoutingApp
     from routing.solver import Backend, require_backend, solve
 
@@ -90,9 +96,10 @@ def cmd_plan(a: argparse.Namespace) -> int:
     run = functools.partial(solve, backend=backend, gap_limit=a.gap_limit)
     try:
         with executor:
-            plan = plan_batch(
+            built = build_problem(router, batch.returns, config, executor=executor)
+            plan = solve_built(
                 router,
-                batch.returns,
+                built,
                 config,
                 solve=run,
                 on_progress=printer,
@@ -101,11 +108,13 @@ def cmd_plan(a: argparse.Namespace) -> int:
             )
     finally:
         printer.done()
-    paths = write_plan(plan, out)
+    prices = shadow_prices(plan, built)
+    paths = write_plan(plan, out, returns=dict(batch.returns), router=router, prices=prices)
     if a.json:
-        print(json.dumps({**plan_to_dict(plan), "files": [str(p) for p in paths]}, indent=2))
+        doc = {**plan_to_dict(plan, prices), "files": [str(p) for p in paths]}
+        print(json.dumps(doc, indent=2))
     else:
-        print(format_summary(plan))
+        print(format_summary(plan, prices))
         print(f"wrote {', '.join(str(p) for p in paths)}")
     return EXIT_OK
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from routing.cli import client, usage
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
-from routing.cli.flags import EXIT_FAIL, EXIT_USAGE
+from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_USAGE
 from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
-from routing.errors import RerouteError
+from routing.errors import NoFeasibleOption, RerouteError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except KeyboardInterrupt:
         return EXIT_FAIL
+    except NoFeasibleOption as exc:  # a valid input without an answer (a capacity shortfall)
+        usage.report(exc)
+        return EXIT_INFEASIBLE
     except (RerouteError, OSError) as exc:  # the whole tree: bad flags, files, networks ...
         usage.report(exc)
         return EXIT_USAGE
