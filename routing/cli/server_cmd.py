@@ -22,6 +22,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
         raise UsageError(f"--max-message-bytes: must be >= 1024, got {a.max_message_bytes}")
     if a.metrics_port is not None and not 0 <= a.metrics_port <= 65535:
         raise UsageError(f"--metrics-port: must be 0..65535, got {a.metrics_port}")
+    if not 0 <= a.port <= 65535:
+        raise UsageError(f"--port: must be 0..65535 (0 = any free port), got {a.port}")
     if a.http_port is not None and not 0 <= a.http_port <= 65535:
         raise UsageError(f"--http-port: must be 0..65535, got {a.http_port}")
     configure_logging(a.log_format)

@@ -85,6 +85,17 @@ def finish(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"reroute {version()}", help="print the version"
     )
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "examples:\n"
+        "  reroute serve --http-port 8080\n"
+        "  reroute route --file examples/return.json\n"
+        "  reroute generate-returns 10000 --seed 1 --out returns.csv\n"
+        "  reroute plan returns.csv --out plan/\n\n"
+        "`reroute COMMAND --help` for a command's flags and examples. Exit codes: 0 ok, 1 no\n"
+        "server or it failed, 2 bad input (the line names it), 3 no feasible option.\n"
+        "Client settings: flag > $REROUTE_* > ~/.config/reroute/config.toml (docs/cli.md)."
+    )
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             c = action.add_parser("completion", help="print a shell completion script")

@@ -213,12 +213,15 @@ class _Service:
             ctx.response_headers()[REQUEST_ID] = info.request_id
             return info
 
-        async def admit(ctx: RequestContext[Any, Any], info: CallInfo) -> None:
+        async def admit(ctx: RequestContext[Any, Any], info: CallInfo, take: bool = True) -> None:
+            """Authenticate, then take a rate-limit token (``take``: a bidirectional stream
+            takes one per request message instead, in its servicer, as on gRPC)."""
             headers = list(ctx.request_headers().items())
             deny = await edge.admit(headers, info)
             if deny is not None:
                 raise deny
-            edge.guard.take()
+            if take:
+                edge.guard.take()
             box = _DECODING.get()
             if box is not None:
                 box.admitted = True
@@ -250,7 +253,7 @@ class _Service:
             info = start(ctx)
             CALL.set(info)  # this generator's own context: never reset elsewhere
             try:
-                await admit(ctx, info)
+                await admit(ctx, info, take=isinstance(request, Message))
                 if isinstance(request, Message):
                     answers = raw(servicer, request, _Context(ctx))
                 else:  # RouteReturns: a bad message answers its own error, the stream goes on

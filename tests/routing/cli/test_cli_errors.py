@@ -90,6 +90,7 @@ def _cases(tmp: Path, batch: str) -> list[tuple[list[str], str]]:
         (["customs", "NO", "DE", "--value", "x", "--currency", "EUR", "--hs", "620193"], "--value"),
         (["keys", "list", "--database-url", "bogus://x"], "database"),
         (["serve", "--http-port", "70000"], "--http-port"),
+        (["serve", "--port", "99999"], "--port"),
         (["serve", "--burst", "0"], "--burst"),
     ]
 

@@ -28,7 +28,8 @@ from connectrpc.protocol import ProtocolType
 from google.protobuf import json_format
 from google.rpc import error_details_pb2
 
-from reroute.v1 import common_pb2, customs_pb2, routing_pb2, routing_pb2_grpc
+from reroute.v1 import common_pb2, customs_pb2, planning_pb2, routing_pb2, routing_pb2_grpc
+from reroute.v1.planning_connect import BatchPlanningClientSync
 from reroute.v1.routing_connect import ReturnsRoutingClientSync
 from routing.rpc.http import json_field
 
@@ -219,6 +220,37 @@ def test_binary_connect_and_grpc_web_clients(server: HttpServer) -> None:
             bad = error_details_pb2.BadRequest()
             assert err.value.details[0].Unpack(bad)
             assert "customer_return.items" in [v.field for v in bad.field_violations]
+
+
+def test_batch_planning_over_http(server: HttpServer) -> None:
+    """SubmitPlan as a JSON POST answers the job; WatchPlan streams its progress over the
+    Connect protocol until it ends; GetPlan answers the assignments; another tenant's job
+    and an unknown one are the gRPC edge's errors."""
+    example = json.loads(EXAMPLE.read_text())["customer_return"]
+    returns = []
+    for i in range(3):
+        ret = json.loads(json.dumps(example))
+        ret["idempotency_key"] = f"plan-{i}"
+        returns.append({"return_id": f"R{i}", "customer_return": ret})
+    body = json.dumps({"returns": returns, "options": {"time_limit_s": 20}}).encode()
+    headers = {"content-type": "application/json", "authorization": f"Bearer {server.key}"}
+    status, job = _post(f"{server.http}/reroute.v1.BatchPlanning/SubmitPlan", body, headers)
+    assert status == 200, job
+    job_id = str(job["jobId"])
+    auth = {"authorization": f"Bearer {server.key}"}
+    with BatchPlanningClientSync(server.http, proto_json=True) as client:
+        states = [
+            p.state
+            for p in client.watch_plan(planning_pb2.WatchPlanRequest(job_id=job_id), headers=auth)
+        ]
+        assert states[-1] == planning_pb2.PLAN_STATE_SUCCEEDED
+        got = client.get_plan(
+            planning_pb2.GetPlanRequest(job_id=job_id, page_size=10), headers=auth
+        )
+        assert sorted(a.return_id for a in got.assignments) == ["R0", "R1", "R2"]
+        with pytest.raises(ConnectError) as err:
+            client.get_plan(planning_pb2.GetPlanRequest(job_id="nope"), headers=auth)
+        assert err.value.code in (Code.NOT_FOUND, Code.INVALID_ARGUMENT)
 
 
 def test_http_calls_are_counted_with_grpc_ones(server: HttpServer) -> None:
