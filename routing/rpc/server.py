@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -49,7 +49,6 @@ from routing.rpc.edge import (
     answers_errors,
     current_tenant,
 )
-from routing.rpc.http import HttpServer, start_http
 from routing.rpc.limits import Rate
 from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
@@ -69,6 +68,9 @@ from routing.store.decisions import StoredDecision
 from routing.store.jobs import SqlJobStore
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import bootstrap, register_network
+
+if TYPE_CHECKING:
+    from routing.rpc.http import HttpServer
 
 log = logging.getLogger("reroute.service")
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["ReturnsRouting"].full_name
@@ -404,7 +406,10 @@ async def shutdown(running: Running, grace_s: float) -> None:
 
 
 async def _start_http(running: Running, config: ServerConfig, host: str) -> HttpServer:
-    """The HTTP edge (Connect, gRPC-Web) beside the gRPC server, sharing its edge."""
+    """The HTTP edge (Connect, gRPC-Web) beside the gRPC server, sharing its edge (imported
+    here: a server without --http-port never loads the HTTP stack)."""
+    from routing.rpc.http import start_http
+
     assert running.edge is not None
     try:
         http = await start_http(
