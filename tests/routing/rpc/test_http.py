@@ -288,3 +288,62 @@ def test_http_calls_are_counted_with_grpc_ones(server: HttpServer) -> None:
 def test_json_field(message: str, field: str) -> None:
     """The field path read from json_format's error messages, in proto field names."""
     assert json_field(message) == field
+
+
+def test_https_with_the_grpc_ports_certificate(tmp_path: Path) -> None:
+    """With --tls-cert/--tls-key the HTTP port speaks HTTPS with the same certificate: a
+    client trusting the CA is answered, a plaintext request is not."""
+    import asyncio
+    import ssl
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from hubs import default_network
+    from routing.rpc.app import RoutingApp
+    from routing.rpc.http import start_http
+    from routing.rpc.server import ServerConfig
+    from tests.routing.rpc.test_edge import InProcess, _cert, _pem
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _cert("reroute test CA", ca_key, None, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert("localhost", key, (ca.subject, ca_key), ca=False)
+    for name, obj in (("ca", ca), ("cert", cert), ("key", key)):
+        (tmp_path / f"{name}.pem").write_bytes(_pem(obj))
+    config = ServerConfig(
+        host="127.0.0.1",
+        port=0,
+        auth=False,
+        tls_cert=tmp_path / "cert.pem",
+        tls_key=tmp_path / "key.pem",
+    )
+    s = InProcess(config, RoutingApp(default_network()))
+    assert s.running.edge is not None
+    http = asyncio.run_coroutine_threadsafe(
+        start_http(
+            s.running.edge,
+            *s.running.servicers,
+            host="127.0.0.1",
+            port=0,
+            certfile=str(tmp_path / "cert.pem"),
+            keyfile=str(tmp_path / "key.pem"),
+        ),
+        s.loop,
+    ).result(30)
+    try:
+        url = f"https://localhost:{http.port}/reroute.v1.ReturnsRouting/ListDecisions"
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        req = urllib.request.Request(
+            url, data=b"{}", headers={"content-type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=30, context=context) as resp:
+            assert resp.status == 200
+            assert isinstance(json.loads(resp.read()), dict)
+        plain = url.replace("https://", "http://")
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            urllib.request.urlopen(
+                urllib.request.Request(plain, data=b"{}", method="POST"), timeout=10
+            )
+    finally:
+        asyncio.run_coroutine_threadsafe(http.stop(), s.loop).result(30)
+        s.close()
