@@ -25,8 +25,14 @@ WKT=$("$PY" -c 'import pathlib, grpc_tools; print(pathlib.Path(grpc_tools.__file
 mkdir -p "$OUT"
 if [[ "$OUT" == protos ]]; then
   rm -f protos/reroute/v1/*_pb2.py protos/reroute/v1/*_pb2.pyi protos/reroute/v1/*_pb2_grpc.py
+  rm -f protos/reroute/v1/*_connect.py
 fi
+# the Connect protocol stubs (routing/rpc/http.py, clients/python) from connect-python's own
+# code generator, pinned with its runtime in pyproject.toml's dev extra
+CONNECT=$("$PY" -c 'import shutil, sys, pathlib; p = pathlib.Path(sys.executable).parent / "protoc-gen-connect-python"; print(p if p.exists() else shutil.which("protoc-gen-connect-python") or "")')
+[[ -n "$CONNECT" ]] || { echo "gen_protos: protoc-gen-connect-python not found (pip install -e '.[dev]')" >&2; exit 1; }
 "$PY" -m grpc_tools.protoc \
   -I protos -I "$WKT" -I "$GOOGLEAPIS" \
-  --python_out="$OUT" --pyi_out="$OUT" --grpc_python_out="$OUT" \
+  --plugin=protoc-gen-connect-python="$CONNECT" \
+  --python_out="$OUT" --pyi_out="$OUT" --grpc_python_out="$OUT" --connect-python_out="$OUT" \
   protos/reroute/v1/*.proto

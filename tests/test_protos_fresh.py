@@ -14,7 +14,7 @@ from reroute.v1 import common_pb2, customs_pb2, planning_pb2, routing_pb2
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = ROOT / "protos" / "reroute" / "v1"
-GENERATED = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py")
+GENERATED = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_connect.py")
 FILES: tuple[FileDescriptor, ...] = (
     common_pb2.DESCRIPTOR,
     customs_pb2.DESCRIPTOR,

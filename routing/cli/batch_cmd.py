@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from customs.fx import format_minor
 from hubs.model import Network
-from routing.cli.flags import EXIT_OK, EXIT_USAGE, UsageError, parse_date
+from routing.cli.flags import (
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    out_dir,
+    out_file,
+    parse_date,
+    parse_minor,
+)
 from routing.errors import SolverNotInstalled
 
 
@@ -23,15 +32,30 @@ def _network(path: str | None) -> Network:
 
 
 def cmd_plan(a: argparse.Namespace) -> int:
-    from customs.fx import to_minor
     from routing.batches.io import BatchError, read_batch
-    from routing.cli.plan_output import ProgressPrinter, format_summary, write_plan
+    from routing.cli.plan_output import (
+        ProgressPrinter,
+        format_summary,
+        plan_to_dict,
+        shadow_prices,
+        write_plan,
+    )
     from routing.plan.executor import ExecutorError, make_executor
-    from routing.plan.planner import PlanConfig, loss_returns, plan_batch
+    from routing.plan.planner import PlanConfig, build_problem, loss_returns, solve_built
     from routing.rpc.app import RoutingApp
     from routing.solver import Backend, require_backend, solve
 
+    if not a.time_limit > 0:  # also refuses NaN
+        raise UsageError(f"--time-limit: must be > 0 seconds, got {a.time_limit}")
+    if not 1 <= a.horizon_days <= 366:
+        raise UsageError(f"--horizon-days: must be 1..366, got {a.horizon_days}")
+    if not 0 <= a.gap_limit < 1:  # also refuses NaN
+        raise UsageError(f"--gap-limit: must be in [0, 1), got {a.gap_limit}")
+    out = out_dir("--out", a.out)
     network = _network(a.network)
+    overflow_price = parse_minor("--overflow-price", a.overflow_price, network.currency)
+    if overflow_price <= 0:
+        raise UsageError(f"--overflow-price: must be > 0, got {a.overflow_price}")
     origins = frozenset(f.id for f in network.facilities.values() if f.kind.value == "origin")
     try:
         batch = read_batch(Path(a.returns), skip_invalid=a.skip_invalid, known_origins=origins)
@@ -59,7 +83,7 @@ def cmd_plan(a: argparse.Namespace) -> int:
         horizon_days=a.horizon_days,
         time_limit_s=a.time_limit,
         allow_overflow=a.allow_overflow,
-        overflow_price_minor=to_minor(a.overflow_price, network.currency),
+        overflow_price_minor=overflow_price,
     )
     router = RoutingApp(network).router
     if a.workers is not None and a.workers < 1:
@@ -69,15 +93,13 @@ def cmd_plan(a: argparse.Namespace) -> int:
     except ExecutorError as exc:
         raise UsageError(f"--ray-address: {exc}") from exc
     printer = ProgressPrinter(currency=network.currency)
-
-    if not 0 <= a.gap_limit < 1:  # also refuses NaN
-        raise UsageError(f"--gap-limit: must be in [0, 1), got {a.gap_limit}")
     run = functools.partial(solve, backend=backend, gap_limit=a.gap_limit)
     try:
         with executor:
-            plan = plan_batch(
+            built = build_problem(router, batch.returns, config, executor=executor)
+            plan = solve_built(
                 router,
-                batch.returns,
+                built,
                 config,
                 solve=run,
                 on_progress=printer,
@@ -86,10 +108,25 @@ def cmd_plan(a: argparse.Namespace) -> int:
             )
     finally:
         printer.done()
+    prices = shadow_prices(plan, built)
     at_a_loss = loss_returns(router, batch.returns, plan)
-    plan_path, csv_path = write_plan(plan, Path(a.out), loss_returns=at_a_loss)
-    print(format_summary(plan, loss_returns=at_a_loss))
-    print(f"wrote {plan_path} and {csv_path}")
+    paths = write_plan(
+        plan,
+        out,
+        returns=dict(batch.returns),
+        router=router,
+        prices=prices,
+        loss_returns=at_a_loss,
+    )
+    if a.json:
+        doc = {
+            **plan_to_dict(plan, prices, loss_returns=at_a_loss),
+            "files": [str(p) for p in paths],
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        print(format_summary(plan, prices, loss_returns=at_a_loss))
+        print(f"wrote {', '.join(str(p) for p in paths)}")
     return EXIT_OK
 
 
@@ -100,12 +137,16 @@ def cmd_generate(a: argparse.Namespace) -> int:
     if a.n < 1:
         raise UsageError(f"N: must be >= 1, got {a.n}")
     start = parse_date("--start", a.start) if a.start else datetime.now(UTC).date()
-    network = _network(a.network)
-    out = Path(a.out)
+    out = out_file("--out", a.out)
     if out.suffix not in (".csv", ".parquet"):
         raise UsageError(f"--out: must end in .csv or .parquet, got {out.name!r}")
+    network = _network(a.network)
     count = write_batch(out, generate_returns(a.n, seed=a.seed, network=network, start=start))
-    print(f"wrote {count if count is not None else a.n} returns to {out}")
+    written = count if count is not None else a.n
+    if a.json:
+        print(json.dumps({"returns": written, "file": str(out), "seed": a.seed}))
+    else:
+        print(f"wrote {written} returns to {out}")
     return EXIT_OK
 
 
@@ -123,6 +164,7 @@ def cmd_whatif(a: argparse.Namespace) -> int:
         raise UsageError(
             f"--time-limit: must be > 0 and <= {MAX_TIME_LIMIT_S:g}, got {a.time_limit}"
         )
+    out = out_dir("--out", a.out)
     try:
         total = len(load_scenario(a.scenario).names)
         bar = ProgressBar(total)
@@ -143,16 +185,31 @@ def cmd_whatif(a: argparse.Namespace) -> int:
         return EXIT_USAGE
     except ExecutorError as exc:
         raise UsageError(f"--ray-address/--workers: {exc}") from exc
-    paths = write_report(result, Path(a.out))
+    paths = write_report(result, out)
+    rows = []
     for v in result.variants:
         best = min(
             (p for p in v.policies if p.policy != "optimized"), key=lambda p: p.total_cost_minor
         )
         opt = v.policy("optimized")
-        print(
-            f"{v.name}: optimized {format_minor(opt.total_cost_minor, v.currency)}"
-            f" ({opt.solver}); best rule {best.policy}"
-            f" {format_minor(best.total_cost_minor, v.currency)}"
+        rows.append(
+            {
+                "variant": v.name,
+                "currency": v.currency,
+                "optimized_minor": opt.total_cost_minor,
+                "solver": opt.solver,
+                "best_rule": best.policy,
+                "best_rule_minor": best.total_cost_minor,
+            }
         )
-    print(f"wrote {', '.join(str(p) for p in paths[:2])} and {len(paths) - 2} CSV files")
+        if not a.json:
+            print(
+                f"{v.name}: optimized {format_minor(opt.total_cost_minor, v.currency)}"
+                f" ({opt.solver}); best rule {best.policy}"
+                f" {format_minor(best.total_cost_minor, v.currency)}"
+            )
+    if a.json:
+        print(json.dumps({"variants": rows, "files": [str(p) for p in paths]}, indent=2))
+    else:
+        print(f"wrote {', '.join(str(p) for p in paths[:2])} and {len(paths) - 2} CSV files")
     return EXIT_OK

@@ -37,14 +37,11 @@ _STATE_NAMES = {s.value: s for s in ClaimState}
 _PAGE = 500
 
 
-def add_claims_commands(sub: argparse._SubParsersAction, default_target: str) -> None:  # type: ignore[type-arg]
+def add_claims_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("claims", help="the reclaim ledger: duty/VAT reclaims followed to the cash")
     csub = c.add_subparsers(dest="claims_command", required=True)
 
     def common(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
-        p.add_argument(
-            "--server", default=default_target, help=f"host:port (default {default_target})"
-        )
         p.add_argument("--timeout", type=float, default=30.0, help="call deadline in seconds")
         if json_flag:
             p.add_argument("--json", action="store_true", help="print JSON")
@@ -102,24 +99,26 @@ def add_claims_commands(sub: argparse._SubParsersAction, default_target: str) ->
 def _run(
     a: argparse.Namespace, call: Callable[[claims_pb2_grpc.ReclaimLedgerStub], Awaitable[T]]
 ) -> T:
+    s = client.settings(a)
+
     async def go() -> T:
-        async with client.open_channel(a.server, a) as channel:
+        async with client.open_channel(s) as channel:
             return await call(claims_pb2_grpc.ReclaimLedgerStub(channel))
 
     try:
         return asyncio.run(go())
     except grpc.aio.AioRpcError as err:
-        raise _CallFailed(a, err) from err
+        raise _CallFailed(s, err) from err
 
 
 class _CallFailed(Exception):
-    def __init__(self, a: argparse.Namespace, err: grpc.aio.AioRpcError) -> None:
+    def __init__(self, s: client.ClientSettings, err: grpc.aio.AioRpcError) -> None:
         super().__init__(err.details())
-        self.server, self.err = a.server, err
+        self.settings, self.err = s, err
 
 
 def _md(a: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    return client.metadata(client.api_key(a.api_key))
+    return client.metadata(client.api_key(client.settings(a)))
 
 
 def _list_request(a: argparse.Namespace) -> claims_pb2.ListClaimsRequest:
@@ -161,12 +160,13 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
             return command(a)
         except _CallFailed as failed:
             code = failed.err.code()
+            server = failed.settings.server
             if code is grpc.StatusCode.UNAVAILABLE:
-                print(f"error: cannot reach a reroute server at {failed.server}", file=sys.stderr)
+                print(f"error: {client.unreachable(failed.settings)[0]}", file=sys.stderr)
                 return EXIT_FAIL
             if code is grpc.StatusCode.UNIMPLEMENTED:
                 print(
-                    f"error: the server at {failed.server} has no reclaim ledger (it needs its own"
+                    f"error: the server at {server} has no reclaim ledger (it needs its own"
                     " database)",
                     file=sys.stderr,
                 )

@@ -6,7 +6,8 @@ The commands themselves are :mod:`~routing.cli.route_cmd` (``route``, ``customs`
 (``db``, ``keys``); what they share (exit codes, UsageError) is :mod:`~routing.cli.flags`.
 
 Exit codes: 0 ok; 1 the server could not be reached or failed; 2 bad input (the message names
-the field); 3 valid input but no feasible option (the message says why).
+the field); 3 valid input but no feasible option (the message says why). Every error is one
+line per problem on stderr, never a traceback (:mod:`~routing.cli.usage`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from routing.cli import client
+from routing.cli import client, usage
 from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.claims_cmd import add_claims_commands
@@ -28,8 +29,6 @@ from routing.cli.route_cmd import cmd_customs, cmd_route
 from routing.cli.server_cmd import cmd_network_check, cmd_serve
 from routing.errors import NoFeasibleOption, RerouteError
 from routing.plan.jobs import DEFAULT_QUEUE_LIMITS
-
-DEFAULT_TARGET = "localhost:50051"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     s.add_argument("--tls-client-ca", metavar="PEM", help="require client certs from this CA")
     s.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (default: off)")
+    s.add_argument(
+        "--http-port",
+        type=int,
+        metavar="N",
+        help="also serve every reroute.v1 method as Connect (JSON or binary over HTTP POST) and"
+        " gRPC-Web on this port (0 = any free port; default: off; docs/http.md)",
+    )
     s.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
     s.add_argument(
         "--rate-limit", type=float, default=200.0, help="per tenant per second (0 = off)"
@@ -110,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve, env_flags=True)
 
     r = sub.add_parser("route", help="ask a server where one return should go")
-    r.add_argument("--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})")
     r.add_argument(
         "--file", metavar="JSON", help="a RouteReturnRequest or Return as JSON (proto JSON mapping)"
     )
@@ -230,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="solve the parts on a Ray cluster ('local' starts one; needs reroute[ray])",
     )
+    p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
     p.set_defaults(func=cmd_plan)
 
     g = sub.add_parser("generate-returns", help="a synthetic, realistic batch of returns")
@@ -238,17 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="FILE", help=".csv or .parquet")
     g.add_argument("--start", help="first return date (default today)")
     g.add_argument("--network", metavar="FILE")
+    g.add_argument("--json", action="store_true", help="print what was written as JSON")
     g.set_defaults(func=cmd_generate)
 
     add_admin_commands(sub)
-    add_claims_commands(sub, DEFAULT_TARGET)
+    add_claims_commands(sub)
     add_plans_commands(sub)
     add_health_command(sub)
 
     n = sub.add_parser("network", help="network files")
     nsub = n.add_subparsers(dest="network_command", required=True)
     c = nsub.add_parser("check", help="validate a network file and summarise it")
-    c.add_argument("file")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--json", action="store_true", help="print the summary as JSON")
     c.set_defaults(func=cmd_network_check)
 
     w = sub.add_parser("whatif", help="compare policies on a what-if scenario, write a report")
@@ -257,8 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=int, help="variants at once (default: the machine's cores)")
     w.add_argument("--ray-address", help="run the variants on Ray ('local' starts one)")
     w.add_argument("--time-limit", type=float, help="solver seconds per variant (default: file)")
+    w.add_argument("--json", action="store_true", help="print the variants' results as JSON")
     w.set_defaults(func=cmd_whatif)
-    return ap
+    return usage.finish(ap)
 
 
 def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
@@ -266,13 +275,13 @@ def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argpar
     (``env_flags``; routing.cli.env_flags): flag > variable > default. Exits like argparse on a
     bad flag; UsageError naming the variable on a bad variable."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = usage.parse(parser, argv)
     if getattr(args, "env_flags", False):
         tokens = sys.argv[1:] if argv is None else argv
         given = {t.split("=", 1)[0] for t in tokens if t.startswith("-")}
         used = env_defaults(subcommand_parser(parser, args.command), environ, given)
         if used:
-            args = parser.parse_args(argv)  # the variables are defaults now: flags still win
+            args = usage.parse(parser, argv)  # the variables are defaults now: flags still win
         args.from_env = used
     return args
 
@@ -287,20 +296,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code: int = args.func(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except NoFeasibleOption as exc:  # valid input, no answer
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INFEASIBLE
-    except RerouteError as exc:  # the whole tree: customs, network, configuration errors too
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAIL
     except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except NoFeasibleOption as exc:  # a valid input without an answer
+        usage.report(exc)
+        return EXIT_INFEASIBLE
+    except (RerouteError, OSError) as exc:  # the whole tree: bad flags, files, networks ...
+        usage.report(exc)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        usage.report(exc)
+        return EXIT_FAIL
     return code
 
 

@@ -28,7 +28,6 @@ def add_plans_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser("plans", help="plan jobs on a server (submitted through BatchPlanning)")
     plans = p.add_subparsers(dest="plans_command", required=True)
     ls = plans.add_parser("list", help="your plan jobs, newest first, one page")
-    ls.add_argument("--server", default="localhost:50051", help="host:port")
     ls.add_argument("--state", choices=sorted(STATES), help="only jobs in this state")
     ls.add_argument("--page-size", type=int, default=0, help="jobs per page, 0-500 (0 = 50)")
     ls.add_argument("--page-token", default="", help="the token printed after a page")
@@ -38,16 +37,16 @@ def add_plans_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     ls.set_defaults(func=cmd_plans_list)
 
 
-async def _list(a: argparse.Namespace) -> planning_pb2.ListPlansResponse:
+async def _list(a: argparse.Namespace, s: client.ClientSettings) -> planning_pb2.ListPlansResponse:
     request = planning_pb2.ListPlansRequest(
         page_size=a.page_size,
         page_token=a.page_token,
         state=STATES[a.state] if a.state else planning_pb2.PLAN_STATE_UNSPECIFIED,
     )
-    async with client.open_channel(a.server, a) as channel:
+    async with client.open_channel(s) as channel:
         stub = planning_pb2_grpc.BatchPlanningStub(channel)
         response: planning_pb2.ListPlansResponse = await stub.ListPlans(
-            request, timeout=a.timeout, metadata=client.metadata(client.api_key(a.api_key))
+            request, timeout=a.timeout, metadata=client.metadata(client.api_key(s))
         )
         return response
 
@@ -56,11 +55,12 @@ def cmd_plans_list(a: argparse.Namespace) -> int:
     """Prints one line per job (id, state, returns, submitted, objective and gap when known);
     the page token of the next page, if any, last. Bad flags are the server's INVALID_ARGUMENT
     (exit 2, the field named)."""
+    s = client.settings(a)
     try:
-        response = asyncio.run(_list(a))
+        response = asyncio.run(_list(a, s))
     except grpc.aio.AioRpcError as err:
         if err.code() is grpc.StatusCode.UNAVAILABLE:
-            print(f"error: cannot reach a reroute server at {a.server}", file=sys.stderr)
+            print(f"error: {client.unreachable(s)[0]}", file=sys.stderr)
             return EXIT_FAIL
         return _print_status_error(err, a.json)
     if a.json:

@@ -187,14 +187,35 @@ def _print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool
             )
         )
     else:
-        print(f"error: {code.name}: {err.details()}", file=sys.stderr)
-        for line in details:
-            print(f"  - {line}", file=sys.stderr)
+        text = _precondition_line(status) if status is not None else None
+        if text is None:
+            text = f"{code.name}: {err.details()}"
+        if code is grpc.StatusCode.UNAUTHENTICATED:
+            text += "; give --api-key, $REROUTE_API_KEY or client.api_key in the config file"
+        print(f"error: {text}", file=sys.stderr)
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         return EXIT_USAGE
     if code is grpc.StatusCode.FAILED_PRECONDITION:
         return EXIT_INFEASIBLE
     return EXIT_FAIL
+
+
+def _precondition_line(status: status_pb2.Status) -> str | None:
+    """A FAILED_PRECONDITION's violations on one line: each reason once, with how many options
+    it refused and one example (``--json`` lists them all)."""
+    by_type: dict[str, list[str]] = {}
+    for any_msg in status.details:
+        pre = error_details_pb2.PreconditionFailure()
+        if any_msg.Unpack(pre):
+            for v in pre.violations:
+                by_type.setdefault(v.type, []).append(f"{v.subject}: {v.description}")
+    if not by_type:
+        return None
+    parts = [
+        f"{kind} x{len(found)} (e.g. {found[0]})" if len(found) > 1 else f"{kind} ({found[0]})"
+        for kind, found in by_type.items()
+    ]
+    return f"no feasible option: {'; '.join(parts)} (--json lists every option)"
 
 
 def _describe_details(status: status_pb2.Status) -> list[str]:
@@ -210,33 +231,38 @@ def _describe_details(status: status_pb2.Status) -> list[str]:
 
 
 async def _call(
-    a: argparse.Namespace, request: routing_pb2.RouteReturnRequest
+    a: argparse.Namespace, s: client.ClientSettings, request: routing_pb2.RouteReturnRequest
 ) -> routing_pb2.RouteReturnResponse:
-    async with client.open_channel(a.server, a) as channel:
+    async with client.open_channel(s) as channel:
         stub = routing_pb2_grpc.ReturnsRoutingStub(channel)
         response: routing_pb2.RouteReturnResponse = await stub.RouteReturn(
-            request, timeout=a.timeout, metadata=client.metadata(client.api_key(a.api_key))
+            request, timeout=a.timeout, metadata=client.metadata(client.api_key(s))
         )
         return response
 
 
 def cmd_route(a: argparse.Namespace) -> int:
+    if not a.timeout > 0:  # also refuses NaN
+        raise UsageError(f"--timeout: must be > 0 seconds, got {a.timeout}")
+    s = client.settings(a)
     request = _request(a)
     try:
-        response = asyncio.run(_call(a, request))
+        response = asyncio.run(_call(a, s, request))
+    except client.ClientConfigError as exc:
+        raise UsageError(str(exc)) from exc
     except grpc.aio.AioRpcError as err:
         if err.code() is grpc.StatusCode.UNAVAILABLE:
+            why, misconfigured = client.unreachable(s)
+            if misconfigured:  # TLS on one side only, an untrusted certificate: the flags
+                raise UsageError(why) from None
+            print(f"error: {why}", file=sys.stderr)
+            return EXIT_FAIL
+        if err.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
             print(
-                f"error: cannot reach a reroute server at {a.server}"
-                " (start one with `reroute serve`)",
+                f"error: no answer from {s.server} within --timeout {a.timeout:g} s",
                 file=sys.stderr,
             )
             return EXIT_FAIL
-        if err.code() is grpc.StatusCode.UNAUTHENTICATED:
-            print(
-                "hint: give --api-key or REROUTE_API_KEY (`reroute keys create --tenant T`)",
-                file=sys.stderr,
-            )
         return _print_status_error(err, a.json)
     if a.json:
         print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 
 from routing.cli.env_flags import named
@@ -49,6 +50,13 @@ def cmd_serve(a: argparse.Namespace) -> int:
             f"{flag('plan_lease_s')}: must be at least 3 x --plan-poll-s ({3 * a.plan_poll_s:g})"
             f" and at most 3600, got {a.plan_lease_s}"
         )
+    if a.http_port is not None and not 0 <= a.http_port <= 65535:
+        raise UsageError(f"{flag('http_port')}: must be 0..65535, got {a.http_port}")
+    if a.http_port is not None and a.workers > 1:
+        raise UsageError(
+            f"{flag('http_port')}: not with --workers > 1 yet (the HTTP edge does not share its"
+            " port between processes); serve HTTP from one process, or put a proxy in front"
+        )
     configure_logging(a.log_format)
     config = ServerConfig(
         host=a.host,
@@ -60,6 +68,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         tls_key=Path(a.tls_key) if a.tls_key else None,
         tls_client_ca=Path(a.tls_client_ca) if a.tls_client_ca else None,
         metrics_port=a.metrics_port,
+        http_port=a.http_port,
         max_message_bytes=a.max_message_bytes,
         rate_per_s=a.rate_limit or None,
         burst=a.burst,
@@ -81,6 +90,46 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def cmd_network_check(a: argparse.Namespace) -> int:
     from hubs import check_network
 
-    for line in check_network(a.file):
-        print(line)
+    lines = check_network(a.file)
+    if a.json:
+        print(json.dumps(_network_summary(a.file, lines), indent=2))
+    else:
+        for line in lines:
+            print(line)
     return EXIT_OK
+
+
+def _network_summary(file: str, lines: list[str]) -> dict[str, object]:
+    """``reroute network check --json``: the network's counts and coverage, and the warnings."""
+    from hubs import load_network
+    from hubs.graph import LaneGraph
+
+    network = load_network(file)
+    graph = LaneGraph(network)
+    countries = sorted(network.regions)
+    return {
+        "file": file,
+        "ok": True,
+        "name": network.name,
+        "currency": network.currency,
+        "facilities": {
+            kind: sorted(f.id for f in network.facilities.values() if f.kind.value == kind)
+            for kind in sorted({f.kind.value for f in network.facilities.values()})
+        },
+        "bonded_facilities": sorted(f.id for f in network.facilities.values() if f.bonded),
+        "rate_cards": len(network.rate_cards),
+        "parcel_services": len(network.services),
+        "lanes": len(network.lanes),
+        "countries": countries,
+        "origins": {
+            origin: {
+                "countries_with_paths": sum(
+                    1 for c in countries if graph.candidate_paths(c, origin)
+                )
+            }
+            for origin in graph.origins
+        },
+        "warnings": [
+            line.removeprefix("warning: ") for line in lines if line.startswith("warning")
+        ],
+    }

@@ -5,7 +5,9 @@
 call goes through (auth, rate limits, metrics, access log); :mod:`~routing.rpc.wire` the
 ``reroute.v1`` messages to domain objects and back, one module per concept;
 :mod:`~routing.rpc.status` domain errors to gRPC statuses; :mod:`~routing.rpc.app` the
-application layer the servicers delegate to (network, router, store; no protobuf).
+application layer the servicers delegate to (network, router, store; no protobuf);
+:mod:`~routing.rpc.http` the same servicers as Connect protocol and gRPC-Web on a second port
+(``serve --http-port``), through the same edge.
 
 May import: every layer below it and ``reroute.v1``. Only ``rpc`` and ``cli`` import the wire
 contract.

@@ -388,6 +388,15 @@ class EdgeInterceptor(_Interceptor):
         self.last_call = time.monotonic()
         if self.draining:
             return self._wrap(handler, info, shutting_down(), None)
+        deny = await self.admit(metadata, info)
+        key = info.extra.pop("key", None)
+        return self._wrap(handler, info, deny, key if isinstance(key, str) else None)
+
+    async def admit(self, metadata: Any, info: CallInfo) -> UnknownCaller | None:
+        """Set ``info``'s tenant, key id and rate from the call's API key (``metadata``:
+        name/value pairs, gRPC metadata or HTTP headers); the error to answer when the key is
+        missing or not valid. The key itself goes in ``info.extra["key"]`` (open streams look
+        it up again). The HTTP edge (routing.rpc.http) admits its calls here too."""
         rate = self.guard.limits.default_rate
         key = None
         if self.auth is None:
@@ -403,21 +412,30 @@ class EdgeInterceptor(_Interceptor):
                 )
             if caller is None:
                 why = "no API key" if not key else "API key not valid (unknown or revoked)"
-                return self._wrap(
-                    handler,
-                    info,
-                    UnknownCaller(
-                        f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
-                    ),
-                    None,
+                return UnknownCaller(
+                    f"{why}: send `authorization: Bearer <key>` or `x-api-key: <key>`"
                 )
             info.tenant = caller.tenant
             info.key_id = caller.key_id
+            info.extra["key"] = key
             if caller.rate_per_s is not None:
                 rate = Rate(caller.rate_per_s, caller.burst or max(1, int(caller.rate_per_s)))
         if rate is not None:
             info.extra["rate"] = rate
-        return self._wrap(handler, info, None, key)
+        return None
+
+    def observe(self, info: CallInfo, started: float) -> None:
+        """Count a finished call (metrics) and log its access line."""
+        seconds = time.perf_counter() - started
+        self.metrics.observe_call(info.method, info.code, seconds)
+        access_log.info(
+            "%s %s",
+            info.method,
+            info.code,
+            extra={
+                "fields": {"method": info.method, "code": info.code, "ms": round(seconds * 1e3, 3)}
+            },
+        )
 
     def _wrap(
         self,
@@ -426,24 +444,10 @@ class EdgeInterceptor(_Interceptor):
         deny: BaseException | None,
         key: str | None,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        metrics, guard = self.metrics, self.guard
+        guard = self.guard
         decode = _decoder(handler.request_deserializer)
 
-        def done(started: float) -> None:
-            seconds = time.perf_counter() - started
-            metrics.observe_call(info.method, info.code, seconds)
-            access_log.info(
-                "%s %s",
-                info.method,
-                info.code,
-                extra={
-                    "fields": {
-                        "method": info.method,
-                        "code": info.code,
-                        "ms": round(seconds * 1e3, 3),
-                    }
-                },
-            )
+        done = functools.partial(self.observe, info)
 
         if handler.unary_unary is not None:
             inner_unary: Any = handler.unary_unary  # an aio servicer coroutine

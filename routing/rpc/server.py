@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -80,6 +80,9 @@ from routing.store.rates import SqlRateBuckets
 from routing.store.sql import SqlDecisionStore
 from routing.store.tenants import bootstrap, register_network
 
+if TYPE_CHECKING:
+    from routing.rpc.http import HttpServer
+
 log = logging.getLogger("reroute.service")
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["ReturnsRouting"].full_name
 ECHO_SERVICE = "reroute.bench.Echo"
@@ -123,6 +126,7 @@ class ServerConfig:
     commit_margin_s: float = 0.02
     # SO_REUSEPORT: several processes (``reroute serve --workers``) listen on one port
     reuse_port: bool = False
+    http_port: int | None = None  # Connect/gRPC-Web (routing.rpc.http) on this port; None: off
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -323,8 +327,10 @@ class Running:
     engine: Engine | None = None
     metrics: Metrics | None = None
     key_file: Path | None = None  # written at this start: the default tenant's first key
-    edge: EdgeInterceptor | None = None
     metrics_port: int | None = None  # where /metrics is served (serve()), None: not served
+    # what the HTTP edge (routing.rpc.http) shares with this server's gRPC edge
+    edge: EdgeInterceptor | None = None
+    servicers: tuple[object, ...] = ()
 
 
 class ServerConfigError(ConfigurationError):
@@ -437,11 +443,14 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         poll_s=config.plan_poll_s,
     )
     plans.start()  # queued jobs in the database, this process's or another's, are taken
-    planning_pb2_grpc.add_BatchPlanningServicer_to_server(BatchPlanningServicer(plans), server)
+    planning = BatchPlanningServicer(plans)
+    planning_pb2_grpc.add_BatchPlanningServicer_to_server(planning, server)
+    servicers: tuple[object, ...] = (servicer, planning)
     if job_store is not None:  # the server's own SQL store: its decisions feed the ledger
         assert engine is not None
         ledger = ReclaimLedgerServicer(SqlClaimLedger(engine))
         claims_pb2_grpc.add_ReclaimLedgerServicer_to_server(ledger, server)
+        servicers = (*servicers, ledger)
     health = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [
@@ -462,7 +471,18 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
     await health.set(PLANNING_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     if job_store is not None:
         await health.set(LEDGER_SERVICE, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, health, app, plans, engine, metrics, key_file, interceptor)
+    return Running(
+        server,
+        port,
+        health,
+        app,
+        plans,
+        engine,
+        metrics,
+        key_file,
+        edge=interceptor,
+        servicers=servicers,
+    )
 
 
 async def shutdown(running: Running, grace_s: float) -> None:
@@ -486,6 +506,32 @@ async def shutdown(running: Running, grace_s: float) -> None:
         await running.edge.quiet(QUIET_S, within_s=grace_s / 2)
     await running.server.stop(grace_s)
     log.info("stopped")
+
+
+async def _start_http(running: Running, config: ServerConfig) -> HttpServer:
+    """The HTTP edge (Connect, gRPC-Web) beside the gRPC server, sharing its edge (imported
+    here: a server without --http-port never loads the HTTP stack)."""
+    from routing.rpc.http import start_http
+
+    assert running.edge is not None
+    try:
+        http = await start_http(
+            running.edge,
+            *running.servicers,
+            host=config.host,
+            port=config.http_port or 0,
+            certfile=str(config.tls_cert) if config.tls_cert else None,
+            keyfile=str(config.tls_key) if config.tls_key else None,
+            grace_s=config.grace_s,
+            max_message_bytes=config.max_message_bytes,
+        )
+    except OSError as exc:
+        await running.server.stop(0)
+        raise ServerConfigError(f"--http-port {config.http_port}: {exc.strerror}") from exc
+    scheme = "https" if config.tls_cert else "http"
+    where = bound_address(config.host, http.port)
+    print(f"reroute: Connect/gRPC-Web on {scheme}://{where}", flush=True)
+    return http
 
 
 def bound_address(host: str, port: int) -> str:
@@ -540,6 +586,7 @@ async def serve(
             raise ServerConfigError(
                 f"--metrics-port {config.metrics_port}: {exc.strerror}"
             ) from exc
+    http = await _start_http(running, config) if config.http_port is not None else None
     if on_start is None:
         print_start(config, running, running.key_file)
     else:
@@ -557,5 +604,7 @@ async def serve(
         log.info("signal received: draining for up to %.1f s", config.grace_s)
         print("reroute: shutting down", flush=True)
         await shutdown(running, config.grace_s)
+    if http is not None:
+        await http.stop()
     waiter.cancel()
     stopper.cancel()

@@ -46,9 +46,11 @@ from routing.solver.arrays import (
     IntArray,
     _Arrays,
     _ceil,
+    _compile,
     _cover_rhs,
     _plan_cost,
 )
+from routing.solver.problem import PlanProblem
 from routing.solver.progress import _highs_log, _Reporter, _scip_log
 
 _SCIP_SEPARATING: str | None = None  # gSCIP meta setting for cuts (None: SCIP's default)
@@ -616,6 +618,42 @@ def _cover_cut_lp(
             solver.Add(lhs <= coefficient * y.get(i, 1))
         cuts.extend(found)
     return value, cuts
+
+
+def capacity_prices(problem: PlanProblem) -> tuple[float, ...] | None:
+    """What one more unit of each facility's capacity is worth to the plan: the dual value of
+    its capacity row in the LP relaxation (by GLOP), as a saving >= 0 in minor units per unit
+    (0 for a row with slack). Options are bounded by their class's count, not by capacity, so
+    the row alone carries the capacity; facilities with a fixed cost are relaxed as open.
+    ``None`` when the LP has no optimum (a class without usable options)."""
+    from ortools.linear_solver import pywraplp
+
+    arr = _compile(problem)
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:
+        return None
+    x = {g: solver.NumVar(0, float(arr.count[arr.opt_class[g]]), "") for g in range(arr.n_options)}
+    z = {ln: solver.NumVar(0, solver.infinity(), "") for ln in range(len(arr.lane_cap))}
+    for k in range(arr.n_classes):
+        solver.Add(
+            solver.Sum([x[g] for g in range(int(arr.start[k]), int(arr.start[k + 1]))])
+            == int(arr.count[k])
+        )
+    rows = []
+    for i in range(arr.n_facilities):
+        opts = [g for g in x if arr.opt_fac[g] == i]
+        used = solver.Sum([int(arr.demand[arr.opt_class[g]]) * x[g] for g in opts])
+        rows.append(solver.Add(used <= int(arr.cap[i])) if opts else None)
+    for ln in range(len(arr.lane_cap)):
+        load = solver.Sum([int(arr.opt_load[g]) * x[g] for g in x if arr.opt_lane[g] == ln])
+        solver.Add(load <= int(arr.lane_cap[ln]) * z[ln])
+    solver.Minimize(
+        solver.Sum([int(arr.opt_cost[g]) * v for g, v in x.items()])
+        + solver.Sum([int(arr.lane_fixed[ln]) * v for ln, v in z.items()])
+    )
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return tuple(0.0 if row is None else max(0.0, -row.dual_value()) for row in rows)
 
 
 # -- the priced path's master LP ------------------------------------------------------------
