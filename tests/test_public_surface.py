@@ -31,6 +31,7 @@ SURFACE: dict[str, set[str]] = {
         "CostTerm",
         "Decision",
         "DestinationKind",
+        "Exclusion",
         "FxConverter",
         "Item",
         "ItemAllocation",

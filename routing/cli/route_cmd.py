@@ -159,7 +159,7 @@ def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:
         raise UsageError(str(exc).replace("return.", "")) from exc
 
 
-def _print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool) -> int:
+def print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool) -> int:
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     status = rpc_status.from_call(err) if hasattr(err, "trailing_metadata") else None  # type: ignore[arg-type]
     details: list[str] = []
@@ -223,7 +223,7 @@ def cmd_route(a: argparse.Namespace) -> int:
                 "hint: give --api-key or REROUTE_API_KEY (`reroute keys create --tenant T`)",
                 file=sys.stderr,
             )
-        return _print_status_error(err, a.json)
+        return print_status_error(err, a.json)
     if a.json:
         print(
             json_format.MessageToJson(

@@ -15,13 +15,16 @@ from datetime import date
 from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
+from customs.engine import CustomsEngine
+from customs.fx import FxTable
 from hubs.model import Facility, FacilityKind, Network
 from routing.decide.base_costs import BaseNumbers, base_numbers
 from routing.decide.compiled import CompiledNetwork, FxConverter, Route
 from routing.decide.costing import Evaluation, add_customs, base_evaluation, evaluate_base
 from routing.decide.customs_terms import customs_net_minor, route_customs_charges
-from routing.decide.domain import Decision, Option, Return, Shipment
+from routing.decide.domain import Decision, Exclusion, Option, Return, Shipment
 from routing.decide.parcels import Context, Parcel, Unit, parcel
+from routing.decide.replay import content_hash
 from routing.decide.shipments import RETURNLESS_NET_MINOR, build, returnless, returnless_violation
 from routing.decide.split import best_split
 from routing.errors import FieldViolation, InvalidInput, NoFeasibleOption, PreconditionViolation
@@ -37,6 +40,9 @@ class Router:
         self.customs = customs
         self.fx = fx
         self.compiled = CompiledNetwork(network, fx, on=compiled_on)
+        # what a decision is made with, so it can be replayed (``routing.decide.replay``)
+        self.network_version = content_hash(network)
+        self.rules_version = _rules_version(customs, fx)
 
     def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context, Parcel]:
         origin = self.network.facilities.get(ret.origin_facility_id)
@@ -145,6 +151,7 @@ class Router:
         skipped: set[str] = set()
         routes = self.compiled.routes(ret.customer_country, origin.id)
         violations: list[PreconditionViolation] = []
+        dropped: list[Exclusion] = []  # every option dropped, by route key, with why
         if not routes:
             violations.append(
                 PreconditionViolation(
@@ -163,14 +170,16 @@ class Router:
             for route in routes:
                 if route.first_stop.id in full_facilities:
                     skipped.add(route.first_stop.id)
-                    violations.append(_full(route.first_stop.id, ret))
+                    violations.append(_drop(dropped, route.key, _full(route.first_stop.id, ret)))
                     continue
                 got = base_numbers(ctx, route, whole, 10_000)
                 days = route.days_to_refund
                 if isinstance(got, PreconditionViolation):
-                    violations.append(got)
+                    violations.append(_drop(dropped, route.key, got))
                 elif limit is not None and days > limit:
-                    violations.append(_sla(route.destination.id, days, limit))
+                    violations.append(
+                        _drop(dropped, route.key, _sla(route.destination.id, days, limit))
+                    )
                 else:
                     bases.append(((got.net_cost_minor, days, route.key), route, got))
             bases.sort(key=lambda b: b[0])  # (stable: as sorting the evaluations by ``_key``)
@@ -180,7 +189,7 @@ class Router:
             if ret.constraints.allow_returnless:
                 kept = returnless(ctx, units)
                 if isinstance(kept, PreconditionViolation):
-                    violations.append(kept)
+                    violations.append(_drop(dropped, "returnless", kept))
                 else:
                     pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
             slack = self._max_reclaim(ret)
@@ -191,7 +200,7 @@ class Router:
                 # (as ``add_customs`` of ``evaluate_base``, one Evaluation made)
                 charges = route_customs_charges(ctx, route, whole)
                 if isinstance(charges, PreconditionViolation):
-                    violations.append(charges)
+                    violations.append(_drop(dropped, route.key, charges))
                     continue
                 full = base_evaluation(route, whole, 10_000, numbers, charges)
                 exact.append(full)
@@ -218,6 +227,10 @@ class Router:
             options_evaluated=len(bases) + len(pool) - len(exact) + (split is not None),
             network_name=self.network.name,
             return_date=ret.return_date,
+            excluded=tuple(dropped),
+            network_version=self.network_version,
+            rules_version=self.rules_version,
+            request=ret,
         )
 
     def _split(
@@ -286,6 +299,21 @@ class PlanChoice(NamedTuple):
 
 def _key(e: Evaluation) -> tuple[int, int, str]:
     return (e.net_cost_minor, e.days_to_refund, e.route.key)
+
+
+def _drop(dropped: list[Exclusion], option: str, v: PreconditionViolation) -> PreconditionViolation:
+    """Note ``option`` as excluded for ``v`` (and hand ``v`` on)."""
+    dropped.append(Exclusion(option, v.type, v.subject, v.description))
+    return v
+
+
+def _rules_version(customs: CustomsAssessor, fx: FxConverter) -> str:
+    """The content hash of the customs tables and FX rates ("" for an assessor that is not
+    the customs engine, e.g. a test fake: its rules have no version)."""
+    if not isinstance(customs, CustomsEngine):
+        return ""
+    rates = fx.rates if isinstance(fx, FxTable) else ()
+    return content_hash(customs.rulebook, customs.fx.rates, rates)
 
 
 def _full(facility: str, ret: Return) -> PreconditionViolation:

@@ -38,7 +38,7 @@ import msgspec
 
 from customs.api import Claimant, Confidence
 from hubs.model import Disposition, Mode
-from routing.decide.domain import Decision, DestinationKind, LegKind, Term
+from routing.decide.domain import Decision, DestinationKind, LegKind, Return, Term
 from routing.errors import ConfigurationError
 from routing.plan.jobs import JobError, PlanSpec
 from routing.plan.planner import BatchPlan
@@ -101,11 +101,18 @@ class StoredForm(Generic[T]):
         self._layout = layout
         self._legacy = dict(legacy or {})
         self._header = bytes((version,))
+        self._defaults: tuple[object, ...] = layout.__struct_defaults__
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(layout)
 
     def encode(self, obj: T) -> bytes:
         laid_out = msgspec.convert(obj, self._layout, from_attributes=True)
+        if self._defaults:  # trailing fields at their defaults are left out (read back as such)
+            values = msgspec.structs.astuple(laid_out)
+            n, first = len(values), len(values) - len(self._defaults)
+            while n > first and values[n - 1] == self._defaults[n - 1 - first]:
+                n -= 1
+            return self._header + self._encoder.encode(values[:n])
         return self._header + self._encoder.encode(laid_out)
 
     def decode(self, blob: bytes) -> T:
@@ -245,6 +252,13 @@ class OptionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     net_cost_minor: int  # derived: recomputed on reading
 
 
+class ExclusionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    option: str
+    reason: str
+    subject: str
+    description: str
+
+
 class DecisionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     decision_id: str
     idempotency_key: str
@@ -254,6 +268,15 @@ class DecisionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     options_evaluated: int
     network_name: str
     return_date: date
+    # appended with defaults (issue 12): a blob written before them reads as the defaults,
+    # and a decision that has none of them is written as before, byte for byte
+    # (``StoredForm.encode`` leaves trailing defaults out of the array)
+    excluded: tuple[ExclusionV1, ...] = ()
+    network_version: str = ""
+    rules_version: str = ""
+    # the canonical request, as msgspec writes a dataclass: a map by field name, so a field
+    # the request gains later (with a default) is read from older blobs as that default
+    request: Return | None = None
 
 
 DECISIONS: Final = StoredForm("decision", Decision, DecisionV1, legacy=_WIRE_HINT)

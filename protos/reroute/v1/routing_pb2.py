@@ -29,57 +29,65 @@ from reroute.v1 import common_pb2 as reroute_dot_v1_dot_common__pb2
 from reroute.v1 import customs_pb2 as reroute_dot_v1_dot_customs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reroute/v1/routing.proto\x12\nreroute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\x1a\x17reroute/v1/common.proto\x1a\x18reroute/v1/customs.proto\")\n\x12GetDecisionRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\"s\n\x13GetDecisionResponse\x12+\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x15ListDecisionsResponse\x12\x32\n\tdecisions\x18\x01 \x03(\x0b\x32\x1f.reroute.v1.GetDecisionResponse\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x12RouteReturnRequest\x12+\n\x0f\x63ustomer_return\x18\x01 \x01(\x0b\x32\x12.reroute.v1.Return\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\"B\n\x13RouteReturnResponse\x12+\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\"\x8c\x01\n\x14RouteReturnsResponse\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0b\x32\x19.reroute.v1.RouteDecisionH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x91\x02\n\x06Return\x12\x1f\n\x05items\x18\x01 \x03(\x0b\x32\x10.reroute.v1.Item\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.reroute.v1.Customer\x12\x1a\n\x12origin_facility_id\x18\x03 \x01(\t\x12\x33\n\x0foriginal_import\x18\x04 \x01(\x0b\x32\x1a.reroute.v1.OriginalImport\x12&\n\x0breturn_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12,\n\x0b\x63onstraints\x18\x07 \x01(\x0b\x32\x17.reroute.v1.Constraints\"\xf7\x01\n\x04Item\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07hs_code\x18\x02 \x01(\t\x12)\n\x0e\x64\x65\x63lared_value\x18\x03 \x01(\x0b\x32\x11.reroute.v1.Money\x12\x10\n\x08weight_g\x18\x04 \x01(\x03\x12-\n\rdimensions_mm\x18\x05 \x01(\x0b\x32\x16.reroute.v1.Dimensions\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12)\n\x05grade\x18\x07 \x01(\x0e\x32\x1a.reroute.v1.ConditionGrade\x12(\n\x06reason\x18\x08 \x01(\x0e\x32\x18.reroute.v1.ReturnReason\"C\n\x08\x43ustomer\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x13\n\x0bpostal_code\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\"\xa6\x01\n\x0eOriginalImport\x12&\n\x0bimport_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12$\n\tduty_paid\x18\x02 \x01(\x0b\x32\x11.reroute.v1.Money\x12#\n\x08vat_paid\x18\x03 \x01(\x0b\x32\x11.reroute.v1.Money\x12!\n\x19vat_collected_at_checkout\x18\x04 \x01(\x08\"\xd7\x01\n\x0b\x43onstraints\x12\x1f\n\x12max_days_to_refund\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x1d\n\x10\x61llow_returnless\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x61llow_split\x18\x03 \x01(\x08H\x02\x88\x01\x01\x12\x1d\n\x10max_alternatives\x18\x04 \x01(\x05H\x03\x88\x01\x01\x42\x15\n\x13_max_days_to_refundB\x13\n\x11_allow_returnlessB\x0e\n\x0c_allow_splitB\x13\n\x11_max_alternatives\"\x80\x02\n\rRouteDecision\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\'\n\x06\x63hosen\x18\x04 \x01(\x0b\x32\x17.reroute.v1.RouteOption\x12-\n\x0c\x61lternatives\x18\x05 \x03(\x0b\x32\x17.reroute.v1.RouteOption\x12\x19\n\x11options_evaluated\x18\x06 \x01(\x05\x12\x14\n\x0cnetwork_name\x18\x07 \x01(\t\x12&\n\x0breturn_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\"\xf2\x01\n\x0bRouteOption\x12\r\n\x05label\x18\x01 \x01(\t\x12\x16\n\x0enet_cost_minor\x18\x02 \x01(\x03\x12%\n\x06totals\x18\x03 \x03(\x0b\x32\x15.reroute.v1.TermTotal\x12\'\n\tshipments\x18\x04 \x03(\x0b\x32\x14.reroute.v1.Shipment\x12\x16\n\x0e\x64\x61ys_to_refund\x18\x05 \x01(\x05\x12\x1b\n\x0e\x64\x61ys_to_resale\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06\x63o2e_g\x18\x07 \x01(\x03\x12\x14\n\x0creason_codes\x18\x08 \x03(\tB\x11\n\x0f_days_to_resale\"A\n\tTermTotal\x12\x1e\n\x04term\x18\x01 \x01(\x0e\x32\x10.reroute.v1.Term\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"P\n\x08\x43ostTerm\x12\x1e\n\x04term\x18\x01 \x01(\x0e\x32\x10.reroute.v1.Term\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x85\x03\n\x08Shipment\x12\x16\n\x0e\x64\x65stination_id\x18\x01 \x01(\t\x12\x35\n\x10\x64\x65stination_kind\x18\x02 \x01(\x0e\x32\x1b.reroute.v1.DestinationKind\x12\x1b\n\x13\x64\x65stination_country\x18\x03 \x01(\t\x12)\n\x05items\x18\x04 \x03(\x0b\x32\x1a.reroute.v1.ItemAllocation\x12\x1d\n\x04legs\x18\x05 \x03(\x0b\x32\x0f.reroute.v1.Leg\x12#\n\x05terms\x18\x06 \x03(\x0b\x32\x14.reroute.v1.CostTerm\x12.\n\x07\x63ustoms\x18\x07 \x03(\x0b\x32\x1d.reroute.v1.CustomsAssessment\x12\x16\n\x0enet_cost_minor\x18\x08 \x01(\x03\x12\x16\n\x0e\x64\x61ys_to_refund\x18\t \x01(\x05\x12\x1b\n\x0e\x64\x61ys_to_resale\x18\n \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06\x63o2e_g\x18\x0b \x01(\x03\x42\x11\n\x0f_days_to_resale\"u\n\x0eItemAllocation\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12,\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x17.reroute.v1.Disposition\x12\x16\n\x0erecovery_minor\x18\x04 \x01(\x03\"\xaa\x02\n\x03Leg\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.reroute.v1.LegKind\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x03 \x01(\t\x12\x14\n\x0cservice_name\x18\x04 \x01(\t\x12\'\n\x04mode\x18\x05 \x01(\x0e\x32\x19.reroute.v1.TransportMode\x12\x14\n\x0c\x66rom_country\x18\x06 \x01(\t\x12\x12\n\nto_country\x18\x07 \x01(\t\x12\x16\n\x0eto_facility_id\x18\x08 \x01(\t\x12\x13\n\x0b\x64istance_km\x18\t \x01(\x05\x12\x14\n\x0ctransit_days\x18\n \x01(\x05\x12\x19\n\x11\x62illable_weight_g\x18\x0b \x01(\x03\x12\x14\n\x0c\x63harge_minor\x18\x0c \x01(\x03*\xdc\x02\n\x04Term\x12\x14\n\x10TERM_UNSPECIFIED\x10\x00\x12\x18\n\x14TERM_PARCEL_CARRIAGE\x10\x01\x12\x17\n\x13TERM_FUEL_SURCHARGE\x10\x02\x12\x15\n\x11TERM_CARRIER_FEES\x10\x03\x12\x17\n\x13TERM_LINEHAUL_SHARE\x10\x04\x12\x11\n\rTERM_HANDLING\x10\x05\x12\x19\n\x15TERM_DISPOSITION_COST\x10\x06\x12\x11\n\rTERM_DUTY_DUE\x10\x07\x12\x17\n\x13TERM_IMPORT_VAT_DUE\x10\x08\x12\x15\n\x11TERM_DUTY_RECLAIM\x10\t\x12\x14\n\x10TERM_VAT_RECLAIM\x10\n\x12\x17\n\x13TERM_RECOVERY_VALUE\x10\x0b\x12\x15\n\x11TERM_REFUND_DELAY\x10\x0c\x12\x15\n\x11TERM_RESALE_DELAY\x10\r\x12\r\n\tTERM_CO2E\x10\x0e*\xa5\x01\n\x0f\x44\x65stinationKind\x12 \n\x1c\x44\x45STINATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45STINATION_KIND_LOCAL_3PL\x10\x01\x12\x18\n\x14\x44\x45STINATION_KIND_HUB\x10\x02\x12\x1b\n\x17\x44\x45STINATION_KIND_ORIGIN\x10\x03\x12\x19\n\x15\x44\x45STINATION_KIND_NONE\x10\x04*O\n\x07LegKind\x12\x18\n\x14LEG_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fLEG_KIND_PARCEL\x10\x01\x12\x15\n\x11LEG_KIND_LINEHAUL\x10\x02\x32\xaf\x03\n\x0eReturnsRouting\x12N\n\x0bRouteReturn\x12\x1e.reroute.v1.RouteReturnRequest\x1a\x1f.reroute.v1.RouteReturnResponse\x12T\n\x0cRouteReturns\x12\x1e.reroute.v1.RouteReturnRequest\x1a .reroute.v1.RouteReturnsResponse(\x01\x30\x01\x12Q\n\x0cQuoteCustoms\x12\x1f.reroute.v1.QuoteCustomsRequest\x1a .reroute.v1.QuoteCustomsResponse\x12N\n\x0bGetDecision\x12\x1e.reroute.v1.GetDecisionRequest\x1a\x1f.reroute.v1.GetDecisionResponse\x12T\n\rListDecisions\x12 .reroute.v1.ListDecisionsRequest\x1a!.reroute.v1.ListDecisionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18reroute/v1/routing.proto\x12\nreroute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\x1a\x17reroute/v1/common.proto\x1a\x18reroute/v1/customs.proto\"-\n\x16\x45xplainDecisionRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\"\xf1\x01\n\x17\x45xplainDecisionResponse\x12)\n\x06stored\x18\x01 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\x12+\n\x08replayed\x18\x02 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\x12\x33\n\x0b\x64ifferences\x18\x03 \x03(\x0b\x32\x1e.reroute.v1.DecisionDifference\x12\x11\n\tidentical\x18\x04 \x01(\x08\x12\x11\n\ttruncated\x18\x05 \x01(\x08\x12#\n\x07request\x18\x06 \x01(\x0b\x32\x12.reroute.v1.Return\"D\n\x12\x44\x65\x63isionDifference\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06stored\x18\x02 \x01(\t\x12\x10\n\x08replayed\x18\x03 \x01(\t\")\n\x12GetDecisionRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\"s\n\x13GetDecisionResponse\x12+\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x15ListDecisionsResponse\x12\x32\n\tdecisions\x18\x01 \x03(\x0b\x32\x1f.reroute.v1.GetDecisionResponse\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x12RouteReturnRequest\x12+\n\x0f\x63ustomer_return\x18\x01 \x01(\x0b\x32\x12.reroute.v1.Return\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\"B\n\x13RouteReturnResponse\x12+\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x19.reroute.v1.RouteDecision\"\x8c\x01\n\x14RouteReturnsResponse\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0b\x32\x19.reroute.v1.RouteDecisionH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x91\x02\n\x06Return\x12\x1f\n\x05items\x18\x01 \x03(\x0b\x32\x10.reroute.v1.Item\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.reroute.v1.Customer\x12\x1a\n\x12origin_facility_id\x18\x03 \x01(\t\x12\x33\n\x0foriginal_import\x18\x04 \x01(\x0b\x32\x1a.reroute.v1.OriginalImport\x12&\n\x0breturn_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12,\n\x0b\x63onstraints\x18\x07 \x01(\x0b\x32\x17.reroute.v1.Constraints\"\xf7\x01\n\x04Item\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07hs_code\x18\x02 \x01(\t\x12)\n\x0e\x64\x65\x63lared_value\x18\x03 \x01(\x0b\x32\x11.reroute.v1.Money\x12\x10\n\x08weight_g\x18\x04 \x01(\x03\x12-\n\rdimensions_mm\x18\x05 \x01(\x0b\x32\x16.reroute.v1.Dimensions\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12)\n\x05grade\x18\x07 \x01(\x0e\x32\x1a.reroute.v1.ConditionGrade\x12(\n\x06reason\x18\x08 \x01(\x0e\x32\x18.reroute.v1.ReturnReason\"C\n\x08\x43ustomer\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x13\n\x0bpostal_code\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\"\xa6\x01\n\x0eOriginalImport\x12&\n\x0bimport_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12$\n\tduty_paid\x18\x02 \x01(\x0b\x32\x11.reroute.v1.Money\x12#\n\x08vat_paid\x18\x03 \x01(\x0b\x32\x11.reroute.v1.Money\x12!\n\x19vat_collected_at_checkout\x18\x04 \x01(\x08\"\xd7\x01\n\x0b\x43onstraints\x12\x1f\n\x12max_days_to_refund\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x1d\n\x10\x61llow_returnless\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x61llow_split\x18\x03 \x01(\x08H\x02\x88\x01\x01\x12\x1d\n\x10max_alternatives\x18\x04 \x01(\x05H\x03\x88\x01\x01\x42\x15\n\x13_max_days_to_refundB\x13\n\x11_allow_returnlessB\x0e\n\x0c_allow_splitB\x13\n\x11_max_alternatives\"\xde\x02\n\rRouteDecision\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\'\n\x06\x63hosen\x18\x04 \x01(\x0b\x32\x17.reroute.v1.RouteOption\x12-\n\x0c\x61lternatives\x18\x05 \x03(\x0b\x32\x17.reroute.v1.RouteOption\x12\x19\n\x11options_evaluated\x18\x06 \x01(\x05\x12\x14\n\x0cnetwork_name\x18\x07 \x01(\t\x12&\n\x0breturn_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12,\n\x08\x65xcluded\x18< \x03(\x0b\x32\x1a.reroute.v1.ExcludedOption\x12\x17\n\x0fnetwork_version\x18= \x01(\t\x12\x15\n\rrules_version\x18> \x01(\t\"V\n\x0e\x45xcludedOption\x12\x0e\n\x06option\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\xf2\x01\n\x0bRouteOption\x12\r\n\x05label\x18\x01 \x01(\t\x12\x16\n\x0enet_cost_minor\x18\x02 \x01(\x03\x12%\n\x06totals\x18\x03 \x03(\x0b\x32\x15.reroute.v1.TermTotal\x12\'\n\tshipments\x18\x04 \x03(\x0b\x32\x14.reroute.v1.Shipment\x12\x16\n\x0e\x64\x61ys_to_refund\x18\x05 \x01(\x05\x12\x1b\n\x0e\x64\x61ys_to_resale\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06\x63o2e_g\x18\x07 \x01(\x03\x12\x14\n\x0creason_codes\x18\x08 \x03(\tB\x11\n\x0f_days_to_resale\"A\n\tTermTotal\x12\x1e\n\x04term\x18\x01 \x01(\x0e\x32\x10.reroute.v1.Term\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"P\n\x08\x43ostTerm\x12\x1e\n\x04term\x18\x01 \x01(\x0e\x32\x10.reroute.v1.Term\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x85\x03\n\x08Shipment\x12\x16\n\x0e\x64\x65stination_id\x18\x01 \x01(\t\x12\x35\n\x10\x64\x65stination_kind\x18\x02 \x01(\x0e\x32\x1b.reroute.v1.DestinationKind\x12\x1b\n\x13\x64\x65stination_country\x18\x03 \x01(\t\x12)\n\x05items\x18\x04 \x03(\x0b\x32\x1a.reroute.v1.ItemAllocation\x12\x1d\n\x04legs\x18\x05 \x03(\x0b\x32\x0f.reroute.v1.Leg\x12#\n\x05terms\x18\x06 \x03(\x0b\x32\x14.reroute.v1.CostTerm\x12.\n\x07\x63ustoms\x18\x07 \x03(\x0b\x32\x1d.reroute.v1.CustomsAssessment\x12\x16\n\x0enet_cost_minor\x18\x08 \x01(\x03\x12\x16\n\x0e\x64\x61ys_to_refund\x18\t \x01(\x05\x12\x1b\n\x0e\x64\x61ys_to_resale\x18\n \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06\x63o2e_g\x18\x0b \x01(\x03\x42\x11\n\x0f_days_to_resale\"u\n\x0eItemAllocation\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12,\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x17.reroute.v1.Disposition\x12\x16\n\x0erecovery_minor\x18\x04 \x01(\x03\"\xaa\x02\n\x03Leg\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.reroute.v1.LegKind\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x03 \x01(\t\x12\x14\n\x0cservice_name\x18\x04 \x01(\t\x12\'\n\x04mode\x18\x05 \x01(\x0e\x32\x19.reroute.v1.TransportMode\x12\x14\n\x0c\x66rom_country\x18\x06 \x01(\t\x12\x12\n\nto_country\x18\x07 \x01(\t\x12\x16\n\x0eto_facility_id\x18\x08 \x01(\t\x12\x13\n\x0b\x64istance_km\x18\t \x01(\x05\x12\x14\n\x0ctransit_days\x18\n \x01(\x05\x12\x19\n\x11\x62illable_weight_g\x18\x0b \x01(\x03\x12\x14\n\x0c\x63harge_minor\x18\x0c \x01(\x03*\xdc\x02\n\x04Term\x12\x14\n\x10TERM_UNSPECIFIED\x10\x00\x12\x18\n\x14TERM_PARCEL_CARRIAGE\x10\x01\x12\x17\n\x13TERM_FUEL_SURCHARGE\x10\x02\x12\x15\n\x11TERM_CARRIER_FEES\x10\x03\x12\x17\n\x13TERM_LINEHAUL_SHARE\x10\x04\x12\x11\n\rTERM_HANDLING\x10\x05\x12\x19\n\x15TERM_DISPOSITION_COST\x10\x06\x12\x11\n\rTERM_DUTY_DUE\x10\x07\x12\x17\n\x13TERM_IMPORT_VAT_DUE\x10\x08\x12\x15\n\x11TERM_DUTY_RECLAIM\x10\t\x12\x14\n\x10TERM_VAT_RECLAIM\x10\n\x12\x17\n\x13TERM_RECOVERY_VALUE\x10\x0b\x12\x15\n\x11TERM_REFUND_DELAY\x10\x0c\x12\x15\n\x11TERM_RESALE_DELAY\x10\r\x12\r\n\tTERM_CO2E\x10\x0e*\xa5\x01\n\x0f\x44\x65stinationKind\x12 \n\x1c\x44\x45STINATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45STINATION_KIND_LOCAL_3PL\x10\x01\x12\x18\n\x14\x44\x45STINATION_KIND_HUB\x10\x02\x12\x1b\n\x17\x44\x45STINATION_KIND_ORIGIN\x10\x03\x12\x19\n\x15\x44\x45STINATION_KIND_NONE\x10\x04*O\n\x07LegKind\x12\x18\n\x14LEG_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fLEG_KIND_PARCEL\x10\x01\x12\x15\n\x11LEG_KIND_LINEHAUL\x10\x02\x32\x8b\x04\n\x0eReturnsRouting\x12N\n\x0bRouteReturn\x12\x1e.reroute.v1.RouteReturnRequest\x1a\x1f.reroute.v1.RouteReturnResponse\x12T\n\x0cRouteReturns\x12\x1e.reroute.v1.RouteReturnRequest\x1a .reroute.v1.RouteReturnsResponse(\x01\x30\x01\x12Q\n\x0cQuoteCustoms\x12\x1f.reroute.v1.QuoteCustomsRequest\x1a .reroute.v1.QuoteCustomsResponse\x12N\n\x0bGetDecision\x12\x1e.reroute.v1.GetDecisionRequest\x1a\x1f.reroute.v1.GetDecisionResponse\x12T\n\rListDecisions\x12 .reroute.v1.ListDecisionsRequest\x1a!.reroute.v1.ListDecisionsResponse\x12Z\n\x0f\x45xplainDecision\x12\".reroute.v1.ExplainDecisionRequest\x1a#.reroute.v1.ExplainDecisionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'reroute.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TERM']._serialized_start=3248
-  _globals['_TERM']._serialized_end=3596
-  _globals['_DESTINATIONKIND']._serialized_start=3599
-  _globals['_DESTINATIONKIND']._serialized_end=3764
-  _globals['_LEGKIND']._serialized_start=3766
-  _globals['_LEGKIND']._serialized_end=3845
-  _globals['_GETDECISIONREQUEST']._serialized_start=173
-  _globals['_GETDECISIONREQUEST']._serialized_end=214
-  _globals['_GETDECISIONRESPONSE']._serialized_start=216
-  _globals['_GETDECISIONRESPONSE']._serialized_end=331
-  _globals['_LISTDECISIONSREQUEST']._serialized_start=333
-  _globals['_LISTDECISIONSREQUEST']._serialized_end=394
-  _globals['_LISTDECISIONSRESPONSE']._serialized_start=396
-  _globals['_LISTDECISIONSRESPONSE']._serialized_end=496
-  _globals['_ROUTERETURNREQUEST']._serialized_start=498
-  _globals['_ROUTERETURNREQUEST']._serialized_end=587
-  _globals['_ROUTERETURNRESPONSE']._serialized_start=589
-  _globals['_ROUTERETURNRESPONSE']._serialized_end=655
-  _globals['_ROUTERETURNSRESPONSE']._serialized_start=658
-  _globals['_ROUTERETURNSRESPONSE']._serialized_end=798
-  _globals['_RETURN']._serialized_start=801
-  _globals['_RETURN']._serialized_end=1074
-  _globals['_ITEM']._serialized_start=1077
-  _globals['_ITEM']._serialized_end=1324
-  _globals['_CUSTOMER']._serialized_start=1326
-  _globals['_CUSTOMER']._serialized_end=1393
-  _globals['_ORIGINALIMPORT']._serialized_start=1396
-  _globals['_ORIGINALIMPORT']._serialized_end=1562
-  _globals['_CONSTRAINTS']._serialized_start=1565
-  _globals['_CONSTRAINTS']._serialized_end=1780
-  _globals['_ROUTEDECISION']._serialized_start=1783
-  _globals['_ROUTEDECISION']._serialized_end=2039
-  _globals['_ROUTEOPTION']._serialized_start=2042
-  _globals['_ROUTEOPTION']._serialized_end=2284
-  _globals['_TERMTOTAL']._serialized_start=2286
-  _globals['_TERMTOTAL']._serialized_end=2351
-  _globals['_COSTTERM']._serialized_start=2353
-  _globals['_COSTTERM']._serialized_end=2433
-  _globals['_SHIPMENT']._serialized_start=2436
-  _globals['_SHIPMENT']._serialized_end=2825
-  _globals['_ITEMALLOCATION']._serialized_start=2827
-  _globals['_ITEMALLOCATION']._serialized_end=2944
-  _globals['_LEG']._serialized_start=2947
-  _globals['_LEG']._serialized_end=3245
-  _globals['_RETURNSROUTING']._serialized_start=3848
-  _globals['_RETURNSROUTING']._serialized_end=4279
+  _globals['_TERM']._serialized_start=3791
+  _globals['_TERM']._serialized_end=4139
+  _globals['_DESTINATIONKIND']._serialized_start=4142
+  _globals['_DESTINATIONKIND']._serialized_end=4307
+  _globals['_LEGKIND']._serialized_start=4309
+  _globals['_LEGKIND']._serialized_end=4388
+  _globals['_EXPLAINDECISIONREQUEST']._serialized_start=173
+  _globals['_EXPLAINDECISIONREQUEST']._serialized_end=218
+  _globals['_EXPLAINDECISIONRESPONSE']._serialized_start=221
+  _globals['_EXPLAINDECISIONRESPONSE']._serialized_end=462
+  _globals['_DECISIONDIFFERENCE']._serialized_start=464
+  _globals['_DECISIONDIFFERENCE']._serialized_end=532
+  _globals['_GETDECISIONREQUEST']._serialized_start=534
+  _globals['_GETDECISIONREQUEST']._serialized_end=575
+  _globals['_GETDECISIONRESPONSE']._serialized_start=577
+  _globals['_GETDECISIONRESPONSE']._serialized_end=692
+  _globals['_LISTDECISIONSREQUEST']._serialized_start=694
+  _globals['_LISTDECISIONSREQUEST']._serialized_end=755
+  _globals['_LISTDECISIONSRESPONSE']._serialized_start=757
+  _globals['_LISTDECISIONSRESPONSE']._serialized_end=857
+  _globals['_ROUTERETURNREQUEST']._serialized_start=859
+  _globals['_ROUTERETURNREQUEST']._serialized_end=948
+  _globals['_ROUTERETURNRESPONSE']._serialized_start=950
+  _globals['_ROUTERETURNRESPONSE']._serialized_end=1016
+  _globals['_ROUTERETURNSRESPONSE']._serialized_start=1019
+  _globals['_ROUTERETURNSRESPONSE']._serialized_end=1159
+  _globals['_RETURN']._serialized_start=1162
+  _globals['_RETURN']._serialized_end=1435
+  _globals['_ITEM']._serialized_start=1438
+  _globals['_ITEM']._serialized_end=1685
+  _globals['_CUSTOMER']._serialized_start=1687
+  _globals['_CUSTOMER']._serialized_end=1754
+  _globals['_ORIGINALIMPORT']._serialized_start=1757
+  _globals['_ORIGINALIMPORT']._serialized_end=1923
+  _globals['_CONSTRAINTS']._serialized_start=1926
+  _globals['_CONSTRAINTS']._serialized_end=2141
+  _globals['_ROUTEDECISION']._serialized_start=2144
+  _globals['_ROUTEDECISION']._serialized_end=2494
+  _globals['_EXCLUDEDOPTION']._serialized_start=2496
+  _globals['_EXCLUDEDOPTION']._serialized_end=2582
+  _globals['_ROUTEOPTION']._serialized_start=2585
+  _globals['_ROUTEOPTION']._serialized_end=2827
+  _globals['_TERMTOTAL']._serialized_start=2829
+  _globals['_TERMTOTAL']._serialized_end=2894
+  _globals['_COSTTERM']._serialized_start=2896
+  _globals['_COSTTERM']._serialized_end=2976
+  _globals['_SHIPMENT']._serialized_start=2979
+  _globals['_SHIPMENT']._serialized_end=3368
+  _globals['_ITEMALLOCATION']._serialized_start=3370
+  _globals['_ITEMALLOCATION']._serialized_end=3487
+  _globals['_LEG']._serialized_start=3490
+  _globals['_LEG']._serialized_end=3788
+  _globals['_RETURNSROUTING']._serialized_start=4391
+  _globals['_RETURNSROUTING']._serialized_end=4914
 # @@protoc_insertion_point(module_scope)
