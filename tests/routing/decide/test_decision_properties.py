@@ -167,7 +167,7 @@ def test_every_dropped_option_is_listed_with_why(ret: Return) -> None:
     offered = {o.label for o in (d.chosen, *d.alternatives)}
     excluded = {x.option for x in d.excluded}
     for x in d.excluded:
-        assert x.reason and x.subject and x.description
+        assert all((x.reason, x.subject, x.description)), x
     routes = router().compiled.routes(ret.customer_country, ret.origin_facility_id)
     assert excluded <= {r.key for r in routes} | {"returnless"}
     if ret.constraints.allow_returnless and not any(
