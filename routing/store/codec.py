@@ -15,7 +15,12 @@ touching the database. A domain change the structs no longer match fails loudly 
 attribute, a wrong type), and ``tests/routing/store/test_codec.py`` pins format 1 with golden
 blobs. Changing the layout takes a new format byte, a decoder of the old one kept beside it,
 and a migration when old rows must be rewritten; a field appended with a default is read from
-older blobs as that default.
+older blobs as that default, and ``StoredForm.encode`` leaves trailing fields at their
+defaults out, so an object that has none of them is written byte for byte as before. The
+decision's appended fields (issue 12): the options ``excluded``, the ``network_version`` and
+``rules_version`` it was made with, and its canonical ``request`` (a ``Return``, written as
+msgspec writes a dataclass: a map by field name, so a field the request gains later with a
+default reads from older blobs as that default), which ``ExplainDecision`` replays.
 
 A plan job's parts are stored the same way, one blob per column of ``plan_jobs``, format 1 the
 layout of their ``*V1`` structs: ``spec`` a ``routing.plan.jobs.PlanSpec``, ``progress`` a
