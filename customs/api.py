@@ -133,7 +133,9 @@ class Crossing:
 
     ``goods_origin_country`` is where the merchant first exported them from (country B);
     ``reentry`` is true when the goods return to that country (returned-goods relief applies);
-    ``original_import`` describes the outbound import into the country they now leave, if any.
+    ``original_import`` describes the outbound import into the country they now leave, if any,
+    or into another country of the same customs area (a return consolidated in another
+    member state of a customs union before it leaves the union reclaims there).
     """
 
     export_country: str

@@ -40,6 +40,7 @@ from customs.api import (
     Assessment,
     Channel,
     Crossing,
+    CustomsError,
     CustomsItem,
     CustomsNotCovered,
     RuleRef,
@@ -110,6 +111,7 @@ class CustomsEngine(Memoized):
         )
         if crossing.reentry:
             self._borders.check_reentry(crossing, lane.imp, on)
+        self._check_record(crossing, lane, on)
         if lane.no_border is not None:
             return self._without_border(crossing, lane, lane.no_border, currency)
         call = Call(self.fx, currency, on, dict(lane.cited))
@@ -170,6 +172,7 @@ class CustomsEngine(Memoized):
         )
         if crossing.reentry:
             self._borders.check_reentry(crossing, lane.imp, on)
+        self._check_record(crossing, lane, on)
         if lane.no_border is not None:
             return _NO_AMOUNTS
         call = Quiet(self.fx, currency, on, {})
@@ -262,6 +265,21 @@ class CustomsEngine(Memoized):
             confidence=call.confidence,
             notes=(*call.notes, *low_confidence_notes(call.rules.values(), self._unverified)),
         )
+
+    def _check_record(self, crossing: Crossing, lane: Lane, on: date) -> None:
+        """The original import was into the country the goods leave, or into another country
+        of the customs area they leave from (a union's repayment is the union's, wherever
+        the goods exit it)."""
+        record = crossing.original_import
+        if record is None or record.country == crossing.export_country:
+            return
+        paid_in = self._borders.zone_at(record.country, "", on).regime
+        if paid_in != lane.exp.regime:
+            raise CustomsError(
+                "crossing.original_import.country",
+                f"must be the country the goods leave ({crossing.export_country}) or one of its"
+                f" customs area {lane.exp.regime}, got {record.country!r} ({paid_in})",
+            )
 
     def customs_area(self, country: str, territory: str, on: date) -> str:
         """The customs area a place belongs to on ``on``: a full union's code (``EU``, also for

@@ -134,10 +134,9 @@ class Validator(Memoized):
     def _import_record(self, record: ImportRecord, export_country: str, on: date) -> None:
         path = "crossing.original_import"
         if record.country != export_country:
-            raise CustomsError(
-                f"{path}.country",
-                f"must be the country the goods leave ({export_country}), got {record.country!r}",
-            )
+            # another country is allowed when it shares the export side's customs area (the
+            # engine checks that once the lane is known: ``CustomsEngine._check_record``)
+            self.check_country(f"{path}.country", record.country)
         if record.currency not in self._currencies:
             raise CustomsError(
                 f"{path}.currency", f"unknown currency {str(record.currency)[:8]!r} (no FX rates)"

@@ -384,6 +384,12 @@ def calls(keys: dict[str, str], ids: KnownIds) -> st.SearchStrategy[Call]:
         ),
         st.builds(
             Call,
+            st.just("ExplainDecision"),
+            st.builds(routing_pb2.ExplainDecisionRequest, decision_id=decision_ids),
+            md,
+        ),
+        st.builds(
+            Call,
             st.just("ListDecisions"),
             st.builds(routing_pb2.ListDecisionsRequest, page_size=_INT32, page_token=_TEXT),
             md,

@@ -32,6 +32,7 @@ SURFACE: dict[str, set[str]] = {
         "CostTerm",
         "Decision",
         "DestinationKind",
+        "Exclusion",
         "FxConverter",
         "Item",
         "ItemAllocation",

@@ -22,6 +22,7 @@ from routing.cli.admin import add_admin_commands
 from routing.cli.batch_cmd import cmd_generate, cmd_plan, cmd_whatif
 from routing.cli.claims_cmd import add_claims_commands
 from routing.cli.env_flags import document_env, env_defaults, subcommand_parser
+from routing.cli.explain_cmd import cmd_explain
 from routing.cli.flags import EXIT_FAIL, EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, UsageError
 from routing.cli.health_cmd import add_health_command
 from routing.cli.plans_cmd import add_plans_commands
@@ -153,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--idempotency-key")
     client.add_client_flags(r)
     r.set_defaults(func=cmd_route)
+
+    x = sub.add_parser(
+        "explain",
+        help="replay a stored decision on the server and show what changed since it was made",
+    )
+    x.add_argument("decision_id", metavar="DECISION_ID", help="the decision's id")
+    x.add_argument("--json", action="store_true", help="print ExplainDecisionResponse as JSON")
+    x.add_argument("--timeout", type=float, default=30.0, help="call deadline in seconds")
+    client.add_client_flags(x)
+    x.set_defaults(func=cmd_explain)
 
     q = sub.add_parser("customs", help="assess one border crossing (no server needed)")
     q.add_argument(

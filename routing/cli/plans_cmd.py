@@ -12,7 +12,7 @@ from google.protobuf import json_format
 from reroute.v1 import planning_pb2, planning_pb2_grpc
 from routing.cli import client
 from routing.cli.flags import EXIT_FAIL, EXIT_OK
-from routing.cli.route_cmd import _print_status_error
+from routing.cli.route_cmd import print_status_error
 
 STATES = {
     "queued": planning_pb2.PLAN_STATE_QUEUED,
@@ -62,7 +62,7 @@ def cmd_plans_list(a: argparse.Namespace) -> int:
         if err.code() is grpc.StatusCode.UNAVAILABLE:
             print(f"error: {client.unreachable(s)[0]}", file=sys.stderr)
             return EXIT_FAIL
-        return _print_status_error(err, a.json)
+        return print_status_error(err, a.json)
     if a.json:
         print(json_format.MessageToJson(response, preserving_proto_field_name=True))
         return EXIT_OK

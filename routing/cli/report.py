@@ -177,4 +177,47 @@ def format_decision(decision: Decision) -> str:
                 ]
             )
         lines.extend(_table(rows, {0, 2, 3, 4, 5, 6}))
+    lines.extend(format_exclusions(decision))
     return "\n".join(lines)
+
+
+def format_exclusions(decision: Decision) -> list[str]:
+    """The options dropped as infeasible, one line per reason and what failed it, the
+    options it dropped listed after it (a compact list: many routes share one cause)."""
+    if not decision.excluded:
+        return []
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for x in decision.excluded:
+        grouped.setdefault((x.reason, x.subject, x.description), []).append(x.option)
+    lines = ["", f"EXCLUDED ({len(decision.excluded)} options):"]
+    for (reason, subject, description), options in grouped.items():
+        lines.append(f"  {reason} {subject}: {description}")
+        lines.append(f"    {', '.join(options)}")
+    return lines
+
+
+def format_explanation(
+    stored: Decision, replayed: Decision, differences: list[tuple[str, str, str]], truncated: bool
+) -> str:
+    """`reroute explain`: the stored decision in one line, the versions, and what changed."""
+    cur = stored.currency
+    lines = [
+        f"decision {stored.decision_id} replayed (network {replayed.network_name},"
+        f" {stored.return_date.isoformat()})",
+        f"  stored:   {stored.chosen.label}  {_money(stored.chosen.net_cost_minor, cur)}",
+        f"  replayed: {replayed.chosen.label}  {_money(replayed.chosen.net_cost_minor, cur)}",
+        f"  network {_short(stored.network_version)} -> {_short(replayed.network_version)};"
+        f" rules {_short(stored.rules_version)} -> {_short(replayed.rules_version)}",
+    ]
+    if not differences:
+        lines.append("IDENTICAL: the same decision today (no field differs)")
+        return "\n".join(lines)
+    lines.append(f"DIFFERENCES ({len(differences)}{'+, list cut' if truncated else ''}):")
+    rows = [["field", "stored", "replayed"]]
+    rows.extend([path, old or "-", new or "-"] for path, old, new in differences)
+    lines.extend("  " + line for line in _table(rows, set()))
+    return "\n".join(lines)
+
+
+def _short(version: str) -> str:
+    return version[:12] if version else "(unknown)"

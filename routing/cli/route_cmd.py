@@ -173,7 +173,7 @@ def _request(a: argparse.Namespace) -> routing_pb2.RouteReturnRequest:
         raise UsageError(str(exc).replace("return.", "")) from exc
 
 
-def _print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool) -> int:
+def print_status_error(err: grpc.aio.AioRpcError | grpc.RpcError, as_json: bool) -> int:
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     status = rpc_status.from_call(err) if hasattr(err, "trailing_metadata") else None  # type: ignore[arg-type]
     details: list[str] = []
@@ -263,7 +263,7 @@ def cmd_route(a: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAIL
-        return _print_status_error(err, a.json)
+        return print_status_error(err, a.json)
     if a.json:
         print(
             json_format.MessageToJson(

@@ -10,7 +10,8 @@ Costing, one module per concept: :mod:`~routing.decide.parcels` the units and th
 (within a service's limits); :mod:`~routing.decide.base_costs` carriage, line-haul, handling,
 disposition, time and CO2e; :mod:`~routing.decide.customs_terms` the borders along the route;
 :mod:`~routing.decide.costing` the evaluation of a route from those; and
-:mod:`~routing.decide.shipments` the Shipment with its named terms, and the returnless refund.
+:mod:`~routing.decide.shipments` the Shipment with its named terms, and the returnless refund;
+:mod:`~routing.decide.replay` the versions a decision was made with and the diff of a replay.
 
 May import: ``routing.solver``, ``routing.errors``, ``customs``, ``hubs``. Never the wire
 contract, a store, a planner or the edge.
@@ -24,6 +25,7 @@ from routing.decide.domain import (
     CostTerm,
     Decision,
     DestinationKind,
+    Exclusion,
     Item,
     ItemAllocation,
     Leg,
@@ -42,6 +44,7 @@ __all__ = [
     "CostTerm",
     "Decision",
     "DestinationKind",
+    "Exclusion",
     "FxConverter",
     "Item",
     "ItemAllocation",

@@ -1,18 +1,34 @@
-"""Customs along a route: the borders a parcel crosses, what each charges and what it reclaims.
+"""Customs along a route: the borders the goods cross, what each charges and what it reclaims.
 
-A route crosses at most two borders: from the customer's country to its first stop (by the
-route's parcel channel) and, on a line-haul, from the first stop to the destination (freight).
-``crossings`` assesses them with the customs engine (documents and explanations included) and
-``route_customs_charges`` sums them into :class:`CustomsCharges`: duties and import VAT due,
-and the reclaims of the original import's duty and VAT when the goods leave the customer's
-country. ``customs_net_minor`` is the same net from the assessor's amounts only, what the batch
-planner needs of every route. Assessments, amounts and customs areas are memoized per request
-(on the :class:`~routing.decide.parcels.Context`), nets per parcel.
+A route is walked stop by stop (:class:`Hop`: the customer's place, then the first stop by the
+route's parcel channel, then, on a line-haul, the destination by freight). Every hop that
+changes place is assessed through the customs engine's one entry point (``assess``, or its
+``amounts`` without the explanation), the one the customs quote uses:
+
+- **export with its reclaim**: the goods carry the record of the duty and VAT paid where they
+  last entered (the original import into the customer's country, or an entry charged on the
+  way). That record goes with every crossing that leaves from inside the customs area where it
+  was paid, so its reclaim is credited where the goods leave that area, wherever on the route
+  that falls: a French return consolidated at a Dutch hub and sent on to the US reclaims its
+  French import VAT on the hub's export, as a direct parcel from France would. Once credited,
+  a duty or VAT share is not offered again; once the goods leave the area, what was not
+  reclaimed there is lost;
+- **transit through a bonded hub**: entering a bonded facility charges nothing (the goods stay
+  under customs supervision), so the goods carry no new record onward;
+- **re-entry with returned-goods relief**: a hop into the customs area the goods were first
+  exported from is a re-entry (``Crossing.reentry``), never bonded.
+
+``route_customs_charges`` sums the assessments into :class:`CustomsCharges`;
+``customs_net_minor`` is the same net from the engine's amounts only, what the batch planner
+needs of every route. Assessments, amounts and customs areas are memoized per request (on the
+:class:`~routing.decide.parcels.Context`), nets per parcel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple, TypeVar
 
 from customs.api import (
     Amounts,
@@ -26,151 +42,166 @@ from routing.decide.compiled import Route
 from routing.decide.parcels import Context, Parcel
 from routing.errors import PreconditionViolation
 
+__all__ = [
+    "CustomsCharges",
+    "Hop",
+    "crossings",
+    "customs_net_minor",
+    "hops_of",
+    "reentry",
+    "route_customs_charges",
+    "walk_amounts",
+    "walk_assessments",
+]
+
+
+class Hop(NamedTuple):
+    """One move of the goods: to a place (country, territory, bonded or not) by a channel."""
+
+    country: str
+    territory: str
+    bonded: bool  # the place is a customs warehouse (no duty/VAT due on entry)
+    channel: Channel
+    facility_id: str  # who to name when the tables do not cover the hop
+
+
+def hops_of(route: Route) -> tuple[Hop, ...]:
+    """The route's moves after the customer's place: the parcel leg, and the line-haul."""
+    first, dest = route.first_stop, route.destination
+    out = [Hop(first.country, first.territory, first.bonded, route.channel, first.id)]
+    if route.lane is not None:
+        out.append(Hop(dest.country, dest.territory, dest.bonded, Channel.FREIGHT, dest.id))
+    return tuple(out)
+
+
+def area(ctx: Context, country: str, territory: str) -> str:
+    """The customs area of a place on the return date (memoized per request)."""
+    key = ("area", country, territory)
+    found = ctx.areas.get(key)
+    if found is None:
+        found = ctx.customs.customs_area(country, territory, ctx.ret.return_date)
+        ctx.areas[key] = found
+    return found
+
 
 def reentry(ctx: Context, country: str, territory: str) -> bool:
     """Do goods entering this place re-enter the customs territory they were exported from?"""
-    key = ("area", country, territory)
-    area = ctx.areas.get(key)
-    if area is None:
-        area = ctx.customs.customs_area(country, territory, ctx.ret.return_date)
-        ctx.areas[key] = area
-    return area == ctx.origin_area
+    return area(ctx, country, territory) == ctx.origin_area
 
 
 # The goods' export date from the origin is not in the request; the import into the customer's
 # country stands for it. That understates the time since export by the outbound transit days,
 # so a returned-goods relief near its limit may be granted a few days too long.
 
-
-def _first_key(
-    ctx: Context, route: Route, p: Parcel
-) -> tuple[tuple[object, ...], Channel, bool, bool]:
-    """The per-request memo key of a route's first crossing, its channel, re-entry and bond."""
-    first = route.first_stop
-    back = reentry(ctx, first.country, first.territory)
-    bonded = first.bonded and not back
-    key = ("in", first.country, first.territory, route.channel, back, bonded, p.key)
-    return key, route.channel, back, bonded
+R = TypeVar("R", Assessment, Amounts)
 
 
-def _first_input(
-    ctx: Context, route: Route, p: Parcel, channel: Channel, back: bool, bonded: bool
-) -> Crossing:
+def _walk(
+    ctx: Context,
+    hops: Sequence[Hop],
+    p: Parcel,
+    probe: Callable[[Crossing, tuple[object, ...]], R],
+    amounts_of: Callable[[R], Amounts],
+) -> list[R]:
+    """Assess every hop that changes place, carrying the record of what was paid (see the
+    module docstring). ``probe`` answers one crossing (memoized on the key it is given)."""
     r = ctx.ret
-    first = route.first_stop
-    return Crossing(
-        export_country=r.customer_country,
-        import_country=first.country,
-        goods_origin_country=ctx.goods_origin_country,
-        channel=channel,
-        reason=p.reason,
-        export_territory=r.customer_territory,
-        import_territory=first.territory,
-        reentry=back,
-        bonded_destination=bonded,
-        export_date=r.import_date,  # left the origin about when it entered A (see note)
-        original_import=p.original_import,
-    )
-
-
-def _first_crossing(ctx: Context, route: Route, p: Parcel) -> Assessment:
-    key, channel, back, bonded = _first_key(ctx, route, p)
-    found = ctx.assessments.get(key)
-    if found is None:
-        crossing = _first_input(ctx, route, p, channel, back, bonded)
-        found = ctx.customs.assess(
-            crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
+    out: list[R] = []
+    here: tuple[str, str] = (r.customer_country, r.customer_territory)
+    record: ImportRecord | None = p.original_import
+    paid_area = area(ctx, *here)
+    for hop in hops:
+        there: tuple[str, str] = (hop.country, hop.territory)
+        if there == here:
+            continue
+        from_area, to_area = area(ctx, *here), area(ctx, *there)
+        back = to_area == ctx.origin_area
+        bonded = hop.bonded and not back
+        given = record if record is not None and from_area == paid_area else None
+        crossing = Crossing(
+            export_country=here[0],
+            import_country=there[0],
+            goods_origin_country=ctx.goods_origin_country,
+            channel=hop.channel,
+            reason=p.reason,
+            export_territory=here[1],
+            import_territory=there[1],
+            reentry=back,
+            bonded_destination=bonded,
+            original_import=given,
+            export_date=r.import_date,  # left the origin about when it entered A (see note)
         )
-        ctx.assessments[key] = found
-    return found
+        key = (*here, *there, hop.channel, back, bonded, given, p.key)
+        got = probe(crossing, key)
+        out.append(got)
+        a = amounts_of(got)
+        if given is not None and (a.reclaim_duty_minor or a.reclaim_vat_minor):
+            # credited once: the shares reclaimed here are not offered again
+            record = replace(
+                given,
+                duty_paid_minor=0 if a.reclaim_duty_minor else given.duty_paid_minor,
+                vat_paid_minor=0 if a.reclaim_vat_minor else given.vat_paid_minor,
+            )
+            if record.duty_paid_minor == record.vat_paid_minor == 0:
+                record = None
+        if to_area != paid_area:
+            record = None  # left the area where it was paid: what was not reclaimed is lost
+        if a.duty_due_minor or a.vat_due_minor:  # paid on this entry: reclaimable on leaving
+            record = ImportRecord(
+                country=there[0],
+                import_date=r.return_date,
+                duty_paid_minor=a.duty_due_minor,
+                vat_paid_minor=a.vat_due_minor,
+                currency=ctx.currency,
+            )
+            paid_area = to_area
+        here = there
+    return out
 
 
-def _first_amounts(ctx: Context, route: Route, p: Parcel) -> Amounts:
-    """The amounts of ``_first_crossing`` (the same crossing, memoized by the same key)."""
-    key, channel, back, bonded = _first_key(ctx, route, p)
-    found = ctx.amounts.get(key)
-    if found is None:
-        crossing = _first_input(ctx, route, p, channel, back, bonded)
-        found = ctx.customs.amounts(
-            crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
-        )
-        ctx.amounts[key] = found
-    return found
+def walk_assessments(ctx: Context, hops: Sequence[Hop], p: Parcel) -> list[Assessment]:
+    """The full assessment of every crossing along ``hops`` (raises CustomsNotCovered)."""
+
+    def probe(crossing: Crossing, key: tuple[object, ...]) -> Assessment:
+        found = ctx.assessments.get(key)
+        if found is None:
+            found = ctx.customs.assess(
+                crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
+            )
+            ctx.assessments[key] = found
+        return found
+
+    return _walk(ctx, hops, p, probe, Amounts.of)
 
 
-def _onward_key(route: Route, p: Parcel, due: tuple[int, int]) -> tuple[object, ...]:
-    first, dest = route.first_stop, route.destination
-    return ("on", first.country, dest.country, dest.territory, dest.bonded, due, p.key)
+def walk_amounts(ctx: Context, hops: Sequence[Hop], p: Parcel) -> list[Amounts]:
+    """``Amounts.of`` each of ``walk_assessments`` (the same crossings, built cheaper)."""
+
+    def probe(crossing: Crossing, key: tuple[object, ...]) -> Amounts:
+        found = ctx.amounts.get(key)
+        if found is None:
+            found = ctx.customs.amounts(
+                crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
+            )
+            ctx.amounts[key] = found
+        return found
+
+    return _walk(ctx, hops, p, probe, _same)
 
 
-def _onward_input(ctx: Context, route: Route, p: Parcel, due: tuple[int, int]) -> Crossing:
-    r = ctx.ret
-    first, dest = route.first_stop, route.destination
-    original = None
-    if due[0] + due[1] > 0:  # duty/VAT paid at the hub may be reclaimable when it leaves
-        original = ImportRecord(
-            country=first.country,
-            import_date=r.return_date,
-            duty_paid_minor=due[0],
-            vat_paid_minor=due[1],
-            currency=ctx.currency,
-        )
-    back = reentry(ctx, dest.country, dest.territory)
-    return Crossing(
-        export_country=first.country,
-        import_country=dest.country,
-        goods_origin_country=ctx.goods_origin_country,
-        channel=Channel.FREIGHT,
-        reason=p.reason,
-        export_territory=first.territory,
-        import_territory=dest.territory,
-        reentry=back,
-        bonded_destination=dest.bonded and not back,
-        original_import=original,
-        export_date=r.import_date,
-    )
-
-
-def _onward_crossing(ctx: Context, route: Route, p: Parcel, paid: Assessment | None) -> Assessment:
-    due = (paid.duty_due_minor, paid.vat_due_minor) if paid is not None else (0, 0)
-    key = _onward_key(route, p, due)
-    found = ctx.assessments.get(key)
-    if found is None:
-        crossing = _onward_input(ctx, route, p, due)
-        found = ctx.customs.assess(
-            crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
-        )
-        ctx.assessments[key] = found
-    return found
-
-
-def _onward_amounts(ctx: Context, route: Route, p: Parcel, paid: Amounts | None) -> Amounts:
-    """The amounts of ``_onward_crossing`` (the same crossing, memoized by the same key)."""
-    due = (paid.duty_due_minor, paid.vat_due_minor) if paid is not None else (0, 0)
-    key = _onward_key(route, p, due)
-    found = ctx.amounts.get(key)
-    if found is None:
-        crossing = _onward_input(ctx, route, p, due)
-        found = ctx.customs.amounts(
-            crossing, p.customs_items, ctx.ret.return_date, currency=ctx.currency
-        )
-        ctx.amounts[key] = found
-    return found
-
-
-def _crosses_first(ctx: Context, route: Route) -> bool:
-    first, r = route.first_stop, ctx.ret
-    return first.country != r.customer_country or first.territory != r.customer_territory
+def _same(a: Amounts) -> Amounts:
+    return a
 
 
 def crossings(ctx: Context, route: Route, p: Parcel) -> tuple[Assessment, ...]:
-    """Assess each border the route crosses (none when it stays in the customer's country)."""
-    out: list[Assessment] = []
-    if _crosses_first(ctx, route):
-        out.append(_first_crossing(ctx, route, p))
-    if route.crosses_onward:
-        out.append(_onward_crossing(ctx, route, p, out[-1] if out else None))
-    return tuple(out)
+    """Assess each border the route crosses (none when it stays in the customer's place)."""
+    return tuple(walk_assessments(ctx, hops_of(route), p))
+
+
+def _not_covered(route: Route, exc: CustomsNotCovered) -> PreconditionViolation:
+    return PreconditionViolation(
+        "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"
+    )
 
 
 def customs_net_minor(ctx: Context, route: Route, p: Parcel) -> int | PreconditionViolation:
@@ -179,38 +210,23 @@ def customs_net_minor(ctx: Context, route: Route, p: Parcel) -> int | Preconditi
     Memoized per parcel on what of the route its crossings read (``Route.customs_sig``)."""
     got = p.nets.get(route.customs_sig_id)
     if got is None:
-        got = _customs_net(ctx, route, p)
+        try:
+            got = sum(
+                a.duty_due_minor + a.vat_due_minor - a.reclaim_duty_minor - a.reclaim_vat_minor
+                for a in walk_amounts(ctx, hops_of(route), p)
+            )
+        except CustomsNotCovered as exc:
+            got = exc
         p.nets[route.customs_sig_id] = got
     if isinstance(got, CustomsNotCovered):  # as route_customs_charges
-        return PreconditionViolation(
-            "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{got.field}: {got.reason}"
-        )
+        return _not_covered(route, got)
     return got
-
-
-def _customs_net(ctx: Context, route: Route, p: Parcel) -> int | CustomsNotCovered:
-    try:
-        paid = _first_amounts(ctx, route, p) if _crosses_first(ctx, route) else None
-        onward = _onward_amounts(ctx, route, p, paid) if route.crosses_onward else None
-    except CustomsNotCovered as exc:
-        return exc
-    # as route_customs_charges: duties and VAT of both, the reclaims of the first assessment
-    # when it leaves the customer's country
-    net = 0
-    if paid is not None:
-        net = paid.duty_due_minor + paid.vat_due_minor
-        net -= paid.reclaim_duty_minor + paid.reclaim_vat_minor
-    if onward is not None:
-        net += onward.duty_due_minor + onward.vat_due_minor
-        if paid is None and route.first_stop.country == ctx.ret.customer_country:
-            net -= onward.reclaim_duty_minor + onward.reclaim_vat_minor
-    return net
 
 
 @dataclass(frozen=True, slots=True)
 class CustomsCharges:
-    """What a route's borders add: duties and import VAT due, and reclaims of the original
-    import's duty and VAT (when the goods leave the customer's country)."""
+    """What a route's borders add: duties and import VAT due on each entry, and the reclaims
+    of duty and VAT paid earlier, credited where the goods leave the area they were paid in."""
 
     assessments: tuple[Assessment, ...]
     duty_due: int
@@ -231,18 +247,14 @@ def route_customs_charges(
     try:
         assessments = crossings(ctx, route, p)
     except CustomsNotCovered as exc:  # a gap in the rule tables: drop this route, say why
-        return PreconditionViolation(
-            "CUSTOMS_NOT_COVERED", f"facility:{route.first_stop.id}", f"{exc.field}: {exc.reason}"
-        )
-    duty_due = vat_due = 0
+        return _not_covered(route, exc)
+    duty_due = vat_due = reclaim_duty = reclaim_vat = 0
     for a in assessments:
         duty_due += a.duty_due_minor
         vat_due += a.vat_due_minor
-    # reclaims for the original import, when the goods leave the customer's country: the
-    # routes customs lists are cumulative (a customs route plus the seller's VAT route)
-    reclaim_duty = reclaim_vat = 0
-    if assessments and assessments[0].export_country == ctx.ret.customer_country:
-        for claim in assessments[0].reclaims:
+        # the routes customs lists are cumulative (a customs route plus the seller's VAT
+        # route); only a crossing given a record of what was paid lists any
+        for claim in a.reclaims:
             reclaim_duty += claim.duty_minor
             reclaim_vat += claim.vat_minor
     return CustomsCharges(assessments, duty_due, vat_due, reclaim_duty, reclaim_vat)

@@ -459,6 +459,17 @@ class LossGuard:
 
 
 @dataclass(frozen=True, slots=True)
+class Exclusion:
+    """An option the router dropped, and why (the precondition it failed)."""
+
+    option: str  # the route key ("service:first_stop[>lane]"), or "returnless"
+    reason: str  # OVER_MAX_SIZE, OVER_MAX_WEIGHT, SLA_EXCEEDED, RETURNLESS_OVER_VALUE,
+    #              CAPACITY_FULL, CUSTOMS_NOT_COVERED ... (PreconditionViolation.type)
+    subject: str  # what failed it: "service:...", "facility:...", "destination:..."
+    description: str  # the figures: "32000 g > 30000 g", "9 days to refund > max 7"
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     decision_id: str
     idempotency_key: str
@@ -468,6 +479,14 @@ class Decision:
     options_evaluated: int
     network_name: str
     return_date: date
+    # every option dropped as infeasible, in the order the router met them
+    excluded: tuple[Exclusion, ...] = ()
+    # what it was made with, to replay it: content hashes of the network and of the customs
+    # tables and FX ("" when unknown), and the canonical request (None: not kept, e.g. read
+    # from the wire, or stored before replay existed)
+    network_version: str = ""
+    rules_version: str = ""
+    request: Return | None = None
 
     @property
     def loss_guard(self) -> LossGuard | None:

@@ -23,6 +23,8 @@ from datetime import date
 from typing import NamedTuple
 
 from customs.api import CustomsAssessor, CustomsError
+from customs.engine import CustomsEngine
+from customs.fx import FxTable
 from hubs.model import Disposition, Facility, FacilityKind, Network
 from routing.decide.base_costs import BaseNumbers, base_numbers
 from routing.decide.compiled import (
@@ -37,6 +39,7 @@ from routing.decide.customs_terms import customs_net_minor, route_customs_charge
 from routing.decide.domain import (
     Decision,
     DestinationKind,
+    Exclusion,
     ItemAllocation,
     LossGuard,
     Option,
@@ -44,6 +47,7 @@ from routing.decide.domain import (
     Shipment,
 )
 from routing.decide.parcels import Context, Parcel, Unit, parcel
+from routing.decide.replay import content_hash
 from routing.decide.shipments import (
     LOCAL_KEY,
     RETURNLESS_NET_MINOR,
@@ -66,6 +70,9 @@ class Router:
         self.customs = customs
         self.fx = fx
         self.compiled = CompiledNetwork(network, fx, on=compiled_on)
+        # what a decision is made with, so it can be replayed (``routing.decide.replay``)
+        self.network_version = content_hash(network)
+        self.rules_version = _rules_version(customs, fx)
 
     def _context(self, ret: Return) -> tuple[Facility, list[Unit], Context, Parcel]:
         origin = self.network.facilities.get(ret.origin_facility_id)
@@ -244,6 +251,7 @@ class Router:
                 for r in routes
             )
         violations: list[PreconditionViolation] = []
+        dropped: list[Exclusion] = []  # every option dropped, by route key, with why
         if not routes:
             violations.append(
                 PreconditionViolation(
@@ -262,13 +270,14 @@ class Router:
             for route in routes:
                 if route.first_stop.id in full_facilities:
                     skipped.add(route.first_stop.id)
-                    violations.append(_full(route.first_stop.id, ret))
+                    violations.append(_drop(dropped, route.key, _full(route.first_stop.id, ret)))
                     continue
                 got = base_numbers(ctx, route, whole, 10_000)
                 if isinstance(got, PreconditionViolation):
-                    violations.append(got)
+                    violations.append(_drop(dropped, route.key, got))
                 elif limit is not None and got.days_to_refund > limit:
-                    violations.append(_sla(route.destination.id, got.days_to_refund, limit))
+                    violation = _sla(route.destination.id, got.days_to_refund, limit)
+                    violations.append(_drop(dropped, route.key, violation))
                 else:
                     bases.append(((got.net_cost_minor, got.days_to_refund, route.key), route, got))
             bases.sort(key=lambda b: b[0])  # (stable: as sorting the evaluations by ``_key``)
@@ -280,7 +289,7 @@ class Router:
             if not ret.constraints.allow_returnless:
                 excluded.append((_as_returnless(units), _not_allowed("returnless refund")))
             elif isinstance(kept, PreconditionViolation):
-                violations.append(kept)
+                violations.append(_drop(dropped, "returnless", kept))
                 excluded.append((_as_returnless(units), kept))
             else:
                 pool.append(((kept.net_cost_minor, 0, "returnless"), kept))
@@ -289,11 +298,11 @@ class Router:
                 local_days = local.days_to_refund
                 if not ctx.allow_local:
                     violation = _not_allowed("local disposal")
-                    violations.append(violation)
+                    violations.append(_drop(dropped, LOCAL_KEY, violation))
                     excluded.append((local, violation))
                 elif limit is not None and local_days > limit:
                     violation = _sla(f"local:{ret.customer_country}", local_days, limit)
-                    violations.append(violation)
+                    violations.append(_drop(dropped, LOCAL_KEY, violation))
                     excluded.append((local, violation))
                 else:
                     bisect.insort(
@@ -302,7 +311,7 @@ class Router:
                         key=lambda p: p[0],
                     )
             elif self.compiled.local is not None:
-                violations.append(local)
+                violations.append(_drop(dropped, LOCAL_KEY, local))
             slack = self._max_reclaim(ret)
             exact: list[Evaluation] = []
             for (net, _, _), route, numbers in bases:
@@ -311,7 +320,7 @@ class Router:
                 # (as ``add_customs`` of ``evaluate_base``, one Evaluation made)
                 charges = route_customs_charges(ctx, route, whole)
                 if isinstance(charges, PreconditionViolation):
-                    violations.append(charges)
+                    violations.append(_drop(dropped, route.key, charges))
                     continue
                 full = base_evaluation(route, whole, 10_000, numbers, charges)
                 exact.append(full)
@@ -344,6 +353,10 @@ class Router:
             options_evaluated=len(bases) + len(pool) - len(exact) + (split is not None),
             network_name=self.network.name,
             return_date=ret.return_date,
+            excluded=tuple(dropped),
+            network_version=self.network_version,
+            rules_version=self.rules_version,
+            request=ret,
         )
 
     def _split(
@@ -460,6 +473,21 @@ def _not_allowed(what: str) -> PreconditionViolation:
 
 def _key(e: Evaluation) -> tuple[int, int, str]:
     return (e.net_cost_minor, e.days_to_refund, e.route.key)
+
+
+def _drop(dropped: list[Exclusion], option: str, v: PreconditionViolation) -> PreconditionViolation:
+    """Note ``option`` as excluded for ``v`` (and hand ``v`` on)."""
+    dropped.append(Exclusion(option, v.type, v.subject, v.description))
+    return v
+
+
+def _rules_version(customs: CustomsAssessor, fx: FxConverter) -> str:
+    """The content hash of the customs tables and FX rates ("" for an assessor that is not
+    the customs engine, e.g. a test fake: its rules have no version)."""
+    if not isinstance(customs, CustomsEngine):
+        return ""
+    rates = fx.rates if isinstance(fx, FxTable) else ()
+    return content_hash(customs.rulebook, customs.fx.rates, rates)
 
 
 def _full(facility: str, ret: Return) -> PreconditionViolation:

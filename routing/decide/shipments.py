@@ -75,7 +75,8 @@ def build(ctx: Context, e: Evaluation) -> Shipment:
         )
         for u, c in zip(e.units, e.choices, strict=True)
     )
-    claims = e.assessments[0].reclaims if e.reclaim_duty or e.reclaim_vat else ()
+    # wherever on the route the goods leave the area the duty/VAT was paid in
+    claims = tuple(c for a in e.assessments for c in a.reclaims)
     claim = "; ".join(f"{c.route}, claim by {c.deadline.isoformat()}" for c in claims)
     n_units = sum(u.quantity for u in e.units)
     packed = (

@@ -32,8 +32,9 @@ from hubs.model import Network
 from routing.decide.compiled import FxConverter
 from routing.decide.domain import Decision, Return
 from routing.decide.quote import QuoteInput, quote
+from routing.decide.replay import Difference, diff_decisions
 from routing.decide.router import Router
-from routing.errors import InvalidInput, LimitReached
+from routing.errors import InvalidInput, LimitReached, NoFeasibleOption, PreconditionViolation
 from routing.plan.jobs import DEFAULT_TENANT
 from routing.store.decisions import (
     AsyncDecisionStore,
@@ -51,6 +52,20 @@ INLINE_MAX_ITEM_LINES = 16  # larger returns are routed in a thread, not on the 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # larger page sizes are reduced to this (AIP-158)
 _TOKEN_PREFIX = "d1:"
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A stored decision, the same request routed again now, and the fields that differ."""
+
+    stored: Decision
+    replayed: Decision
+    differences: tuple[Difference, ...]
+    truncated: bool  # more fields differ than listed
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +208,33 @@ class RoutingApp:
         if not decision_id:
             raise InvalidInput.one("decision_id", "is required")
         return self.store.find(tenant, decision_id)
+
+    def explain_decision(self, decision_id: str, *, tenant: str = DEFAULT_TENANT) -> Replay:
+        """Route a stored decision's request again on this app's network and rules (nothing
+        stored, no capacity held; the facilities the stored decision found full are full
+        again) and compare: ``Replay.differences`` is empty when nothing changed. Raises as
+        ``get_decision``; NoFeasibleOption (NOT_REPLAYABLE) for a decision kept without its
+        request, and as RouteReturn when the request has no feasible option any more."""
+        stored = self.get_decision(decision_id, tenant=tenant).decision
+        if stored.request is None:
+            raise NoFeasibleOption(
+                [
+                    PreconditionViolation(
+                        "NOT_REPLAYABLE",
+                        f"decision:{decision_id[:64]}",
+                        "stored before decisions kept their request (or read from the wire):"
+                        " there is nothing to replay; route the return again instead",
+                    )
+                ]
+            )
+        full = frozenset(
+            x.subject.removeprefix("facility:")
+            for x in stored.excluded
+            if x.reason == "CAPACITY_FULL"
+        )
+        replayed = self.router.route(stored.request, full_facilities=full)
+        differences, truncated = diff_decisions(stored, replayed)
+        return Replay(stored, replayed, differences, truncated)
 
     def list_decisions(
         self, *, tenant: str = DEFAULT_TENANT, page_size: int = 0, page_token: str = ""

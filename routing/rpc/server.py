@@ -63,7 +63,7 @@ from routing.rpc.planning import SERVICE_NAME as PLANNING_SERVICE
 from routing.rpc.planning import BatchPlanningServicer
 from routing.rpc.status import grpc_code, to_status
 from routing.rpc.wire.customs import assessment_to_proto, quote_from_proto
-from routing.rpc.wire.decisions import decision_bytes
+from routing.rpc.wire.decisions import decision_bytes, explanation_to_proto
 from routing.rpc.wire.returns import return_from_proto
 from routing.store.database import (
     DatabaseConfigError,
@@ -234,6 +234,19 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         )
         return routing_pb2.ListDecisionsResponse(
             decisions=[_stored_to_proto(s) for s in page.items], next_page_token=token
+        )
+
+    async def ExplainDecision(
+        self,
+        request: routing_pb2.ExplainDecisionRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> routing_pb2.ExplainDecisionResponse:
+        tenant = current_tenant()
+        replay = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.app.explain_decision(request.decision_id, tenant=tenant)
+        )
+        return explanation_to_proto(
+            replay.stored, replay.replayed, replay.differences, truncated=replay.truncated
         )
 
     async def RouteReturns(

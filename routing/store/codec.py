@@ -15,7 +15,12 @@ touching the database. A domain change the structs no longer match fails loudly 
 attribute, a wrong type), and ``tests/routing/store/test_codec.py`` pins format 1 with golden
 blobs. Changing the layout takes a new format byte, a decoder of the old one kept beside it,
 and a migration when old rows must be rewritten; a field appended with a default is read from
-older blobs as that default.
+older blobs as that default, and ``StoredForm.encode`` leaves trailing fields at their
+defaults out, so an object that has none of them is written byte for byte as before. The
+decision's appended fields (issue 12): the options ``excluded``, the ``network_version`` and
+``rules_version`` it was made with, and its canonical ``request`` (a ``Return``, written as
+msgspec writes a dataclass: a map by field name, so a field the request gains later with a
+default reads from older blobs as that default), which ``ExplainDecision`` replays.
 
 A plan job's parts are stored the same way, one blob per column of ``plan_jobs``, format 1 the
 layout of their ``*V1`` structs: ``spec`` a ``routing.plan.jobs.PlanSpec``, ``progress`` a
@@ -40,7 +45,7 @@ import msgspec
 
 from customs.api import Claimant, Confidence, ReturnReason
 from hubs.model import ConditionGrade, Disposition, Mode
-from routing.decide.domain import Decision, DestinationKind, LegKind, Term
+from routing.decide.domain import Decision, DestinationKind, LegKind, Return, Term
 from routing.errors import ConfigurationError
 from routing.plan.jobs import JobError, PlanBatch, PlanSpec
 from routing.plan.planner import BatchPlan
@@ -104,11 +109,18 @@ class StoredForm(Generic[T]):
         self._layout = layout
         self._legacy = dict(legacy or {})
         self._header = bytes((version,))
+        self._defaults: tuple[object, ...] = layout.__struct_defaults__
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(layout)
 
     def encode(self, obj: T) -> bytes:
         laid_out = msgspec.convert(obj, self._layout, from_attributes=True)
+        if self._defaults:  # trailing fields at their defaults are left out (read back as such)
+            values = msgspec.structs.astuple(laid_out)
+            n, first = len(values), len(values) - len(self._defaults)
+            while n > first and values[n - 1] == self._defaults[n - 1 - first]:
+                n -= 1
+            return self._header + self._encoder.encode(values[:n])
         return self._header + self._encoder.encode(laid_out)
 
     def decode(self, blob: bytes) -> T:
@@ -256,6 +268,13 @@ class OptionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     net_cost_minor: int  # derived: recomputed on reading
 
 
+class ExclusionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    option: str
+    reason: str
+    subject: str
+    description: str
+
+
 class DecisionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     decision_id: str
     idempotency_key: str
@@ -265,6 +284,15 @@ class DecisionV1(msgspec.Struct, array_like=True, frozen=True, gc=False):
     options_evaluated: int
     network_name: str
     return_date: date
+    # appended with defaults (issue 12): a blob written before them reads as the defaults,
+    # and a decision that has none of them is written as before, byte for byte
+    # (``StoredForm.encode`` leaves trailing defaults out of the array)
+    excluded: tuple[ExclusionV1, ...] = ()
+    network_version: str = ""
+    rules_version: str = ""
+    # the canonical request, as msgspec writes a dataclass: a map by field name, so a field
+    # the request gains later (with a default) is read from older blobs as that default
+    request: Return | None = None
 
 
 DECISIONS: Final = StoredForm("decision", Decision, DecisionV1, legacy=_WIRE_HINT)

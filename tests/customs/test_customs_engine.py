@@ -663,7 +663,7 @@ _GOOD = crossing("DE", "GB", "GB")
         ),
         (crossing("DE", "GB", "US", reentry=True), [item()], TODAY, "EUR", "crossing.reentry"),
         (
-            crossing("DE", "GB", original_import=imported("FR", date(2026, 1, 1), 0, 0)),
+            crossing("DE", "GB", original_import=imported("US", date(2026, 1, 1), 0, 0)),
             [item()],
             TODAY,
             "EUR",

@@ -20,6 +20,9 @@ class BatchPlanning(Protocol):
     async def submit_plan(self, request: reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.PlanJob:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
 
+    async def list_plans(self, request: reroute_dot_v1_dot_planning__pb2.ListPlansRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.ListPlansResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
+
     async def get_plan(self, request: reroute_dot_v1_dot_planning__pb2.GetPlanRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.GetPlanResponse:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
 
@@ -44,6 +47,16 @@ class BatchPlanningASGIApplication(ConnectASGIApplication[BatchPlanning]):
                         idempotency_level=IdempotencyLevel.UNKNOWN,
                     ),
                     function=svc.submit_plan,
+                ),
+                "/reroute.v1.BatchPlanning/ListPlans": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ListPlans",
+                        service_name="reroute.v1.BatchPlanning",
+                        input=reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+                        output=reroute_dot_v1_dot_planning__pb2.ListPlansResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                    ),
+                    function=svc.list_plans,
                 ),
                 "/reroute.v1.BatchPlanning/GetPlan": Endpoint.unary(
                     method=MethodInfo(
@@ -102,6 +115,26 @@ class BatchPlanningClient(ConnectClient):
                 service_name="reroute.v1.BatchPlanning",
                 input=reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest,
                 output=reroute_dot_v1_dot_planning__pb2.PlanJob,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+    async def list_plans(
+        self,
+        request: reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> reroute_dot_v1_dot_planning__pb2.ListPlansResponse:
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListPlans",
+                service_name="reroute.v1.BatchPlanning",
+                input=reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+                output=reroute_dot_v1_dot_planning__pb2.ListPlansResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
             ),
             headers=headers,
@@ -172,6 +205,8 @@ class BatchPlanningClient(ConnectClient):
 class BatchPlanningSync(Protocol):
     def submit_plan(self, request: reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.PlanJob:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
+    def list_plans(self, request: reroute_dot_v1_dot_planning__pb2.ListPlansRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.ListPlansResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
     def get_plan(self, request: reroute_dot_v1_dot_planning__pb2.GetPlanRequest, ctx: RequestContext) -> reroute_dot_v1_dot_planning__pb2.GetPlanResponse:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
     def watch_plan(self, request: reroute_dot_v1_dot_planning__pb2.WatchPlanRequest, ctx: RequestContext) -> Iterator[reroute_dot_v1_dot_planning__pb2.PlanProgress]:
@@ -193,6 +228,16 @@ class BatchPlanningWSGIApplication(ConnectWSGIApplication):
                         idempotency_level=IdempotencyLevel.UNKNOWN,
                     ),
                     function=service.submit_plan,
+                ),
+                "/reroute.v1.BatchPlanning/ListPlans": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ListPlans",
+                        service_name="reroute.v1.BatchPlanning",
+                        input=reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+                        output=reroute_dot_v1_dot_planning__pb2.ListPlansResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                    ),
+                    function=service.list_plans,
                 ),
                 "/reroute.v1.BatchPlanning/GetPlan": EndpointSync.unary(
                     method=MethodInfo(
@@ -251,6 +296,26 @@ class BatchPlanningClientSync(ConnectClientSync):
                 service_name="reroute.v1.BatchPlanning",
                 input=reroute_dot_v1_dot_planning__pb2.SubmitPlanRequest,
                 output=reroute_dot_v1_dot_planning__pb2.PlanJob,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+    def list_plans(
+        self,
+        request: reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> reroute_dot_v1_dot_planning__pb2.ListPlansResponse:
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListPlans",
+                service_name="reroute.v1.BatchPlanning",
+                input=reroute_dot_v1_dot_planning__pb2.ListPlansRequest,
+                output=reroute_dot_v1_dot_planning__pb2.ListPlansResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
             ),
             headers=headers,

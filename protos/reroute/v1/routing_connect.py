@@ -33,6 +33,9 @@ class ReturnsRouting(Protocol):
     async def list_decisions(self, request: reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
 
+    async def explain_decision(self, request: reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
+
 
 class ReturnsRoutingASGIApplication(ConnectASGIApplication[ReturnsRouting]):
     def __init__(self, service: ReturnsRouting | AsyncGenerator[ReturnsRouting], *, interceptors: Iterable[Interceptor]=(), read_max_bytes: int | None = None, compressions: Iterable[Compression] | None = None) -> None:
@@ -88,6 +91,16 @@ class ReturnsRoutingASGIApplication(ConnectASGIApplication[ReturnsRouting]):
                         idempotency_level=IdempotencyLevel.UNKNOWN,
                     ),
                     function=svc.list_decisions,
+                ),
+                "/reroute.v1.ReturnsRouting/ExplainDecision": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ExplainDecision",
+                        service_name="reroute.v1.ReturnsRouting",
+                        input=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+                        output=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                    ),
+                    function=svc.explain_decision,
                 ),
             },
             interceptors=interceptors,
@@ -202,6 +215,26 @@ class ReturnsRoutingClient(ConnectClient):
             timeout_ms=timeout_ms,
         )
 
+    async def explain_decision(
+        self,
+        request: reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse:
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ExplainDecision",
+                service_name="reroute.v1.ReturnsRouting",
+                input=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+                output=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
 
 class ReturnsRoutingSync(Protocol):
     def route_return(self, request: reroute_dot_v1_dot_routing__pb2.RouteReturnRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.RouteReturnResponse:
@@ -213,6 +246,8 @@ class ReturnsRoutingSync(Protocol):
     def get_decision(self, request: reroute_dot_v1_dot_routing__pb2.GetDecisionRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.GetDecisionResponse:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
     def list_decisions(self, request: reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
+    def explain_decision(self, request: reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest, ctx: RequestContext) -> reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse:
         raise ConnectError(Code.UNIMPLEMENTED, "Not implemented")
 
 
@@ -269,6 +304,16 @@ class ReturnsRoutingWSGIApplication(ConnectWSGIApplication):
                         idempotency_level=IdempotencyLevel.UNKNOWN,
                     ),
                     function=service.list_decisions,
+                ),
+                "/reroute.v1.ReturnsRouting/ExplainDecision": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ExplainDecision",
+                        service_name="reroute.v1.ReturnsRouting",
+                        input=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+                        output=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                    ),
+                    function=service.explain_decision,
                 ),
             },
             interceptors=interceptors,
@@ -377,6 +422,26 @@ class ReturnsRoutingClientSync(ConnectClientSync):
                 service_name="reroute.v1.ReturnsRouting",
                 input=reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest,
                 output=reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+    def explain_decision(
+        self,
+        request: reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse:
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ExplainDecision",
+                service_name="reroute.v1.ReturnsRouting",
+                input=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest,
+                output=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
             ),
             headers=headers,

@@ -80,6 +80,38 @@ LEG_KIND_UNSPECIFIED: LegKind
 LEG_KIND_PARCEL: LegKind
 LEG_KIND_LINEHAUL: LegKind
 
+class ExplainDecisionRequest(_message.Message):
+    __slots__ = ("decision_id",)
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    def __init__(self, decision_id: _Optional[str] = ...) -> None: ...
+
+class ExplainDecisionResponse(_message.Message):
+    __slots__ = ("stored", "replayed", "differences", "identical", "truncated", "request")
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCES_FIELD_NUMBER: _ClassVar[int]
+    IDENTICAL_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    stored: RouteDecision
+    replayed: RouteDecision
+    differences: _containers.RepeatedCompositeFieldContainer[DecisionDifference]
+    identical: bool
+    truncated: bool
+    request: Return
+    def __init__(self, stored: _Optional[_Union[RouteDecision, _Mapping]] = ..., replayed: _Optional[_Union[RouteDecision, _Mapping]] = ..., differences: _Optional[_Iterable[_Union[DecisionDifference, _Mapping]]] = ..., identical: _Optional[bool] = ..., truncated: _Optional[bool] = ..., request: _Optional[_Union[Return, _Mapping]] = ...) -> None: ...
+
+class DecisionDifference(_message.Message):
+    __slots__ = ("path", "stored", "replayed")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    stored: str
+    replayed: str
+    def __init__(self, path: _Optional[str] = ..., stored: _Optional[str] = ..., replayed: _Optional[str] = ...) -> None: ...
+
 class GetDecisionRequest(_message.Message):
     __slots__ = ("decision_id",)
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -223,7 +255,7 @@ class Constraints(_message.Message):
     def __init__(self, max_days_to_refund: _Optional[int] = ..., allow_returnless: _Optional[bool] = ..., allow_split: _Optional[bool] = ..., max_alternatives: _Optional[int] = ...) -> None: ...
 
 class RouteDecision(_message.Message):
-    __slots__ = ("decision_id", "idempotency_key", "currency", "chosen", "alternatives", "options_evaluated", "network_name", "return_date", "loss_guard")
+    __slots__ = ("decision_id", "idempotency_key", "currency", "chosen", "alternatives", "options_evaluated", "network_name", "return_date", "loss_guard", "excluded", "network_version", "rules_version")
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +265,9 @@ class RouteDecision(_message.Message):
     NETWORK_NAME_FIELD_NUMBER: _ClassVar[int]
     RETURN_DATE_FIELD_NUMBER: _ClassVar[int]
     LOSS_GUARD_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
     decision_id: str
     idempotency_key: str
     currency: str
@@ -242,7 +277,10 @@ class RouteDecision(_message.Message):
     network_name: str
     return_date: _date_pb2.Date
     loss_guard: LossGuard
-    def __init__(self, decision_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., chosen: _Optional[_Union[RouteOption, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[RouteOption, _Mapping]]] = ..., options_evaluated: _Optional[int] = ..., network_name: _Optional[str] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., loss_guard: _Optional[_Union[LossGuard, _Mapping]] = ...) -> None: ...
+    excluded: _containers.RepeatedCompositeFieldContainer[ExcludedOption]
+    network_version: str
+    rules_version: str
+    def __init__(self, decision_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., chosen: _Optional[_Union[RouteOption, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[RouteOption, _Mapping]]] = ..., options_evaluated: _Optional[int] = ..., network_name: _Optional[str] = ..., return_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., loss_guard: _Optional[_Union[LossGuard, _Mapping]] = ..., excluded: _Optional[_Iterable[_Union[ExcludedOption, _Mapping]]] = ..., network_version: _Optional[str] = ..., rules_version: _Optional[str] = ...) -> None: ...
 
 class LossGuard(_message.Message):
     __slots__ = ("loss_minor", "threshold_minor", "excluded_label", "excluded_net_cost_minor", "excluded_because")
@@ -257,6 +295,18 @@ class LossGuard(_message.Message):
     excluded_net_cost_minor: int
     excluded_because: str
     def __init__(self, loss_minor: _Optional[int] = ..., threshold_minor: _Optional[int] = ..., excluded_label: _Optional[str] = ..., excluded_net_cost_minor: _Optional[int] = ..., excluded_because: _Optional[str] = ...) -> None: ...
+
+class ExcludedOption(_message.Message):
+    __slots__ = ("option", "reason", "subject", "description")
+    OPTION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    option: str
+    reason: str
+    subject: str
+    description: str
+    def __init__(self, option: _Optional[str] = ..., reason: _Optional[str] = ..., subject: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class RouteOption(_message.Message):
     __slots__ = ("label", "net_cost_minor", "totals", "shipments", "days_to_refund", "days_to_resale", "co2e_g", "reason_codes")

@@ -67,6 +67,11 @@ class ReturnsRoutingStub:
                 request_serializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.SerializeToString,
                 response_deserializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.FromString,
                 _registered_method=True)
+        self.ExplainDecision = channel.unary_unary(
+                '/reroute.v1.ReturnsRouting/ExplainDecision',
+                request_serializer=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest.SerializeToString,
+                response_deserializer=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse.FromString,
+                _registered_method=True)
 
 
 class ReturnsRoutingServicer:
@@ -124,6 +129,18 @@ class ReturnsRoutingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainDecision(self, request, context):
+        """Replays one stored decision of the caller's tenant: routes its stored request again on
+        the server's current network and customs rules (no capacity is held; facilities that
+        were full for the stored decision are taken as full again) and answers both decisions
+        with the fields that differ. Identical (no differences) when nothing changed.
+        NOT_FOUND / PERMISSION_DENIED as GetDecision; FAILED_PRECONDITION (violation type
+        NOT_REPLAYABLE) for a decision stored before requests were kept with decisions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReturnsRoutingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +168,11 @@ def add_ReturnsRoutingServicer_to_server(servicer, server):
                     servicer.ListDecisions,
                     request_deserializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.FromString,
                     response_serializer=reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.SerializeToString,
+            ),
+            'ExplainDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainDecision,
+                    request_deserializer=reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest.FromString,
+                    response_serializer=reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -295,6 +317,33 @@ class ReturnsRouting:
             '/reroute.v1.ReturnsRouting/ListDecisions',
             reroute_dot_v1_dot_routing__pb2.ListDecisionsRequest.SerializeToString,
             reroute_dot_v1_dot_routing__pb2.ListDecisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reroute.v1.ReturnsRouting/ExplainDecision',
+            reroute_dot_v1_dot_routing__pb2.ExplainDecisionRequest.SerializeToString,
+            reroute_dot_v1_dot_routing__pb2.ExplainDecisionResponse.FromString,
             options,
             channel_credentials,
             insecure,

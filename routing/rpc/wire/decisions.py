@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Final
 
 from reroute.v1 import routing_pb2
 from routing.decide.domain import (
     CostTerm,
     Decision,
+    Exclusion,
     ItemAllocation,
     Leg,
     Option,
     Shipment,
     Term,
 )
+from routing.decide.replay import Difference
 from routing.rpc.wire.customs import AssessmentReader, AssessmentWriter
 from routing.rpc.wire.enums import DESTINATION_KINDS, DISPOSITIONS, LEG_KINDS, MODES, TERMS
+from routing.rpc.wire.returns import return_to_proto
 from routing.rpc.wire.scalars import date_to_proto
 from routing.rpc.wire.violations import raise_capped
 
@@ -31,6 +35,7 @@ __all__ = [
     "decision_bytes",
     "decision_from_proto",
     "decision_to_proto",
+    "explanation_to_proto",
 ]
 
 # The wire bytes of recent decisions, by decision id: RouteReturn stores a decision and answers
@@ -65,6 +70,8 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
         options_evaluated=d.options_evaluated,
         network_name=d.network_name,
         return_date=date_to_proto(d.return_date),
+        network_version=d.network_version,
+        rules_version=d.rules_version,
     )
     g = d.loss_guard
     if g is not None:
@@ -81,6 +88,27 @@ def decision_to_proto(d: Decision) -> routing_pb2.RouteDecision:
     w.option(d.chosen, msg.chosen)
     for o in d.alternatives:
         w.option(o, msg.alternatives.add())
+    add_excluded = msg.excluded.add
+    for x in d.excluded:
+        add_excluded(option=x.option, reason=x.reason, subject=x.subject, description=x.description)
+    return msg
+
+
+def explanation_to_proto(
+    stored: Decision,
+    replayed: Decision,
+    differences: Sequence[Difference],
+    *,
+    truncated: bool,
+) -> routing_pb2.ExplainDecisionResponse:
+    """ExplainDecision's answer: both decisions, the fields that differ, the request replayed."""
+    msg = routing_pb2.ExplainDecisionResponse(identical=not differences, truncated=truncated)
+    msg.stored.MergeFromString(decision_bytes(stored))
+    msg.replayed.CopyFrom(decision_to_proto(replayed))
+    for d in differences:
+        msg.differences.add(path=d.path, stored=d.stored, replayed=d.replayed)
+    if replayed.request is not None:
+        msg.request.CopyFrom(return_to_proto(replayed.request))
     return msg
 
 
@@ -166,6 +194,11 @@ class _DecisionReader(AssessmentReader):
             options_evaluated=msg.options_evaluated,
             network_name=msg.network_name,
             return_date=self.date(f"{path}.return_date", msg, "return_date"),
+            excluded=tuple(
+                Exclusion(x.option, x.reason, x.subject, x.description) for x in msg.excluded
+            ),
+            network_version=msg.network_version,
+            rules_version=msg.rules_version,
         )
 
     def option(self, msg: routing_pb2.RouteOption, path: str) -> Option:

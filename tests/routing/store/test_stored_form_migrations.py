@@ -140,7 +140,10 @@ def old_db(
         rows = []
         for i in range(ROWS):
             base = routed[i % len(routed)]
-            d = dataclasses.replace(base, decision_id=f"d{i:05d}", idempotency_key=f"k{i}")
+            # (the wire form never carried the request: a legacy row has none to replay)
+            d = dataclasses.replace(
+                base, decision_id=f"d{i:05d}", idempotency_key=f"k{i}", request=None
+            )
             kept[d.decision_id] = d
             rows.append(
                 {
