@@ -43,6 +43,7 @@ from google.rpc import status_pb2
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
+from reroute.v1.claims_connect import ReclaimLedgerASGIApplication
 from reroute.v1.planning_connect import BatchPlanningASGIApplication
 from reroute.v1.routing_connect import ReturnsRoutingASGIApplication
 from routing.errors import InvalidInput
@@ -290,14 +291,21 @@ class HttpEdge:
     """The ASGI application: each service's generated Connect application, by path."""
 
     def __init__(
-        self, edge: EdgeInterceptor, routing_servicer: object, planning_servicer: object
+        self,
+        edge: EdgeInterceptor,
+        routing_servicer: object,
+        planning_servicer: object,
+        ledger_servicer: object | None = None,
     ) -> None:
         _install_codecs()
         self.apps: dict[str, Any] = {}
-        for cls, servicer in (
+        services: list[tuple[Any, object]] = [
             (ReturnsRoutingASGIApplication, routing_servicer),
             (BatchPlanningASGIApplication, planning_servicer),
-        ):
+        ]
+        if ledger_servicer is not None:  # a server with its own database: the reclaim ledger
+            services.append((ReclaimLedgerASGIApplication, ledger_servicer))
+        for cls, servicer in services:
             names = _method_names(cls(service=cast(Any, None)))
             app = cls(service=cast(Any, _Service(servicer, edge, names)))
             self.apps[app.path] = app
@@ -360,6 +368,7 @@ async def start_http(
     edge: EdgeInterceptor,
     routing_servicer: object,
     planning_servicer: object,
+    ledger_servicer: object | None = None,
     *,
     host: str,
     port: int,
@@ -389,7 +398,7 @@ async def start_http(
     config.h11_max_incomplete_size = 64 * 1024
     config.accesslog = None
     config.errorlog = None
-    app = HttpEdge(edge, routing_servicer, planning_servicer)
+    app = HttpEdge(edge, routing_servicer, planning_servicer, ledger_servicer)
     for connect_app in app.apps.values():
         connect_app._read_max_bytes = max_message_bytes
     stop = asyncio.Event()
