@@ -698,9 +698,14 @@ class PlanJobs:
         start, runs them."""
         self._closed = True
         if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+            # not cancelled mid-claim (a job claimed and never run would wait out its lease):
+            # woken, it ends after its current claim, whose job is then interrupted below
+            if self._kick is not None:
+                self._kick.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), timeout=10)
+            except TimeoutError:
+                self._runner.cancel()
         for job_id in list(self._tasks):
             try:
                 job = self.store.get(job_id)
