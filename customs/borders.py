@@ -163,6 +163,18 @@ class Borders(Memoized):
         territory_row = (
             first_in_force(self._territories.get(territory, ()), on) if territory else None
         )
+        if territory_row is not None and territory_row.customs_country:
+            host = self.zone_at(territory_row.customs_country, "", on)
+            return Zone(
+                country,
+                territory,
+                territory_row,
+                host.full_union,
+                host.regime,
+                host.vat_area,
+                (territory, *host.vat_keys),
+                host.vat_row,
+            )
         if territory_row is not None and territory_row.goods_area:
             union = first_in_force(self._unions_by_code.get(territory_row.goods_area, ()), on)
         else:

@@ -315,7 +315,16 @@ class _Loader:
             r.bool("in_vat_area"),
             r.str("note", ""),
             r.str("goods_area", ""),
+            r.str("customs_country", ""),
         )
+        if row.customs_country:
+            self._country(r, "customs_country", row.customs_country)
+            if row.goods_area or row.in_customs_territory or row.in_vat_area:
+                r.fail(
+                    "customs_country",
+                    "a territory inside another country's areas is outside its own country's"
+                    " customs territory and VAT area, and follows no union's (goods_area)",
+                )
         if row.goods_area and row.goods_area not in self.union_members:
             r.fail("goods_area", f"unknown full union {row.goods_area!r} (not in unions.toml)")
         if row.goods_area and not (row.in_customs_territory and row.in_vat_area):

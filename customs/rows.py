@@ -226,6 +226,9 @@ class TerritoryRow:
     # a full union's code whose customs territory and VAT area the territory follows for goods
     # although its country is not a member (Northern Ireland: "EU", Windsor Framework); "" = none
     goods_area: str = ""
+    # another country whose customs territory and VAT area the territory is part of by treaty
+    # (Busingen: "CH"); "" = none. Excludes goods_area.
+    customs_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,21 @@ def test_canary_islands_cross_a_vat_border(engine: CustomsEngine) -> None:
     assert "EU_export_declaration" not in _codes(_assess(engine, canary, dear))
 
 
+def test_busingen_is_inside_the_swiss_areas(engine: CustomsEngine) -> None:
+    """DE-BSG is in the Swiss customs territory and VAT area by treaty: no border with CH either
+    way; from Germany it is an import into Switzerland (Swiss VAT 8.1 %, industrial goods
+    duty-free since 2024)."""
+    for c in (
+        crossing("DE", "CH", export_territory="DE-BSG"),
+        crossing("CH", "DE", import_territory="DE-BSG"),
+    ):
+        assert not _assess(engine, c).border
+    into = _assess(engine, crossing("DE", "DE", import_territory="DE-BSG"))
+    assert (into.customs_border, into.vat_border, into.duty_due_minor) == (True, True, 0)
+    assert into.vat_due_minor == 972  # 8.1 % of EUR 120.00
+    assert "vat.CH" in " ".join(r.rule_id for r in into.rules)
+
+
 def test_heligoland_crosses_the_customs_border(engine: CustomsEngine) -> None:
     """Heligoland is outside the EU customs territory: duty applies on entry into Germany."""
     a = _assess(engine, crossing("DE", "DE", export_territory="DE-HGL"), [item(value_minor=40_000)])
@@ -236,7 +251,6 @@ def test_special_territory_to_its_mainland(
         (crossing("ES", "ES", import_territory="ES-CE"), "crossing.import_territory", ""),
         (crossing("ES", "ES", import_territory="ES-ML"), "crossing.import_territory", ""),
         (crossing("DE", "DE", import_territory="DE-HGL"), "crossing.import_territory", ""),
-        (crossing("DE", "DE", import_territory="DE-BSG"), "crossing.import_territory", ""),
         (crossing("IT", "IT", import_territory="IT-LVG"), "crossing.import_territory", ""),
         (crossing("IT", "IT", import_territory="IT-CMP"), "crossing.import_territory", "EU"),
         (crossing("GR", "GR", import_territory="GR-69"), "crossing.import_territory", "EU"),
