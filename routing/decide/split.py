@@ -222,7 +222,7 @@ def _rides_along(s: Shipment, head: Evaluation, stop: str) -> Shipment:
     terms say so."""
     note = (
         f"in one consignment with {head.route.destination.id}'s goods on"
-        f" {head.route.service.id} to {stop}, split there (priced there)"
+        f" {head.route.service.id} to {stop}, split there (priced on that shipment)"
     )
     terms = tuple(
         CostTerm(t.term, t.amount_minor, note)
