@@ -376,6 +376,7 @@ class Router:
             units,
             allow_returnless=ret.constraints.allow_returnless,
             time_limit_s=time_limit_s,
+            local=self.compiled.local if ctx.allow_local else None,
         )
 
     @staticmethod

@@ -217,12 +217,29 @@ def returnless_violation(ctx: Context, units: Sequence[Unit]) -> PreconditionVio
 LOCAL_KEY = "local"  # the plan choice key of local disposal
 
 
+def local_unit_credit(ctx: Context, local: LocalOptions, u: Unit) -> int | None:
+    """What one unit of ``u`` earns at the best local partner (recovery less the disposition's
+    cost), or None when no partner takes it (its grade, size, or the policy's cap)."""
+    heaviest, longest = local.unit_limits.get(ctx.ret.customer_country, (0, 0))
+    cap = ctx.local_cap_minor
+    if u.item.weight_g > heaviest or max(u.item.dims_mm) > longest:
+        return None
+    if cap is not None and u.value_base_minor > cap:
+        return None
+    credits = [
+        u.value_base_minor * c.recovery_bp // 10_000 - c.cost_minor
+        for c in local.choices.get(u.item.grade, ())
+    ]
+    return max(credits) if credits else None
+
+
 def local_disposal(
-    ctx: Context, local: LocalOptions | None, units: Sequence[Unit]
+    ctx: Context, local: LocalOptions | None, units: Sequence[Unit], unit_share_bp: int = 10_000
 ) -> Shipment | PreconditionViolation:
     """Refund when the customer drops the goods at a partner in their own country, who
     donates, recycles or liquidates them (the best of those per unit): the partner's handling,
-    the disposition's cost and recovery, the refund delay on the merchant's trigger."""
+    the disposition's cost and recovery, the refund delay on the merchant's trigger (for
+    ``unit_share_bp`` of the return's units, as a shipment's)."""
     if local is None:
         return PreconditionViolation(
             "NO_LOCAL_DISPOSAL",
@@ -282,7 +299,7 @@ def local_disposal(
         CostTerm(Term.RECOVERY_VALUE, -recovery, f"{dispositions} in {ctx.ret.customer_country}"),
         CostTerm(
             Term.REFUND_DELAY,
-            ctx.policy.refund_delay_per_day_minor * days,
+            ctx.policy.refund_delay_per_day_minor * days * unit_share_bp // 10_000,
             f"{days} d to refund ({_TRIGGER[ctx.trigger]}: the partner's)",
         ),
     )

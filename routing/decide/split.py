@@ -22,11 +22,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
+from hubs.model import RefundTrigger
 from routing.decide.base_costs import base_numbers, best_disposition
+from routing.decide.compiled import LocalOptions
 from routing.decide.costing import Evaluation, evaluate
 from routing.decide.domain import CostTerm, Option, Shipment, Term
 from routing.decide.parcels import Context, Unit, parcel
-from routing.decide.shipments import build, returnless
+from routing.decide.shipments import build, local_disposal, local_unit_credit, returnless
 from routing.errors import PreconditionViolation
 from routing.solver import SplitCandidate, SplitParcel, solve_split
 
@@ -49,6 +51,31 @@ def _unit_cost(ctx: Context, e: Evaluation, u: Unit, total_units: int) -> int | 
         cost += customs_net * u.value_base_minor // ctx.value_base_minor
     cost += ctx.policy.refund_delay_per_day_minor * e.days_to_refund // max(total_units, 1)
     return cost
+
+
+_LOCAL = "local"  # the local disposal candidate of the split model
+
+
+def _local_candidate(
+    ctx: Context, local: LocalOptions, units: Sequence[Unit], total_units: int
+) -> SplitCandidate:
+    """Local disposal as the split model's numbers: the drop-off fee once (a parcel of no
+    weight), per unit the partner's inspection less what the unit earns, and its refund delay."""
+    days = local.processing_days if ctx.trigger is RefundTrigger.GRADED else 0
+    delay = ctx.policy.refund_delay_per_day_minor * days // max(total_units, 1)
+    costs: list[int | None] = []
+    for u in units:
+        credit = local_unit_credit(ctx, local, u)
+        costs.append(None if credit is None else local.handling_per_unit_minor - credit + delay)
+    zero = tuple(0 for _ in units)
+    drop_off = SplitParcel(
+        fixed_cost=local.handling_per_parcel_minor,
+        breaks_g=(1,),
+        break_cost=(0,),
+        weight_g=zero,
+        volumetric_g=zero,
+    )
+    return SplitCandidate(tuple(costs), drop_off)
 
 
 def _candidate(
@@ -89,21 +116,30 @@ def best_split(
     *,
     allow_returnless: bool,
     time_limit_s: float | None = None,
+    local: LocalOptions | None = None,
 ) -> Option | None:
     """The cheapest split into >= 2 shipments, exactly costed; None when no split helps.
 
     ``candidates`` are the feasible whole-return evaluations; the returnless refund is a
-    candidate per unit (under the policy's value cap) when allowed.
+    candidate per unit (under the policy's value cap) when allowed, and so is local disposal
+    (``local``: its partners, when the policy allows it).
     """
-    ranked: list[Evaluation | None] = list(
+    ranked: list[Evaluation | str | None] = list(
         sorted(candidates, key=lambda e: e.net_cost_minor)[:MAX_CANDIDATES]
     )
     if allow_returnless:
         ranked.append(None)
+    if local is not None:
+        ranked.append(_LOCAL)
     if len(ranked) < 2:
         return None
     total_units = sum(u.quantity for u in units)
-    offered = [_candidate(ctx, e, units, total_units) for e in ranked]
+    offered = [
+        _local_candidate(ctx, local, units, total_units)
+        if isinstance(e, str) and local is not None
+        else _candidate(ctx, e if isinstance(e, Evaluation) else None, units, total_units)
+        for e in ranked
+    ]
     limit = min(TIME_LIMIT_S, time_limit_s or TIME_LIMIT_S)
     sent = solve_split([u.quantity for u in units], offered, time_limit_s=limit)
     if sent is None:
@@ -118,11 +154,13 @@ def best_split(
     for p, group in sorted(groups.items()):
         e = ranked[p]
         share_bp = 10_000 * sum(g.quantity for g in group) // total_units
-        got = (
-            returnless(ctx, group)
-            if e is None
-            else evaluate(ctx, e.route, parcel(ctx, group), share_bp)
-        )
+        got: Shipment | Evaluation | PreconditionViolation
+        if e is None:
+            got = returnless(ctx, group)
+        elif isinstance(e, str):
+            got = local_disposal(ctx, local, group, share_bp)
+        else:
+            got = evaluate(ctx, e.route, parcel(ctx, group), share_bp)
         if isinstance(got, PreconditionViolation):
             return None
         parts.append(got)
@@ -184,7 +222,7 @@ def _rides_along(s: Shipment, head: Evaluation, stop: str) -> Shipment:
     terms say so."""
     note = (
         f"in one consignment with {head.route.destination.id}'s goods on"
-        f" {head.route.service.id} to {stop}, split there (priced there)"
+        f" {head.route.service.id} to {stop}, split there (priced on that shipment)"
     )
     terms = tuple(
         CostTerm(t.term, t.amount_minor, note)

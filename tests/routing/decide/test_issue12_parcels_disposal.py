@@ -386,3 +386,22 @@ def test_a_busy_day_at_the_hub_prices_the_linehaul_on_a_fuller_dispatch() -> Non
     assert busy < planned
     assert f"expected fill {lane.capacity_units} of {lane.capacity_units}" in detail
     assert "observed volume" in detail
+
+
+def test_a_bulky_item_in_a_valuable_return_is_disposed_of_locally_and_the_rest_shipped() -> None:
+    """A EUR 300 watch and a bulky EUR 25 item from Japan: the split ships the watch and hands
+    the bulky item to a local partner, far cheaper than the express parcel of both; the local
+    part pays the drop-off once and its share of the refund delay."""
+    watch = an_item("WATCH", value=30_000, weight=300, dims=(150, 100, 80))
+    bulky = an_item("BULKY", value=2500, weight=6000, dims=(900, 600, 500), grade=ConditionGrade.B)
+    d = router().route(a_return(watch, bulky, country="JP"), time_limit_s=2)
+    assert "SPLIT_CHEAPER" in d.chosen.reason_codes
+    local = [s for s in d.chosen.shipments if not s.legs]
+    shipped = [s for s in d.chosen.shipments if s.legs]
+    assert [a.sku for s in local for a in s.items] == ["BULKY"]
+    assert [a.disposition for s in local for a in s.items] == [Disposition.LIQUIDATE]
+    assert [a.sku for s in shipped for a in s.items] == ["WATCH"]
+    whole = [o for o in d.alternatives if len(o.shipments) == 1 and o.shipments[0].legs]
+    assert all(o.net_cost_minor > d.chosen.net_cost_minor + 100_000 for o in whole)
+    delay = next(t for t in local[0].terms if t.term is Term.REFUND_DELAY)
+    assert delay.amount_minor == 50 * 5 // 2  # 5 days at EUR 0.50, half the return's units
