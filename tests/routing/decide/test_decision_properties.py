@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 
 import customs
 from hubs import default_network
+from hubs.model import Disposition
 from routing.batches.generate import generate_returns
-from routing.decide.domain import Constraints, Decision, Option, Return, Term
+from routing.decide.domain import Constraints, Decision, Option, Return, Shipment, Term
 from routing.decide.router import Router
+from routing.decide.shipments import LOCAL_KEY
 from routing.errors import NoFeasibleOption
 
 DAY = date(2026, 11, 2)
@@ -75,8 +77,13 @@ def test_no_chosen_option_is_dearer_than_an_allowed_alternative(
     for o in (d.chosen, *d.alternatives):
         assert d.chosen.net_cost_minor <= o.net_cost_minor
         assert limit is None or o.days_to_refund <= limit
-        assert ret.constraints.allow_returnless or all(s.legs for s in o.shipments)
+        assert ret.constraints.allow_returnless or not any(_returnless(s) for s in o.shipments)
         assert not {s.legs[0].to_facility for s in o.shipments if s.legs} & full
+
+
+def _returnless(s: Shipment) -> bool:
+    """A keep-it refund (local disposal ships nothing either, but is not returnless)."""
+    return not s.legs and all(i.disposition is Disposition.RETURNLESS for i in s.items)
 
 
 def _leaves_union(ret: Return, o: Option) -> bool:
@@ -134,10 +141,10 @@ def test_no_reclaim_is_lost_by_an_intra_union_leg(
 @settings(max_examples=80, deadline=None)
 @given(ret=generated())
 def test_a_parcel_never_exceeds_its_services_limits(ret: Return) -> None:
-    """Every parcel leg of every option carries what its service takes: the weight of the
-    units it carries within the service's maximum, and no unit longer than its maximum
-    length (today a shipment travels as one parcel; with several parcels per shipment the
-    check applies to each)."""
+    """Every parcel leg of every option carries only units its service takes: no unit heavier
+    than the service's maximum weight or longer than its maximum length. (Several units are
+    packed into as many parcels as the limits need; that every packed parcel is within them
+    is tests/routing/decide/test_issue12_parcels_disposal.py's packing property.)"""
     d = _route(replace(ret, constraints=replace(ret.constraints, max_days_to_refund=None)))
     if d is None:
         return
@@ -148,10 +155,9 @@ def test_a_parcel_never_exceeds_its_services_limits(ret: Return) -> None:
             if not s.legs:
                 continue
             svc = services[s.legs[0].service_id]
-            units = [(by_sku[a.sku], a.quantity) for a in s.items]
-            weight = sum(item.weight_g * q for item, q in units)
-            assert weight <= svc.max_weight_g, (o.label, weight, svc.max_weight_g)
-            for item, _ in units:
+            for a in s.items:
+                item = by_sku[a.sku]
+                assert item.weight_g <= svc.max_weight_g, (o.label, item.weight_g)
                 assert max(item.dims_mm) <= svc.max_length_mm, (o.label, item.dims_mm)
 
 
@@ -169,8 +175,8 @@ def test_every_dropped_option_is_listed_with_why(ret: Return) -> None:
     for x in d.excluded:
         assert all((x.reason, x.subject, x.description)), x
     routes = router().compiled.routes(ret.customer_country, ret.origin_facility_id)
-    assert excluded <= {r.key for r in routes} | {"returnless"}
+    assert excluded <= {r.key for r in routes} | {"returnless", LOCAL_KEY}
     if ret.constraints.allow_returnless and not any(
-        not s.legs for o in (d.chosen, *d.alternatives) for s in o.shipments
+        _returnless(s) for o in (d.chosen, *d.alternatives) for s in o.shipments
     ):
         assert "returnless" in excluded or len(offered) == 51

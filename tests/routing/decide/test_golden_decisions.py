@@ -22,8 +22,8 @@ import pytest
 import customs
 from customs.api import ReturnReason
 from hubs import default_network
-from hubs.model import ConditionGrade, ServiceKind
-from routing.decide.domain import Constraints, Decision, Item, Option, Return, Term
+from hubs.model import ConditionGrade, RefundTrigger, ServiceKind
+from routing.decide.domain import Constraints, Decision, Item, MerchantPolicy, Option, Return, Term
 from routing.decide.router import Router
 from routing.errors import NoFeasibleOption
 
@@ -46,6 +46,7 @@ _CASE_KEYS = {
     "constraints",
     "return_date",
     "expect",
+    "policy",  # MerchantPolicy: { refund_trigger = "first_scan" | "receipt" | "graded" }
 }
 _EXPECT_KEYS = {
     "kinds",
@@ -109,6 +110,11 @@ def _return(c: dict[str, Any]) -> Return:
             allow_returnless=k.get("allow_returnless", True),
             allow_split=k.get("allow_split", True),
             max_alternatives=50,
+        ),
+        policy=MerchantPolicy(
+            refund_trigger=RefundTrigger(c["policy"]["refund_trigger"])
+            if "refund_trigger" in c.get("policy", {})
+            else None
         ),
     )
 
