@@ -277,7 +277,7 @@ class _Loader:
             r.fail("currencies", "every country needs at least one ISO 4217 currency")
         for code in currencies:
             if code not in self.fx.currencies:
-                r.fail("currencies", f"no FX rates for currency {code!r} (currencies.toml, fx.toml)")
+                r.fail("currencies", f"no FX rates for currency {code!r} (fx.toml)")
         return Jurisdiction(
             r.str("code"),
             r.str("name"),

@@ -12,7 +12,9 @@ kept (for that very tuple object only) and reused.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
@@ -48,12 +50,49 @@ class Line(NamedTuple):
 
 
 def coverage_start(rules: RuleBook, fx: FxTable) -> date:
-    """The first day the VAT, de minimis and FX tables all cover."""
+    """The first day the VAT, de minimis and FX tables all cover.
+
+    FX counts the currencies the rules quote (thresholds, flat duties, limits): a currency
+    whose rows start later (fx.toml) narrows only the assessments in that currency
+    (``Validator.lines`` says so naming ``on``), not every assessment.
+    """
+    quoted = (_quoted_currencies(rules) & fx.currencies) | {fx.pivot}
     return max(
         min(v.rule.effective_from for v in rules.vat),
         min(d.rule.effective_from for d in rules.de_minimis),
-        max(fx.first_date(c) for c in fx.currencies),
+        max(fx.first_date(c) for c in quoted),
     )
+
+
+def _quoted_currencies(rules: RuleBook) -> frozenset[str]:
+    """The currency of every amount (Money, Condition) a rule row holds."""
+    tables: tuple[Sequence[object], ...] = (
+        rules.vat,
+        rules.de_minimis,
+        rules.duty_rates,
+        rules.reliefs,
+        rules.reclaims,
+        rules.checkout_schemes,
+        rules.document_rules,
+    )
+    out: set[str] = set()
+
+    def walk(value: object, depth: int) -> None:
+        currency = getattr(value, "currency", None)
+        if isinstance(currency, str):
+            out.add(currency)
+        if depth == 0:
+            return
+        if isinstance(value, (tuple, frozenset)):
+            for item in value:
+                walk(item, depth - 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for field in dataclasses.fields(value):
+                walk(getattr(value, field.name), depth - 1)
+
+    for row in itertools.chain.from_iterable(tables):
+        walk(row, 4)
+    return frozenset(out)
 
 
 class Validator(Memoized):
@@ -71,6 +110,8 @@ class Validator(Memoized):
             code: code[:2] for code in self._subdivisions if is_territory(code)
         }
         self.coverage_start = coverage_start(rules, fx)
+        # the first day each currency converts (fx.toml): some start after coverage_start
+        self._first_dates = {c: fx.first_date(c) for c in fx.currencies}
         self._memoize()
 
     def _memoize(self) -> None:
@@ -90,6 +131,9 @@ class Validator(Memoized):
             raise CustomsError(
                 "on", f"{on} is before the rule and FX tables start ({self.coverage_start})"
             )
+        first = self._first_dates[currency]
+        if on < first:
+            raise CustomsError("on", f"{on} is before the first FX row of {currency} ({first})")
         self._crossing(crossing, on)
         if not items:
             raise CustomsError("items", "at least one item is required")
