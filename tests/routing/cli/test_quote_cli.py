@@ -240,16 +240,16 @@ def test_values_in_union_members_currencies_are_accepted(
 def test_a_value_before_its_currencys_first_rate_exits_2_naming_the_date(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """KZT rates start 2024-04-24: an earlier crossing is a one-line error naming the date field
+    """KZT rates start 2023-07-01: an earlier crossing is a one-line error naming the date field
     and the first rate's date, not a traceback; the day itself is assessed."""
     argv = ["CN", "DE", "--value", "10000", "--currency", "KZT", "--hs", "620193"]
     argv += ["--duty-paid", "0", "--vat-paid", "0"]
-    code, _, err = run(capsys, *argv, "--date", "2024-04-23")
+    code, _, err = run(capsys, *argv, "--date", "2023-06-30")
     assert code == EXIT_USAGE
-    assert "2024-04-24" in err
+    assert "2023-07-01" in err
     assert "date" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    code, out, err = run(capsys, *argv, "--date", "2024-04-24")
+    code, out, err = run(capsys, *argv, "--date", "2023-07-01")
     assert code == EXIT_OK, err
     assert "KZT" in out
