@@ -112,6 +112,7 @@ class Validator(Memoized):
         self.coverage_start = coverage_start(rules, fx)
         # the first day each currency converts (fx.toml): some start after coverage_start
         self._first_dates = {c: fx.first_date(c) for c in fx.currencies}
+        self._late = {c: d for c, d in self._first_dates.items() if d > self.coverage_start}
         self._memoize()
 
     def _memoize(self) -> None:
@@ -139,11 +140,25 @@ class Validator(Memoized):
             raise CustomsError("items", "at least one item is required")
         last_items, last_lines = self._last_lines
         if items is last_items:  # the same (immutable) tuple as the last call's: same lines
-            return last_lines
-        lines = tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
-        if type(items) is tuple:
-            self._last_lines = (items, lines)  # one assignment: a consistent pair for threads
+            lines = last_lines
+        else:
+            lines = tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
+            if type(items) is tuple:
+                self._last_lines = (items, lines)  # one assignment: a consistent pair for threads
+        if self._late:
+            self._check_started(lines, on)
         return lines
+
+    def _check_started(self, lines: Sequence[Line], on: date) -> None:
+        """An item in a currency whose FX rows start after ``on`` cannot be converted."""
+        for line in lines:
+            first = self._late.get(line.currency)
+            if first is not None and on < first:
+                raise CustomsError(
+                    "on",
+                    f"{on} is before the first FX row of {line.currency} ({first}),"
+                    f" the currency of {line.path}",
+                )
 
     def _crossing(self, crossing: Crossing, on: date) -> None:
         countries = self._jurisdictions

@@ -21,7 +21,7 @@ from customs import (
 )
 from customs.engine import CustomsEngine
 from customs.rows import DocumentType, Jurisdiction, in_force
-from tests.customs.customs_builders import TODAY
+from tests.customs.customs_builders import TODAY, crossing, item
 
 # Rows that mention NOT VERIFIED / CONFLICT yet are not low, each for a stated reason.
 NOT_LOW_ON_PURPOSE = {
@@ -308,6 +308,21 @@ def test_a_conversion_before_a_currency_starts_names_on(fx: FxTable) -> None:
         fx.convert(1000_00, "KZT", "EUR", first - timedelta(days=1))
     assert raised.value.field == "on"
     assert "2023-07-01" in str(raised.value)
+
+
+def test_a_late_currency_does_not_move_the_tables_start(engine: CustomsEngine) -> None:
+    """The tables still start 2021-07-01 although KZT, AMD, ... start later; an item in KZT
+    before KZT's first row is an error naming `on` and the item, and is assessed from that day."""
+    assert engine.coverage_start == date(2021, 7, 1)
+    assert engine.assess(crossing("CN", "DE"), [item()], date(2021, 7, 1), currency="EUR")
+    kzt = [item(value_minor=5_000_000, currency="KZT")]
+    with pytest.raises(CustomsError) as raised:
+        engine.assess(crossing("CN", "DE"), kzt, date(2023, 6, 30), currency="EUR")
+    assert raised.value.field == "on"
+    assert "KZT" in raised.value.reason
+    assert "items[0]" in raised.value.reason
+    answer = engine.assess(crossing("CN", "DE"), kzt, date(2023, 7, 1), currency="EUR")
+    assert answer.currency == "EUR"
 
 
 # -- the loader rejects bad tables ---------------------------------------------------------------
