@@ -134,7 +134,7 @@ class CustomsEngine(Memoized):
         offers = self._reclaims.of_crossing(crossing, lane, lines, totals, call)
         documents = self._documents.documents(crossing, lane, lines, totals, entry, offers, call)
         if call.conversions:
-            call.note("amounts converted at the illustrative FX rates of fx.toml (FX01-FX03)")
+            call.note("amounts converted at the illustrative FX rates of fx.toml (sources per row)")
         return Assessment(
             export_country=crossing.export_country,
             import_country=crossing.import_country,

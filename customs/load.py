@@ -272,12 +272,19 @@ class _Loader:
                 r.fail("sources", f"unknown source id {sid!r}")
         if not sources:
             r.fail("sources", "every row needs at least one source id")
+        currencies = r.strs("currencies")
+        if not currencies:
+            r.fail("currencies", "every country needs at least one ISO 4217 currency")
+        for code in currencies:
+            if code not in self.fx.currencies:
+                r.fail("currencies", f"no FX rates for currency {code!r} (fx.toml)")
         return Jurisdiction(
             r.str("code"),
             r.str("name"),
             r.bool("imports_assessable"),
             sources,
             r.str("note", ""),
+            currencies,
         )
 
     def _union(self, r: RowReader) -> UnionRow:

@@ -199,6 +199,8 @@ class Jurisdiction:
     imports_assessable: bool
     sources: tuple[str, ...]
     note: str = ""
+    # ISO 4217 codes of the country's legal tender, its own currency first (LS: LSL, ZAR)
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

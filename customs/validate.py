@@ -12,7 +12,9 @@ kept (for that very tuple object only) and reused.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
@@ -48,12 +50,49 @@ class Line(NamedTuple):
 
 
 def coverage_start(rules: RuleBook, fx: FxTable) -> date:
-    """The first day the VAT, de minimis and FX tables all cover."""
+    """The first day the VAT, de minimis and FX tables all cover.
+
+    FX counts the currencies the rules quote (thresholds, flat duties, limits): a currency
+    whose rows start later (fx.toml) narrows only the assessments in that currency
+    (``Validator.lines`` says so naming ``on``), not every assessment.
+    """
+    quoted = (_quoted_currencies(rules) & fx.currencies) | {fx.pivot}
     return max(
         min(v.rule.effective_from for v in rules.vat),
         min(d.rule.effective_from for d in rules.de_minimis),
-        max(fx.first_date(c) for c in fx.currencies),
+        max(fx.first_date(c) for c in quoted),
     )
+
+
+def _quoted_currencies(rules: RuleBook) -> frozenset[str]:
+    """The currency of every amount (Money, Condition) a rule row holds."""
+    tables: tuple[Sequence[object], ...] = (
+        rules.vat,
+        rules.de_minimis,
+        rules.duty_rates,
+        rules.reliefs,
+        rules.reclaims,
+        rules.checkout_schemes,
+        rules.document_rules,
+    )
+    out: set[str] = set()
+
+    def walk(value: object, depth: int) -> None:
+        currency = getattr(value, "currency", None)
+        if isinstance(currency, str):
+            out.add(currency)
+        if depth == 0:
+            return
+        if isinstance(value, (tuple, frozenset)):
+            for item in value:
+                walk(item, depth - 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for field in dataclasses.fields(value):
+                walk(getattr(value, field.name), depth - 1)
+
+    for row in itertools.chain.from_iterable(tables):
+        walk(row, 4)
+    return frozenset(out)
 
 
 class Validator(Memoized):
@@ -71,6 +110,9 @@ class Validator(Memoized):
             code: code[:2] for code in self._subdivisions if is_territory(code)
         }
         self.coverage_start = coverage_start(rules, fx)
+        # the first day each currency converts (fx.toml): some start after coverage_start
+        self._first_dates = {c: fx.first_date(c) for c in fx.currencies}
+        self._late = {c: d for c, d in self._first_dates.items() if d > self.coverage_start}
         self._memoize()
 
     def _memoize(self) -> None:
@@ -90,16 +132,33 @@ class Validator(Memoized):
             raise CustomsError(
                 "on", f"{on} is before the rule and FX tables start ({self.coverage_start})"
             )
+        first = self._first_dates[currency]
+        if on < first:
+            raise CustomsError("on", f"{on} is before the first FX row of {currency} ({first})")
         self._crossing(crossing, on)
         if not items:
             raise CustomsError("items", "at least one item is required")
         last_items, last_lines = self._last_lines
         if items is last_items:  # the same (immutable) tuple as the last call's: same lines
-            return last_lines
-        lines = tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
-        if type(items) is tuple:
-            self._last_lines = (items, lines)  # one assignment: a consistent pair for threads
+            lines = last_lines
+        else:
+            lines = tuple([self._line(f"items[{i}]", item) for i, item in enumerate(items)])
+            if type(items) is tuple:
+                self._last_lines = (items, lines)  # one assignment: a consistent pair for threads
+        if self._late:
+            self._check_started(lines, on)
         return lines
+
+    def _check_started(self, lines: Sequence[Line], on: date) -> None:
+        """An item in a currency whose FX rows start after ``on`` cannot be converted."""
+        for line in lines:
+            first = self._late.get(line.currency)
+            if first is not None and on < first:
+                raise CustomsError(
+                    "on",
+                    f"{on} is before the first FX row of {line.currency} ({first}),"
+                    f" the currency of {line.path}",
+                )
 
     def _crossing(self, crossing: Crossing, on: date) -> None:
         countries = self._jurisdictions

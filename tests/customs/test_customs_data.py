@@ -10,10 +10,18 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from customs import Channel, Confidence, FxTable, RuleBook, RuleDataError, load_rulebook
+from customs import (
+    Channel,
+    Confidence,
+    CustomsError,
+    FxTable,
+    RuleBook,
+    RuleDataError,
+    load_rulebook,
+)
 from customs.engine import CustomsEngine
 from customs.rows import DocumentType, Jurisdiction, in_force
-from tests.customs.customs_builders import TODAY
+from tests.customs.customs_builders import TODAY, crossing, item
 
 # Rows that mention NOT VERIFIED / CONFLICT yet are not low, each for a stated reason.
 NOT_LOW_ON_PURPOSE = {
@@ -239,6 +247,84 @@ def test_minor_unit_exponents(fx: FxTable) -> None:
     assert (fx.exponent("EUR"), fx.exponent("USD"), fx.exponent("XDR")) == (2, 2, 2)
 
 
+def test_every_country_has_its_currencies_with_exponents_and_fx_rows(
+    rulebook: RuleBook, fx: FxTable
+) -> None:
+    """Walk the countries: each lists its ISO 4217 currencies, and each of those has an exponent
+    in currencies.toml and at least one dated FX row citing a known source."""
+    exponents = {c.code: c.exponent for c in fx.currency_rows}
+    quoted = {r.quote for r in fx.rates} | {fx.pivot}
+    for code, country in rulebook.jurisdictions.items():
+        assert country.currencies, code
+        for currency in country.currencies:
+            assert currency in exponents, (code, currency)
+            assert currency in quoted, (code, currency)
+            assert currency in fx.currencies, (code, currency)
+            assert fx.first_date(currency) <= TODAY, (code, currency)
+
+
+@pytest.mark.parametrize(
+    ("union", "currencies"),
+    [
+        ("EAEU", {"AMD", "BYN", "KZT", "KGS", "RUB"}),
+        ("GCC", {"AED", "BHD", "KWD", "OMR", "QAR", "SAR"}),
+        ("SACU", {"BWP", "LSL", "NAD", "SZL", "ZAR"}),
+        ("MERCOSUR", {"ARS", "BRL", "PYG", "UYU"}),
+    ],
+)
+def test_union_members_currencies_are_tabled(
+    rulebook: RuleBook, fx: FxTable, union: str, currencies: set[str]
+) -> None:
+    """EAEU, GCC, SACU and Mercosur members name their own currencies, all convertible."""
+    unions = {u.code.upper(): u for u in rulebook.unions}
+    members = unions[union].members
+    named = {c for m in members for c in rulebook.jurisdictions[m].currencies}
+    assert currencies <= named
+    assert currencies <= fx.currencies
+
+
+def test_iso_4217_exponents_of_the_added_currencies(fx: FxTable) -> None:
+    """The guarani has no minor unit; the other currencies added for the unions have two."""
+    assert fx.exponent("PYG") == 0
+    for code in ("AMD", "BYN", "KZT", "KGS", "RUB", "QAR", "BWP", "LSL", "NAD", "SZL", "ARS"):
+        assert fx.exponent(code) == 2, code
+    assert fx.exponent("UYU") == 2
+
+
+def test_pegged_currencies_follow_their_anchor(fx: FxTable) -> None:
+    """QAR is 3.64 per USD (Amiri Decree 34/2001); LSL, NAD and SZL are at par with the rand."""
+    for on in (date(2021, 7, 1), date(2023, 1, 2), date(2024, 1, 2), date(2025, 7, 1), TODAY):
+        assert fx.convert(100_00, "USD", "QAR", on).amount_to_minor == 364_00
+        for code in ("LSL", "NAD", "SZL"):
+            assert fx.convert(100_00, "ZAR", code, on).amount_to_minor == 100_00
+
+
+def test_a_conversion_before_a_currency_starts_names_on(fx: FxTable) -> None:
+    """KZT starts at its first sourced row (2023-07-01): a day earlier is an error naming `on`."""
+    first = fx.first_date("KZT")
+    assert first == date(2023, 7, 1)
+    assert fx.convert(1000_00, "KZT", "EUR", first).amount_to_minor > 0
+    with pytest.raises(CustomsError) as raised:
+        fx.convert(1000_00, "KZT", "EUR", first - timedelta(days=1))
+    assert raised.value.field == "on"
+    assert "2023-07-01" in str(raised.value)
+
+
+def test_a_late_currency_does_not_move_the_tables_start(engine: CustomsEngine) -> None:
+    """The tables still start 2021-07-01 although KZT, AMD, ... start later; an item in KZT
+    before KZT's first row is an error naming `on` and the item, and is assessed from that day."""
+    assert engine.coverage_start == date(2021, 7, 1)
+    assert engine.assess(crossing("CN", "DE"), [item()], date(2021, 7, 1), currency="EUR")
+    kzt = [item(value_minor=5_000_000, currency="KZT")]
+    with pytest.raises(CustomsError) as raised:
+        engine.assess(crossing("CN", "DE"), kzt, date(2023, 6, 30), currency="EUR")
+    assert raised.value.field == "on"
+    assert "KZT" in raised.value.reason
+    assert "items[0]" in raised.value.reason
+    answer = engine.assess(crossing("CN", "DE"), kzt, date(2023, 7, 1), currency="EUR")
+    assert answer.currency == "EUR"
+
+
 # -- the loader rejects bad tables ---------------------------------------------------------------
 
 
@@ -305,6 +391,9 @@ def test_a_row_without_a_source_fails_to_load(
         ),
         ("territories.toml", "relief = false", 'relief = "no"', "expected bool"),
         ("documents.toml", 'sources = ["T05", "T04"]', 'sources = ["T99"]', "unknown source"),
+        ("countries.toml", 'currencies = ["KZT"]', 'currencies = ["KZX"]', "no FX rates"),
+        ("countries.toml", 'currencies = ["KZT"]', "currencies = []", "at least one ISO 4217"),
+        ("countries.toml", 'currencies = ["KZT"]\n', "", "currencies: is required"),
     ],
 )
 def test_malformed_rows_fail_to_load(

@@ -216,3 +216,40 @@ def test_the_original_import_estimate_honours_voec(capsys: pytest.CaptureFixture
     assert "duty 0.00 NOK" in estimate
     assert "(collected at checkout)" in estimate
     assert "Norway VOEC: the seller refunds the VAT" in out
+
+
+@pytest.mark.parametrize("currency", ["RUB", "KZT", "AED", "BRL", "QAR", "PYG"])
+def test_values_in_union_members_currencies_are_accepted(
+    capsys: pytest.CaptureFixture[str], currency: str
+) -> None:
+    """RUB, KZT, AED, BRL (and QAR, PYG): a value in the currency of an EAEU, GCC or Mercosur
+    member is assessed, each conversion naming its rate, date and source."""
+    value = "100000" if currency == "PYG" else "10000.00"  # the guarani has no minor unit
+    argv = ("CN", "DE", "--value", value, "--currency", currency, "--hs", "620193")
+    data = as_json(capsys, *argv, "--date", "2026-11-02")
+    conversions = data["fx"]
+    assert isinstance(conversions, list)
+    assert conversions
+    for conversion in conversions:
+        assert conversion["from_currency"] == currency
+        assert conversion["to_currency"] == "EUR"
+        assert str(conversion["source_id"]).startswith("FX")
+        assert int(conversion["amount_to_minor"]) > 0
+
+
+def test_a_value_before_its_currencys_first_rate_exits_2_naming_the_date(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """KZT rates start 2023-07-01: an earlier crossing is a one-line error naming the date field
+    and the first rate's date, not a traceback; the day itself is assessed."""
+    argv = ["CN", "DE", "--value", "10000", "--currency", "KZT", "--hs", "620193"]
+    argv += ["--duty-paid", "0", "--vat-paid", "0"]
+    code, _, err = run(capsys, *argv, "--date", "2023-06-30")
+    assert code == EXIT_USAGE
+    assert "2023-07-01" in err
+    assert "date" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, *argv, "--date", "2023-07-01")
+    assert code == EXIT_OK, err
+    assert "KZT" in out
