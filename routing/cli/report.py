@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from customs.api import Assessment, Reclaim
 from customs.fx import format_minor
+from hubs.model import Disposition
 from routing.decide.domain import Decision, Option, Term
 
 
@@ -117,7 +118,11 @@ def format_assessment(a: Assessment) -> str:
 def format_option_detail(option: Option, currency: str) -> list[str]:
     lines: list[str] = []
     for s in option.shipments:
-        dest = s.destination_id or "no shipment (returnless refund)"
+        dest = s.destination_id or (
+            "no shipment (returnless refund)"
+            if all(a.disposition is Disposition.RETURNLESS for a in s.items)
+            else f"no shipment (local disposal in {s.destination_country})"
+        )
         lines.append(f"  shipment -> {dest} [{s.destination_kind.value}, {s.destination_country}]")
         for a in s.items:
             lines.append(
