@@ -15,8 +15,11 @@ far:
 - stored unacknowledged: a decision stored whose caller got no answer (its call cut by the
   stop); must be 0 after SIGTERM (the server drains); after kill -9 these are the calls the
   crash cut after their commit, reported (a retry with the key gets the decision);
-- forbidden answers: CANCELLED, INTERNAL or UNKNOWN to any call (must be 0); a client told
-  UNAVAILABLE waits ``--backoff-s`` before its next call, as a client should.
+- forbidden answers: CANCELLED, INTERNAL or UNKNOWN to any call (must be 0). A client told
+  UNAVAILABLE waits ``--backoff-s`` before its next call, and one told SERVER_SHUTTING_DOWN
+  sends no more to that server, as a client behind a load balancer (grpc, when it stops,
+  cancels the calls it has received but not handed over: a client that keeps sending to a
+  stopping server can see CANCELLED, nothing stored).
 
 Writes benchmarks/results/reliability_kill9.json.
 """
@@ -35,6 +38,8 @@ from datetime import date
 from pathlib import Path
 
 import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from sqlalchemy import select
 
 from benchmarks.reliability.common import ROOT, ServerProcess
@@ -46,6 +51,16 @@ from routing.store.tables import DecisionRow
 
 DAY = date(2026, 11, 2)
 FORBIDDEN = ("CANCELLED", "INTERNAL", "UNKNOWN")
+
+
+def reason(err: grpc.RpcError) -> str:
+    """The google.rpc.ErrorInfo reason of an error ("" when none)."""
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    for d in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if d.Unpack(info):
+            return str(info.reason)
+    return ""
 
 
 def keyed(i: int) -> routing_pb2.RouteReturnRequest:
@@ -98,6 +113,8 @@ def load_then_stop(
                         load.failed[key] = code
                         load.codes[code] += 1
                     if exc.code() is grpc.StatusCode.UNAVAILABLE:
+                        if reason(exc) == "SERVER_SHUTTING_DOWN":
+                            gone.wait()  # as behind a load balancer: to another replica
                         time.sleep(backoff_s)
                     continue
                 with lock:

@@ -45,7 +45,7 @@ from routing.decide.domain import Decision, Return
 from routing.errors import ConfigurationError, InvalidInput, LimitReached
 from routing.observe import Metrics
 from routing.plan.jobs import DEFAULT_QUEUE_LIMITS, DEFAULT_TENANT, PlanJobs, QueueLimits
-from routing.rpc.app import RoutingApp
+from routing.rpc.app import RoutingApp, make_page_token
 from routing.rpc.auth import SqlAuthenticator
 from routing.rpc.edge import (
     EdgeInterceptor,
@@ -165,8 +165,10 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         *,
         max_items_per_return: int = 1000,
         commit_margin_s: float = 0.02,
+        max_answer_bytes: int = 2 * 1024 * 1024,
     ) -> None:
         self.app = app
+        self.max_answer_bytes = max_answer_bytes  # ListDecisions pages stop before this
         self.guard = guard
         self.metrics = metrics
         self.max_items = max_items_per_return
@@ -232,9 +234,21 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
                 tenant=tenant, page_size=request.page_size, page_token=request.page_token
             ),
         )
-        return routing_pb2.ListDecisionsResponse(
-            decisions=[_stored_to_proto(s) for s in page.items], next_page_token=token
-        )
+        # a page ends early when the next decision would take the answer past half the
+        # message size limit (AIP-158: fewer than page_size, the token goes on from there):
+        # 500 decisions can weigh over the 4 MiB default, which grpc refuses to send
+        answer = routing_pb2.ListDecisionsResponse()
+        size = 0
+        for i, stored in enumerate(page.items):
+            d = _stored_to_proto(stored)
+            n = d.ByteSize() + 16  # the field's key and length, generously
+            if i and size + n > self.max_answer_bytes:
+                token = make_page_token(page.items[i - 1].seq)
+                break
+            answer.decisions.append(d)
+            size += n
+        answer.next_page_token = token
+        return answer
 
     async def ExplainDecision(
         self,
@@ -444,6 +458,7 @@ async def create_server(config: ServerConfig, app: RoutingApp | None = None) -> 
         metrics,
         max_items_per_return=config.max_items_per_return,
         commit_margin_s=config.commit_margin_s,
+        max_answer_bytes=config.max_message_bytes // 2,
     )
     routing_pb2_grpc.add_ReturnsRoutingServicer_to_server(servicer, server)
     plans = PlanJobs(
