@@ -15,7 +15,8 @@ returns plain data; nothing of a solver library leaves this module. The batch pl
 
 Beside the MIP: the LP relaxation by GLOP (:func:`_lp_bound`, the bound of a backend that
 reports none), cover cuts on the capacity knapsacks separated on a GLOP LP
-(:func:`_cover_cut_lp`; :class:`_Spec` carries them into a MIP), the priced path's cutting-plane master LP by GLOP (:func:`_box_master`), and the
+(:func:`_cover_cut_lp`; :class:`_Spec` carries them into a MIP), the priced path's
+cutting-plane master LP by GLOP (:func:`_box_master`), and the
 multi-item split of one return by CP-SAT (:func:`solve_split`, called by
 ``routing.decide.split``). Solver logs are read here too, to report progress while a MIP runs.
 

@@ -3,12 +3,11 @@ malformed file is refused naming the file and the line."""
 
 from __future__ import annotations
 
+import itertools
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-import itertools
-from decimal import Decimal
 
 from routing.solver import (
     InstanceFormatError,
@@ -99,7 +98,8 @@ def test_decimal_costs_are_scaled_exactly_and_reported(tmp_path: Path) -> None:
         if all(sum(dem[j] for j, i in enumerate(plan) if i == f) <= cap[f] for f in (0, 1))
     )
     result = solve(p, time_limit_s=10)
-    assert result.objective is not None and result.proven
+    assert result.objective is not None
+    assert result.proven
     assert inst.in_file_units(result.objective) == best
     assert inst.from_file_units(best) == result.objective
 
