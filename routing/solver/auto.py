@@ -11,15 +11,16 @@
   knapsacks, an exact knapsack over the opened capacity, subgradient on the multipliers) gives
   a bound, a Lagrangian heuristic gives plans, and Lagrangian penalties fix variables. When that
   plan is more than 1 % above the bound, a facility search (close/open/swap moves and iterated
-  local search, :mod:`routing.solver.heuristics`) improves it first. Extended cover cuts on the
-  capacity knapsacks, separated on the LP of the options a better plan may use
-  (:func:`~routing.solver.backends._cover_cut_lp`), strengthen both SCIP solves. An exact
-  SCIP solve (MathOpt) on the *sparse* problem (options whose penalty is within a small margin
-  of the bound) usually finds the optimum; a second SCIP solve over the remaining options,
-  restricted by a *piercing* row to plans outside the sparse set and by the incumbent's cost,
-  proves it (cut-and-solve). Every fixing is justified by a Lagrangian bound, so the bound
-  reported stays valid. Other shapes go to HiGHS, warm-started from a priced plan
-  (:mod:`routing.solver.priced`), or to the priced path alone when too large for one MIP.
+  local search, :mod:`routing.solver.heuristics`) improves it first. Where capacities bind,
+  extended cover cuts on the capacity knapsacks, separated on the LP of the options a better
+  plan may use (:func:`~routing.solver.backends._cover_cut_lp`), strengthen both SCIP solves.
+  An exact SCIP solve (MathOpt) on the *sparse* problem (options whose penalty is within a
+  small margin of the bound) usually finds the optimum; a second SCIP solve over the remaining
+  options, restricted by a *piercing* row to plans outside the sparse set and by the
+  incumbent's cost, proves it (cut-and-solve). Every fixing is justified by a Lagrangian
+  bound, so the bound reported stays valid. Other shapes go to HiGHS, warm-started from a
+  priced plan (:mod:`routing.solver.priced`), or to the priced path alone when too large for
+  one MIP.
 - ``Backend.SCIP`` / ``Backend.HIGHS`` / ``Backend.CPSAT`` / ``Backend.CBC``: one MIP of the
   whole problem through that solver, warm-started from the greedy plan (but CBC's).
 
@@ -79,11 +80,15 @@ from routing.solver.progress import _Incumbent, _Reporter
 
 _SPARSE_MARGIN = 0.005  # stage 1 keeps options whose penalty is within 0.5 % of the bound
 # cover cuts: up to 20 rounds of separation on the LP of the options a better plan may use,
-# in at most a quarter of the time left; the cuts go into both SCIP stages. Measured (CPU s,
-# one run): Delmaire p29 3.3 -> 2.2, p31 3.4 -> 2.9; Holmberg p57 reaches its optimum at 60 s
-# (without: 1.1 % above), p62 6.6 -> 7.4
+# in at most a quarter of the time left; the cuts go into both SCIP stages. Only where the
+# capacities bind (total capacity below 2.75x the demand): measured (CPU s, one run on a
+# loaded machine) they helped Delmaire p29 (ratio 2.6: 3.3 -> 2.2), p31 (1.9: 3.4 -> 2.9) and
+# Holmberg p57 (1.97: optimum reached in 60 s, 1.1 % above without) but slowed the looser
+# Holmberg p30 (3.03: sparse stage unfinished at 3.7 CPU s, done in 2.3 without) and p62
+# (2.96: 6.6 -> 7.4)
 _CUT_ROUNDS = 20
 _CUT_SHARE = 0.25
+_CUT_MAX_CAPACITY_RATIO = 2.75
 # facility search (close/open/swap + iterated local search) when the Lagrangian heuristic's
 # plan is more than 1 % above the bound, for at most half of the time left: measured on the
 # generated Yang-style instances (benchmarks/sscflp_generate.py), 0.1-2.3 % cheaper plans
@@ -183,7 +188,9 @@ def _solve_auto(
     sparse: tuple[BoolArray, BoolArray, BoolArray] | None = None
     if threshold < upper - 1 and left() > 0:
         keep1, closed1, forced1 = pen.keep(threshold)
-        if dense is not None:  # covers need binary x: count-1 classes, no lanes
+        demand = float((arr.demand * arr.count).sum())
+        tight = float(arr.cap[arr.has_fixed].sum()) < _CUT_MAX_CAPACITY_RATIO * demand
+        if dense is not None and tight:  # covers need binary x: count-1 classes, no lanes
             now = time.monotonic()
             wide, _, _ = pen.keep(upper - 0.5)
             lp, found = _cover_cut_lp(

@@ -52,7 +52,8 @@ def _tokens(path: Path) -> list[tuple[str, int]]:
     return out
 
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# plain decimals, or with an exponent of at most two digits (so no token becomes a huge int)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?")
 _MAX_SCALE_DIGITS = 9  # decimals beyond this are no cost or capacity a planner writes
 
 

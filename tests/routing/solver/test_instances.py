@@ -44,6 +44,7 @@ def test_loader_reads_crlf_wrapped_lines_with_trailing_dots(tmp_path: Path) -> N
         ("", None, "empty file: expected 'm n' on the first line"),
         ("2 3\n10 100\n8 x5\n", 3, "fixed cost of facility 2: expected a number, got 'x5'"),
         ("2.5 3\n", 1, "facility count m: expected an integer, got '2.5'"),
+        ("1 1\n10 1e999\n", 2, "fixed cost of facility 1: expected a number, got '1e999'"),
         ("1 2\n10 100\n4. 5.\n1\n", 4, "file ends early: missing cost of customer 2 at facility 1"),
         ("1 1\n10 100\n4.\n1 7\n", 4, "1 unexpected trailing value(s), first '7'"),
         ("1 1\n-10 100\n4.\n1\n", 2, "capacity of facility 1 must be >= 0, got -10"),
