@@ -237,14 +237,21 @@ class RoutingApp:
         return Replay(stored, replayed, differences, truncated)
 
     def list_decisions(
-        self, *, tenant: str = DEFAULT_TENANT, page_size: int = 0, page_token: str = ""
+        self,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        page_size: int = 0,
+        page_token: str = "",
+        max_bytes: int | None = None,
     ) -> tuple[DecisionPage, str]:
         """A page of ``tenant``'s decisions, newest first, and the token of the next page
         ("" when there is none)."""
         if page_size < 0:
             raise InvalidInput.one("page_size", f"must be >= 0, got {page_size}")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        page = self.store.page(tenant, size=size, before=parse_page_token(page_token))
+        page = self.store.page(
+            tenant, size=size, before=parse_page_token(page_token), max_bytes=max_bytes
+        )
         token = "" if page.next_before is None else make_page_token(page.next_before)
         return page, token
 

@@ -228,15 +228,24 @@ class ReturnsRoutingServicer(routing_pb2_grpc.ReturnsRoutingServicer):  # type: 
         self, request: routing_pb2.ListDecisionsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> routing_pb2.ListDecisionsResponse:
         tenant = current_tenant()
-        page, token = await asyncio.get_running_loop().run_in_executor(
-            None,
-            lambda: self.app.list_decisions(
-                tenant=tenant, page_size=request.page_size, page_token=request.page_token
-            ),
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self._decisions_page(tenant, request)
         )
-        # a page ends early when the next decision would take the answer past half the
-        # message size limit (AIP-158: fewer than page_size, the token goes on from there):
-        # 500 decisions can weigh over the 4 MiB default, which grpc refuses to send
+
+    def _decisions_page(
+        self, tenant: str, request: routing_pb2.ListDecisionsRequest
+    ) -> routing_pb2.ListDecisionsResponse:
+        """One page, built off the event loop. It ends early when the next decision would take
+        the answer past half the message size limit (AIP-158: fewer than page_size, the token
+        goes on from there; 500 decisions can weigh over the 4 MiB default, which grpc refuses
+        to send), and the store decodes no more stored bytes than that budget, so a page never
+        holds tens of MB of decisions in memory."""
+        page, token = self.app.list_decisions(
+            tenant=tenant,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            max_bytes=self.max_answer_bytes,
+        )
         answer = routing_pb2.ListDecisionsResponse()
         size = 0
         for i, stored in enumerate(page.items):

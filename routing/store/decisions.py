@@ -123,8 +123,12 @@ class DecisionStore(Protocol):
         """UnknownResource when no such decision; NotPermitted when another tenant's."""
         ...
 
-    def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
-        """``tenant``'s decisions newest first, ``size`` at most, with seq < ``before``."""
+    def page(
+        self, tenant: str, *, size: int, before: int | None, max_bytes: int | None = None
+    ) -> DecisionPage:
+        """``tenant``'s decisions newest first, ``size`` at most, with seq < ``before``; with
+        ``max_bytes``, fewer when their stored forms would weigh more (one at least): a page is
+        read into memory whole, and a full page of large decisions weighs tens of MB."""
         ...
 
 
@@ -246,7 +250,10 @@ class MemoryDecisionStore:
             raise NotPermitted(f"decision {decision_id[:64]!r} belongs to another tenant")
         return found[0]
 
-    def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
+    def page(
+        self, tenant: str, *, size: int, before: int | None, max_bytes: int | None = None
+    ) -> DecisionPage:
+        # (in memory already: ``max_bytes`` bounds nothing here)
         with self._lock:
             mine = [
                 s

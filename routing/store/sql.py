@@ -230,7 +230,9 @@ class SqlDecisionStore:
             raise NotPermitted(f"decision {decision_id[:64]!r} belongs to another tenant")
         return StoredDecision(decode_decision(row[0]), tenant, utc(row[1]), int(row[2]))
 
-    def page(self, tenant: str, *, size: int, before: int | None) -> DecisionPage:
+    def page(
+        self, tenant: str, *, size: int, before: int | None, max_bytes: int | None = None
+    ) -> DecisionPage:
         with self.engine.connect() as conn:
             tid = self._tenant(conn, tenant, create=False)
             rows = []
@@ -242,6 +244,15 @@ class SqlDecisionStore:
                     stmt = stmt.where(DecisionRow.seq < before)
                 rows = list(conn.execute(stmt.order_by(DecisionRow.seq.desc()).limit(size + 1)))
             conn.rollback()
+        if max_bytes is not None:  # decode no more than the budget of stored bytes (1 at least)
+            weight, kept = 0, 0
+            for r in rows[:size]:
+                weight += len(r[0])
+                if kept and weight > max_bytes:
+                    break
+                kept += 1
+            if kept < min(size, len(rows)):
+                rows, size = rows[: kept + 1], kept  # the next page goes on after the last kept
         items = tuple(
             StoredDecision(decode_decision(r[0]), tenant, utc(r[1]), int(r[2])) for r in rows[:size]
         )

@@ -178,3 +178,32 @@ def test_tenants_are_isolated_and_pages_are_newest_first(engine: Engine) -> None
         app.list_decisions(tenant="acme", page_size=-1)
     page, _ = app.list_decisions(tenant="nobody")
     assert page.items == ()
+
+
+def test_a_page_decodes_no_more_than_its_byte_budget(engine: Engine) -> None:
+    """With ``max_bytes`` a page stops before the stored forms it would decode weigh more (one
+    decision at least), and its cursor goes on from the last one kept: every decision is
+    listed once, whatever the budget."""
+    app = app_on(engine)
+    ids = [
+        app.route_return(
+            replace(a_return(item()), idempotency_key=f"k{i}"), tenant="acme"
+        ).decision_id
+        for i in range(5)
+    ]
+    store = app.store
+    assert isinstance(store, SqlDecisionStore)
+    with engine.connect() as conn:
+        weights = [len(b) for (b,) in conn.execute(select(DecisionRow.decision_blob))]
+    one = max(weights)
+    seen: list[str] = []
+    before = None
+    while True:
+        page = store.page("acme", size=50, before=before, max_bytes=2 * one)
+        assert 1 <= len(page.items) <= 2
+        seen += [s.decision.decision_id for s in page.items]
+        if page.next_before is None:
+            break
+        before = page.next_before
+    assert sorted(seen) == sorted(ids)
+    assert len(store.page("acme", size=50, before=None, max_bytes=1).items) == 1
