@@ -154,6 +154,7 @@ def cmd_whatif(a: argparse.Namespace) -> int:
     """Run a what-if scenario (docs/scenario_format.md) and write its report."""
     from routing.plan.executor import ExecutorError
     from routing.plan.planner import MAX_TIME_LIMIT_S
+    from routing.whatif.headline import headline
     from routing.whatif.report import write_report
     from routing.whatif.runner import ProgressBar, run_scenario
     from routing.whatif.scenario import ScenarioError, load_scenario
@@ -208,8 +209,16 @@ def cmd_whatif(a: argparse.Namespace) -> int:
                 f" ({opt.solver}); best rule {best.policy}"
                 f" {format_minor(best.total_cost_minor, v.currency)}"
             )
+    answer = headline(result)  # the report's first screen, also here
     if a.json:
-        print(json.dumps({"variants": rows, "files": [str(p) for p in paths]}, indent=2))
+        doc: dict[str, object] = {"variants": rows, "files": [str(p) for p in paths]}
+        if answer is not None:
+            doc["headline"] = answer.to_dict()  # as in report.json
+        print(json.dumps(doc, indent=2))
     else:
+        if answer is not None:
+            print(f"\n{answer.answer}")  # (it begins with what to take)
+            for n, finding in enumerate(answer.findings, 1):
+                print(f"  {n}. {finding}")
         print(f"wrote {', '.join(str(p) for p in paths[:2])} and {len(paths) - 2} CSV files")
     return EXIT_OK
