@@ -27,11 +27,16 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from grpc_status import rpc_status
 
-from reroute.v1 import planning_pb2, routing_pb2
+from reroute.v1 import claims_pb2, planning_pb2, routing_pb2
 from tests.routing.rpc.test_server import quote_request, sample_request
 from tests.rpc_fuzz import _bad_request_problem, _code
 
-SERVICES = ("reroute.v1.ReturnsRouting", "reroute.v1.BatchPlanning", "grpc.health.v1.Health")
+SERVICES = (
+    "reroute.v1.ReturnsRouting",
+    "reroute.v1.BatchPlanning",
+    claims_pb2.DESCRIPTOR.services_by_name["ReclaimLedger"].full_name,
+    "grpc.health.v1.Health",
+)
 FORBIDDEN = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
 _U64 = (1 << 64) - 1
 Metadata = tuple[tuple[str, str | bytes], ...]
