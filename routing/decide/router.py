@@ -513,7 +513,7 @@ def _reasons(shipment: Shipment) -> tuple[str, ...]:
             codes.append(f"BORDER_{a.export_country}_{a.import_country}")
         if a.relief:
             codes.append("RETURNED_GOODS_RELIEF")
-        if a.reclaims:
+        if a.reclaimable_minor > 0:  # a route listed at 0 (why in its note) reclaims nothing
             codes.append("DUTY_VAT_RECLAIMABLE")
     return tuple(codes)
 
