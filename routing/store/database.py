@@ -18,6 +18,8 @@ snapshots and never wait.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +97,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _wal(cur: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried: on a fresh file several processes (replicas
+    starting together) switch it at once, and SQLite answers the losers "database is locked"
+    at once, without its busy handler; the switch is done once one of them has made it."""
+    for attempt in range(50):
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
 def _sqlite_tuning(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
